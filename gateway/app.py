@@ -1,0 +1,136 @@
+"""Application factory: one instance = one country; one app per listener (public or NCPeH-to-NCPeH)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from gateway import __version__, errors, storage
+from gateway.config import CountryConfig
+from gateway.fhir import fhir_response, operation_outcome
+from gateway.runtime import Runtime
+from gateway.security.pki import atomic_write
+from gateway.security.trustlist import TrustState, load_signing_key
+from gateway.server.worker import peer_certificate_middleware
+from gateway.services.peers import PeerClient
+
+SURFACES = ("public", "ncp")
+MAX_BODY_BYTES = 5 * 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+log = logging.getLogger("ncpeh")
+
+
+def _secret_key(cfg: CountryConfig) -> str:
+    if cfg.secret_key:
+        return cfg.secret_key
+    path = cfg.data_dir / "secret_key"
+    if not path.exists():
+        atomic_write(path, secrets.token_hex(32).encode(), 0o600)
+    return path.read_text().strip()
+
+
+def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
+    if surface not in SURFACES:
+        raise ValueError(f"surface must be one of {SURFACES}, got {surface!r}")
+    app = Flask(__name__)
+    app.config.update(
+        NCPEH=cfg,
+        SECRET_KEY=_secret_key(cfg),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME=f"ncpeh_{cfg.slug}_session",
+        TESTING=cfg.testing,
+    )
+    kid, key = load_signing_key(cfg)
+    app.extensions["ncpeh"] = Runtime(
+        cfg=cfg,
+        surface=surface,
+        trust_state=TrustState(cfg.trust_list, cfg.certs.ca_cert),
+        peers=PeerClient(cfg, pool_size=max(4, cfg.threads * 2)),
+        signing_kid=kid,
+        signing_key=key,
+    )
+    storage.init_app(app)
+    _register_request_id(app)
+    _register_error_rendering(app)
+
+    from gateway.surfaces import status
+
+    app.register_blueprint(status.bp)
+    if surface == "ncp":
+        from gateway.surfaces import ncp_api
+
+        app.register_blueprint(ncp_api.bp)
+        app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
+    else:
+        from gateway.surfaces import oauth, partner_api, portal
+
+        app.register_blueprint(oauth.bp)
+        app.register_blueprint(partner_api.bp)
+        app.register_blueprint(portal.bp)
+    return app
+
+
+def _register_request_id(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+
+    @app.after_request
+    def add_headers(resp):
+        resp.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Cache-Control", "no-store")
+        resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        resp.headers["Server"] = "ncpeh-gateway"
+        return resp
+
+
+_HTTP_TO_ERROR = {
+    404: errors.NotFound("No such endpoint.", code="NO_SUCH_ENDPOINT"),
+    405: errors.BadRequest("Method not allowed on this endpoint.", code="METHOD_NOT_ALLOWED"),
+    413: errors.PayloadTooLarge(),
+}
+
+
+def render_error(error: errors.GatewayError):
+    """Portal pages get HTML; every other surface gets an OperationOutcome."""
+    from gateway.surfaces import portal
+
+    request_id = getattr(g, "request_id", None)
+    if request.blueprint == portal.bp.name:
+        return portal.render_error(error, request_id)
+    resp = fhir_response(operation_outcome(error, request_id), status=error.status, headers=error.headers)
+    return resp
+
+
+def _register_error_rendering(app: Flask) -> None:
+    @app.errorhandler(errors.GatewayError)
+    def on_gateway_error(error: errors.GatewayError):
+        return render_error(error)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(exc: HTTPException):
+        error = _HTTP_TO_ERROR.get(exc.code or 500)
+        if error is None:
+            cls = errors.BY_STATUS.get(exc.code or 500, errors.GatewayError)
+            error = cls(exc.description if (exc.code or 500) < 500 else None)
+        return render_error(error)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(exc: Exception):
+        log.exception("unhandled error (request id %s)", getattr(g, "request_id", "-"))
+        return render_error(errors.GatewayError())
+
+
+def version() -> str:
+    return os.environ.get("NCPEH_VERSION", __version__)

@@ -1,0 +1,297 @@
+"""The ``ncpeh`` command line: certificates, trust list, database, serving, demo."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.config import ConfigError, CountryConfig, available_countries, country_file, load_config
+
+ENV_COUNTRY = "NCPEH_COUNTRY"
+ENV_CONFIG_DIR = "NCPEH_CONFIG_DIR"
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"ncpeh: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _expected_errors() -> tuple[type[Exception], ...]:
+    from gateway.security.pki import PKIError
+    from gateway.security.trustlist import TrustListError
+    from gateway.server.gunicorn_app import ServeError
+    from gateway.storage import StorageError
+
+    found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError]
+    try:
+        from gateway.records.identifiers import IdentifierError
+
+        found.append(IdentifierError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(found)
+
+
+def friendly_errors(func: Callable) -> Callable:
+    """Turn the project's expected errors into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, _expected_errors()):
+                fail(str(exc))
+            raise
+
+    return wrapper
+
+
+def config_dir() -> Path | None:
+    value = os.environ.get(ENV_CONFIG_DIR)
+    return Path(value) if value else None
+
+
+def load_country(code: str, overrides: dict | None = None) -> CountryConfig:
+    return load_config(country_file(code, config_dir()), overrides=overrides)
+
+
+def parse_countries(value: str | None) -> list[str]:
+    if not value:
+        return available_countries(config_dir())
+    return [part.strip().upper() for part in value.split(",") if part.strip()]
+
+
+country_option = click.option(
+    "--country", "-c", envvar=ENV_COUNTRY, required=True,
+    help="Country code (FR, DE...) or path to a country TOML file.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ncpeh-gateway")
+def main() -> None:
+    """ncpeh: a National Contact Point for eHealth (cross-border patient summaries)."""
+
+
+# --- certificates and trust list ---------------------------------------------------------------
+
+
+@main.command("init-certs")
+@click.option("--countries", help="Comma-separated country codes (default: every configured country).")
+@click.option("--force", is_flag=True, help="Replace existing keys (otherwise they are kept).")
+@friendly_errors
+def init_certs(countries: str | None, force: bool) -> None:
+    """Create the demo PKI: central root CA, and per country TLS server/client certificates and a signing key."""
+    from gateway.security import pki
+
+    configs = [load_country(code) for code in parse_countries(countries)]
+    if not configs:
+        fail("no country to create certificates for")
+    certs_dir = configs[0].certs_dir
+    password = configs[0].key_password
+    issued = pki.ensure_ca(certs_dir, force=force, password=password)
+    for cfg in configs:
+        hosts = {cfg.public.host, cfg.ncp.host}
+        issued += pki.ensure_country(certs_dir, cfg.code, hostnames=sorted(hosts), force=force, password=password)
+    for item in issued:
+        click.echo(f"{item.action:9} {item.path}")
+
+
+@main.group("trust-list")
+def trust_list() -> None:
+    """Build, verify and show the signed trust list."""
+
+
+@trust_list.command("build")
+@click.option("--countries", help="Comma-separated country codes (default: every configured country).")
+@click.option("--days", default=30, show_default=True, help="Validity of the list.")
+@click.option("--output", type=click.Path(path_type=Path), help="Where to write it (default: the configured path).")
+@friendly_errors
+def trust_list_build(countries: str | None, days: int, output: Path | None) -> None:
+    """Sign a trust list naming the given countries with the central CA key."""
+    from gateway.security import trustlist
+
+    configs = [load_country(code) for code in parse_countries(countries)]
+    target = output or configs[0].trust_list
+    payload = trustlist.build(configs, configs[0].certs_dir, target, days=days, key_password=configs[0].key_password)
+    codes = ", ".join(c["code"] for c in payload["countries"])
+    click.echo(f"trust list #{payload['seq']} written to {target}: {codes} (valid {days} days)")
+
+
+@trust_list.command("verify")
+@click.option("--path", type=click.Path(path_type=Path), help="Trust list file (default: configured path).")
+@country_option
+@friendly_errors
+def trust_list_verify(path: Path | None, country: str) -> None:
+    """Verify the signature, expiry and structure of the trust list (exit 1 when it fails)."""
+    from gateway.security import trustlist
+
+    cfg = load_country(country)
+    try:
+        result = trustlist.verify(path or cfg.trust_list, cfg.certs.ca_cert)
+    except trustlist.TrustListError as exc:
+        fail(str(exc), code=1)
+    click.echo(f"valid: #{result.sequence}, {len(result.countries)} countries, expires {result.expires_at:%Y-%m-%d}")
+
+
+@trust_list.command("show")
+@click.option("--path", type=click.Path(path_type=Path))
+@country_option
+@friendly_errors
+def trust_list_show(path: Path | None, country: str) -> None:
+    """Print the verified trust list as JSON."""
+    from gateway.security import trustlist
+
+    cfg = load_country(country)
+    result = trustlist.verify(path or cfg.trust_list, cfg.certs.ca_cert)
+    out = {
+        "sequence": result.sequence,
+        "issued_at": result.issued_at.isoformat(),
+        "expires_at": result.expires_at.isoformat(),
+        "countries": [
+            {**c.public_summary(), "ncp_url": c.ncp_url, "tls_fingerprints": sorted(c.tls_fingerprints),
+             "signing_keys": sorted(c.signing_keys)}
+            for c in result.countries.values()
+        ],
+    }
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+# --- database ------------------------------------------------------------------------------------
+
+
+@main.command("init-db")
+@country_option
+@friendly_errors
+def init_db(country: str) -> None:
+    """Create or upgrade the country's database."""
+    from gateway import storage
+
+    cfg = load_country(country)
+    store = storage.open_store(cfg.database_path, check=True)
+    click.echo(f"{cfg.database_path}: schema version {store.schema_version()}")
+    store.close()
+
+
+# --- serving -------------------------------------------------------------------------------------
+
+
+@main.command("serve")
+@country_option
+@click.option("--listener", type=click.Choice(["public", "ncp"]), required=True,
+              help="public: portal, partner API, status; ncp: the NCPeH-to-NCPeH mutual-TLS API.")
+@friendly_errors
+def serve(country: str, listener: str) -> None:
+    """Serve one listener of one country with gunicorn."""
+    from gateway.server.gunicorn_app import serve as run
+
+    run(load_country(country), listener)
+
+
+@main.command("healthcheck")
+@country_option
+@click.option("--listener", type=click.Choice(["public", "ncp"]), default="public", show_default=True)
+@click.option("--timeout", default=5.0, show_default=True)
+@friendly_errors
+def healthcheck(country: str, listener: str, timeout: float) -> None:
+    """Exit 0 when the listener's /_status answers ok or warning (for container healthchecks)."""
+    import requests
+
+    cfg = load_country(country)
+    where = cfg.ncp if listener == "ncp" else cfg.public
+    url = f"https://{where.host}:{where.port}/_status"
+    cert = (str(cfg.certs.client_cert), str(cfg.certs.client_key)) if listener == "ncp" else None
+    try:
+        resp = requests.get(url, verify=str(cfg.certs.ca_cert), cert=cert, timeout=timeout)
+        status = resp.json().get("status")
+    except (requests.RequestException, ValueError) as exc:
+        fail(f"{url}: {exc.__class__.__name__}", code=1)
+    click.echo(f"{url}: {status}")
+    sys.exit(0 if status in ("ok", "warning") else 1)
+
+
+@main.command("demo")
+@click.option("--countries", default="FR,DE", show_default=True, help="Comma-separated country codes.")
+@click.option("--home", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True,
+              help="Folder for certificates, trust list and databases.")
+@click.option("--base-port", default=8443, show_default=True,
+              help="First port: country i gets public base-port+i and NCPeH base-port+100+i.")
+@click.option("--patients", default=20, show_default=True, help="Synthetic patients per country (when empty).")
+@friendly_errors
+def demo(countries: str, home: Path, base_port: int, patients: int) -> None:
+    """Start several countries as local processes, with certificates, trust list and demo data."""
+    from gateway.server.demo import run_demo
+
+    run_demo(parse_countries(countries), home.resolve(), base_port, patients, config_dir())
+
+
+# --- partner clients -----------------------------------------------------------------------------
+
+
+@main.group("clients")
+def clients() -> None:
+    """Manage partner software allowed to call the FHIR API."""
+
+
+@clients.command("add")
+@country_option
+@click.option("--name", required=True)
+@click.option("--scope", "scopes", multiple=True, default=["system/Patient.read"], show_default=True)
+@friendly_errors
+def clients_add(country: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Register a client; prints its credentials as JSON (the secret is shown only once)."""
+    from gateway import storage
+
+    cfg = load_country(country)
+    store = storage.open_store(cfg.database_path)
+    client_id, secret = store.clients.add(name, list(scopes))
+    store.close()
+    click.echo(json.dumps(client_credentials(cfg, client_id, secret), indent=2))
+
+
+def client_credentials(cfg: CountryConfig, client_id: str, secret: str | None) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "client_secret": secret,
+        "token_url": f"{cfg.public.url}/oauth/token",
+        "fhir_base": f"{cfg.public.url}/fhir",
+    }
+
+
+@clients.command("list")
+@country_option
+@friendly_errors
+def clients_list(country: str) -> None:
+    from gateway import storage
+
+    store = storage.open_store(load_country(country).database_path)
+    for client in store.clients.list():
+        state = "active" if client.active else "revoked"
+        click.echo(f"{client.client_id}\t{state}\t{' '.join(client.scopes)}\t{client.name}")
+    store.close()
+
+
+@clients.command("revoke")
+@country_option
+@click.argument("client_id")
+@friendly_errors
+def clients_revoke(country: str, client_id: str) -> None:
+    from gateway import storage
+
+    store = storage.open_store(load_country(country).database_path)
+    if not store.clients.revoke(client_id):
+        fail(f"no client {client_id}", code=1)
+    click.echo(f"revoked {client_id}")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

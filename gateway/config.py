@@ -1,0 +1,302 @@
+"""Per-country configuration: a TOML file per country plus environment overrides.
+
+One running instance serves one country. The loader validates everything up front and raises
+:class:`ConfigError` naming the file and the setting, so that start-up stops with a clear message
+instead of failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PACKAGED_COUNTRIES = Path(__file__).parent / "countries"
+
+#: Interface languages the product ships catalogues for; a country's languages must be among them.
+SUPPORTED_LANGUAGES = ("fr", "en", "de", "es", "it", "pt", "nl", "pl")
+
+#: Identity traits a country may require in its patient search mask (IHE PDQm parameter names).
+KNOWN_TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
+
+#: Environment variables that override a country file, and the setting each one sets.
+ENV_OVERRIDES: dict[str, str] = {
+    "NCPEH_HOME": "home",
+    "NCPEH_DATA_DIR": "data_dir",
+    "NCPEH_CERTS_DIR": "certs_dir",
+    "NCPEH_TRUST_LIST": "trust_list",
+    "NCPEH_NAME": "name",
+    "NCPEH_LANGUAGES": "languages",
+    "NCPEH_DEFAULT_LANGUAGE": "default_language",
+    "NCPEH_PUBLIC_HOST": "public.host",
+    "NCPEH_PUBLIC_PORT": "public.port",
+    "NCPEH_PUBLIC_URL": "public.url",
+    "NCPEH_NCP_HOST": "ncp.host",
+    "NCPEH_NCP_PORT": "ncp.port",
+    "NCPEH_NCP_URL": "ncp.url",
+    "NCPEH_WORKERS": "server.workers",
+    "NCPEH_THREADS": "server.threads",
+    "NCPEH_PEER_CONNECT_TIMEOUT": "peers.connect_timeout",
+    "NCPEH_PEER_READ_TIMEOUT": "peers.read_timeout",
+    "NCPEH_SECRET_KEY": "secret_key",
+    "NCPEH_KEY_PASSWORD": "key_password",
+    "NCPEH_LOG_LEVEL": "log_level",
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the setting."""
+
+    def __init__(self, source: str, setting: str, problem: str) -> None:
+        self.source, self.setting, self.problem = source, setting, problem
+        super().__init__(f"{source}: setting '{setting}' {problem}")
+
+
+@dataclass(frozen=True)
+class Listener:
+    host: str
+    port: int
+    url: str
+
+
+@dataclass(frozen=True)
+class IdentifierConfig:
+    scheme: str
+    system: str
+    label: str
+    search_mask: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CertPaths:
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+    signing_key: Path
+
+
+@dataclass(frozen=True)
+class CountryConfig:
+    code: str
+    name: str
+    languages: tuple[str, ...]
+    default_language: str
+    identifier: IdentifierConfig
+    public: Listener
+    ncp: Listener
+    home: Path
+    data_dir: Path
+    certs_dir: Path
+    trust_list: Path
+    certs: CertPaths
+    source: str
+    workers: int = 1
+    threads: int = 8
+    peer_connect_timeout: float = 3.0
+    peer_read_timeout: float = 10.0
+    secret_key: str | None = field(default=None, repr=False)
+    key_password: str | None = field(default=None, repr=False)
+    log_level: str = "info"
+    testing: bool = False
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "ncpeh.sqlite3"
+
+    @property
+    def slug(self) -> str:
+        return self.code.lower()
+
+
+def country_file(code_or_path: str, config_dir: Path | None = None) -> Path:
+    """Resolve ``FR`` or ``fr`` or a path to a country TOML file."""
+    candidate = Path(code_or_path)
+    if candidate.suffix == ".toml":
+        return candidate
+    for folder in ([config_dir] if config_dir else []) + [PACKAGED_COUNTRIES]:
+        path = folder / f"{code_or_path.lower()}.toml"
+        if path.exists():
+            return path
+    raise ConfigError(str(config_dir or PACKAGED_COUNTRIES), "code", f"has no country file for {code_or_path!r}")
+
+
+def available_countries(config_dir: Path | None = None) -> list[str]:
+    folders = [PACKAGED_COUNTRIES] + ([config_dir] if config_dir else [])
+    codes = {p.stem.upper() for folder in folders for p in folder.glob("*.toml")}
+    return sorted(codes)
+
+
+def load_config(
+    path: str | Path,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> CountryConfig:
+    """Load and validate one country's configuration.
+
+    ``env`` defaults to ``os.environ``; only the variables in :data:`ENV_OVERRIDES` are read.
+    ``overrides`` (dotted keys, e.g. ``{"public.port": 0}``) win over both.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, "file", "does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "file", f"cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "file", f"is not valid TOML: {exc}") from None
+    env = os.environ if env is None else env
+    for var, key in ENV_OVERRIDES.items():
+        if env.get(var) not in (None, ""):
+            _set_dotted(raw, key, env[var])
+    for key, value in (overrides or {}).items():
+        _set_dotted(raw, key, value)
+    return _build(raw, source)
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+class _Reader:
+    """Typed accessors that raise ConfigError with the setting's dotted name."""
+
+    def __init__(self, raw: dict[str, Any], source: str) -> None:
+        self.raw, self.source = raw, source
+
+    def _get(self, key: str, default: Any = ...) -> Any:
+        node: Any = self.raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is ...:
+                    raise ConfigError(self.source, key, "is missing")
+                return default
+            node = node[part]
+        return node
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.source, key, problem)
+
+    def text(self, key: str, default: Any = ...) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def integer(self, key: str, default: Any = ..., low: int = 0, high: int = 65535) -> int:
+        value = self._get(key, default)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise self.error(key, f"must be a whole number, got {value!r}") from None
+        if isinstance(value, bool) or not low <= number <= high:
+            raise self.error(key, f"must be between {low} and {high}, got {value!r}")
+        return number
+
+    def number(self, key: str, default: Any = ...) -> float:
+        value = self._get(key, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(key, f"must be a number, got {value!r}") from None
+        if number <= 0:
+            raise self.error(key, f"must be positive, got {value!r}")
+        return number
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self._get(key, default)
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise self.error(key, f"must be a non-empty list of strings, got {value!r}")
+        return tuple(value)
+
+
+def _build(raw: dict[str, Any], source: str) -> CountryConfig:
+    r = _Reader(raw, source)
+    code = r.text("code").upper()
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise r.error("code", f"must be a two-letter country code, got {code!r}")
+    languages = tuple(lang.lower() for lang in r.strings("languages"))
+    for lang in languages:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise r.error("languages", f"contains {lang!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+    default_language = r.text("default_language", languages[0]).lower()
+    if default_language not in languages:
+        raise r.error("default_language", f"must be one of languages {list(languages)}, got {default_language!r}")
+    mask = r.strings("identifier.search_mask")
+    for trait in mask:
+        if trait not in KNOWN_TRAITS:
+            raise r.error("identifier.search_mask", f"contains unknown trait {trait!r}; known: {KNOWN_TRAITS}")
+    if "identifier" not in mask:
+        raise r.error("identifier.search_mask", "must include 'identifier'")
+    identifier = IdentifierConfig(
+        scheme=r.text("identifier.scheme"),
+        system=r.text("identifier.system"),
+        label=r.text("identifier.label", r.text("identifier.scheme")),
+        search_mask=mask,
+    )
+    home = Path(r.text("home", os.getcwd())).expanduser()
+
+    def path(key: str, default: str) -> Path:
+        value = Path(r.text(key, default)).expanduser()
+        return value if value.is_absolute() else home / value
+
+    def listener(name: str) -> Listener:
+        host = r.text(f"{name}.host", "127.0.0.1")
+        port = r.integer(f"{name}.port")
+        url = r.text(f"{name}.url", f"https://{host}:{port}").rstrip("/")
+        if not url.startswith("https://"):
+            raise r.error(f"{name}.url", f"must be an https:// URL, got {url!r}")
+        return Listener(host=host, port=port, url=url)
+
+    public, ncp = listener("public"), listener("ncp")
+    if public.port and public.port == ncp.port and public.host == ncp.host:
+        raise r.error("ncp.port", f"is the same as public.port ({public.port})")
+    certs_dir = path("certs_dir", "certs")
+    slug = code.lower()
+    certs = CertPaths(
+        ca_cert=path("certs.ca_cert", str(certs_dir / "ca" / "ca.crt")),
+        server_cert=path("certs.server_cert", str(certs_dir / slug / "tls-server.crt")),
+        server_key=path("certs.server_key", str(certs_dir / slug / "tls-server.key")),
+        client_cert=path("certs.client_cert", str(certs_dir / slug / "tls-client.crt")),
+        client_key=path("certs.client_key", str(certs_dir / slug / "tls-client.key")),
+        signing_key=path("certs.signing_key", str(certs_dir / slug / "signing.key")),
+    )
+    log_level = r.text("log_level", "info").lower()
+    if log_level not in ("debug", "info", "warning", "error", "critical"):
+        raise r.error("log_level", f"must be debug, info, warning, error or critical, got {log_level!r}")
+    return CountryConfig(
+        code=code,
+        name=r.text("name"),
+        languages=languages,
+        default_language=default_language,
+        identifier=identifier,
+        public=public,
+        ncp=ncp,
+        home=home,
+        data_dir=path("data_dir", f"var/{slug}"),
+        certs_dir=certs_dir,
+        trust_list=path("trust_list", str(certs_dir / "trustlist.jws")),
+        certs=certs,
+        workers=r.integer("server.workers", 1, low=1, high=64),
+        threads=r.integer("server.threads", 8, low=1, high=256),
+        peer_connect_timeout=r.number("peers.connect_timeout", 3.0),
+        peer_read_timeout=r.number("peers.read_timeout", 10.0),
+        secret_key=raw.get("secret_key") or None,
+        key_password=raw.get("key_password") or None,
+        log_level=log_level,
+        testing=bool(raw.get("testing", False)),
+        source=source,
+    )

@@ -1,0 +1,32 @@
+"""Process-wide state of one instance (configuration, trust list, keys, peer connections)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app
+
+from gateway.config import CountryConfig
+from gateway.security.trustlist import TrustList, TrustState
+from gateway.services.peers import PeerClient
+
+
+@dataclass
+class Runtime:
+    cfg: CountryConfig
+    surface: str
+    trust_state: TrustState
+    peers: PeerClient
+    signing_kid: str
+    signing_key: ec.EllipticCurvePrivateKey = field(repr=False)
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def trust(self) -> TrustList | None:
+        return self.trust_state.current()
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["ncpeh"]

@@ -1,0 +1,261 @@
+"""The signed trust list: which NCPeHs exist, where they are, and which keys and certificates are theirs.
+
+The demo central CA signs the list as a compact JWS (ES256). Every instance verifies it at start-up
+and on reload, and refuses a list that is tampered, expired, wrongly signed or malformed (fail closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from gateway.config import CountryConfig
+from gateway.security.pki import atomic_write, fingerprint, load_certificate, load_private_key
+
+ALGORITHM = "ES256"
+ISSUER = "urn:ncpeh-demo:eu-central-services"
+DEFAULT_DAYS = 30
+
+
+class TrustListError(Exception):
+    """The trust list is missing, malformed, tampered, expired or wrongly signed."""
+
+
+def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TrustedCountry:
+    code: str
+    name: str
+    ncp_url: str
+    public_url: str
+    languages: tuple[str, ...]
+    identifier_system: str
+    identifier_scheme: str
+    identifier_label: str
+    search_mask: tuple[str, ...]
+    tls_fingerprints: frozenset[str]
+    signing_keys: dict[str, ec.EllipticCurvePublicKey] = field(hash=False, compare=False)
+
+    def public_summary(self) -> dict[str, Any]:
+        """What the portal and the partner API may show about this country."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "languages": list(self.languages),
+            "identifier": {
+                "system": self.identifier_system,
+                "scheme": self.identifier_scheme,
+                "label": self.identifier_label,
+            },
+            "search_mask": list(self.search_mask),
+        }
+
+
+@dataclass(frozen=True)
+class TrustList:
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    sequence: int
+    countries: dict[str, TrustedCountry]
+    fingerprint_index: dict[str, str]
+
+    def country(self, code: str) -> TrustedCountry | None:
+        return self.countries.get(code.upper())
+
+    def country_for_certificate(self, der: bytes) -> TrustedCountry | None:
+        """Map a TLS certificate (DER) to exactly one trusted country, or None."""
+        code = self.fingerprint_index.get(fingerprint(der))
+        return self.countries.get(code) if code else None
+
+    def days_left(self) -> int:
+        return (self.expires_at - dt.datetime.now(dt.UTC)).days
+
+
+def _country_entry(cfg: CountryConfig) -> dict[str, Any]:
+    folder = cfg.certs_dir / cfg.slug
+    prints = sorted(
+        fingerprint(load_certificate(folder / name)) for name in ("tls-server.crt", "tls-client.crt")
+    )
+    keys = []
+    for pub_path in sorted(folder.glob("signing*.pub")):
+        pub = serialization.load_pem_public_key(pub_path.read_bytes())
+        if not isinstance(pub, ec.EllipticCurvePublicKey):
+            raise TrustListError(f"{pub_path}: not an EC public key")
+        jwk = json.loads(ECAlgorithm.to_jwk(pub))
+        jwk.update({"kid": key_id(pub), "use": "sig", "alg": ALGORITHM})
+        keys.append(jwk)
+    if not keys:
+        raise TrustListError(f"{folder}: no signing public key (run 'ncpeh init-certs')")
+    return {
+        "code": cfg.code,
+        "name": cfg.name,
+        "ncp_url": cfg.ncp.url,
+        "public_url": cfg.public.url,
+        "languages": list(cfg.languages),
+        "identifier": {
+            "system": cfg.identifier.system,
+            "scheme": cfg.identifier.scheme,
+            "label": cfg.identifier.label,
+        },
+        "search_mask": list(cfg.identifier.search_mask),
+        "tls_fingerprints": prints,
+        "signing_keys": keys,
+    }
+
+
+def build(
+    configs: Iterable[CountryConfig],
+    certs_dir: Path,
+    output: Path,
+    days: int = DEFAULT_DAYS,
+    key_password: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Sign a trust list naming the given countries with the central CA key and write it."""
+    configs = list(configs)
+    codes = [cfg.code for cfg in configs]
+    duplicates = {code for code in codes if codes.count(code) > 1}
+    if duplicates:
+        raise TrustListError(f"country code(s) listed twice: {', '.join(sorted(duplicates))}")
+    ca_key = load_private_key(certs_dir / "ca" / "ca.key", key_password)
+    now = now or dt.datetime.now(dt.UTC)
+    previous = 0
+    if output.exists():
+        try:
+            previous = int(jwt.decode(output.read_text(), options={"verify_signature": False}).get("seq", 0))
+        except (jwt.PyJWTError, ValueError, TypeError):
+            previous = 0
+    payload = {
+        "iss": ISSUER,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()) - 60,
+        "exp": int((now + dt.timedelta(days=days)).timestamp()),
+        "seq": previous + 1,
+        "countries": [_country_entry(cfg) for cfg in configs],
+    }
+    token = jwt.encode(payload, ca_key, algorithm=ALGORITHM, headers={"kid": key_id(ca_key.public_key())})
+    atomic_write(output, token.encode())
+    return payload
+
+
+def _parse_country(entry: dict[str, Any]) -> TrustedCountry:
+    keys: dict[str, ec.EllipticCurvePublicKey] = {}
+    for jwk in entry["signing_keys"]:
+        pub = ECAlgorithm.from_jwk(json.dumps(jwk))
+        if not isinstance(pub, ec.EllipticCurvePublicKey):
+            raise TrustListError(f"country {entry.get('code')}: signing key is not a public EC key")
+        keys[key_id(pub)] = pub
+    ident = entry["identifier"]
+    return TrustedCountry(
+        code=str(entry["code"]).upper(),
+        name=str(entry["name"]),
+        ncp_url=str(entry["ncp_url"]).rstrip("/"),
+        public_url=str(entry.get("public_url", "")).rstrip("/"),
+        languages=tuple(entry["languages"]),
+        identifier_system=str(ident["system"]),
+        identifier_scheme=str(ident["scheme"]),
+        identifier_label=str(ident.get("label", ident["scheme"])),
+        search_mask=tuple(entry["search_mask"]),
+        tls_fingerprints=frozenset(str(fp).lower() for fp in entry["tls_fingerprints"]),
+        signing_keys=keys,
+    )
+
+
+def verify(path: Path, ca_cert_path: Path) -> TrustList:
+    """Read and verify the trust list; raise :class:`TrustListError` on any doubt."""
+    try:
+        token = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise TrustListError(f"{path}: trust list not found (run 'ncpeh trust-list build')") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TrustListError(f"{path}: cannot read trust list ({exc})") from None
+    ca_key = load_certificate(ca_cert_path).public_key()
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise TrustListError(f"{path}: algorithm {header.get('alg')!r} refused (only {ALGORITHM})")
+        payload = jwt.decode(
+            token,
+            ca_key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "iss", "countries"]},
+            leeway=60,
+        )
+    except jwt.ExpiredSignatureError:
+        raise TrustListError(f"{path}: trust list has expired") from None
+    except jwt.InvalidSignatureError:
+        raise TrustListError(f"{path}: signature does not verify against {ca_cert_path}") from None
+    except jwt.PyJWTError as exc:
+        raise TrustListError(f"{path}: invalid trust list ({exc})") from None
+    try:
+        countries = {c.code: c for c in (_parse_country(e) for e in payload["countries"])}
+    except (KeyError, TypeError, ValueError, jwt.PyJWTError) as exc:
+        raise TrustListError(f"{path}: malformed country entry ({exc!r})") from None
+    index: dict[str, str] = {}
+    for country in countries.values():
+        for fp in country.tls_fingerprints:
+            if index.setdefault(fp, country.code) != country.code:
+                raise TrustListError(f"{path}: certificate {fp[:16]}... claimed by two countries")
+    return TrustList(
+        issued_at=dt.datetime.fromtimestamp(payload["iat"], dt.UTC),
+        expires_at=dt.datetime.fromtimestamp(payload["exp"], dt.UTC),
+        sequence=int(payload.get("seq", 0)),
+        countries=countries,
+        fingerprint_index=index,
+    )
+
+
+def load_signing_key(cfg: CountryConfig) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    key = load_private_key(cfg.certs.signing_key, cfg.key_password)
+    return key_id(key.public_key()), key
+
+
+class TrustState:
+    """The verified trust list of a running instance, re-verified whenever the file changes.
+
+    A list that fails verification on reload is not used: cross-border calls stop (fail closed)
+    until a valid list is in place again.
+    """
+
+    def __init__(self, path: Path, ca_cert: Path) -> None:
+        self.path, self.ca_cert = path, ca_cert
+        self._stamp: tuple[int, int] | None = None
+        self._list: TrustList | None = None
+        self.error: str | None = None
+        self.current()
+        if self.error:
+            raise TrustListError(self.error)
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def current(self) -> TrustList | None:
+        stamp = self._file_stamp()
+        if stamp != self._stamp or stamp is None:
+            self._stamp = stamp
+            try:
+                self._list, self.error = verify(self.path, self.ca_cert), None
+            except (TrustListError, Exception) as exc:  # noqa: BLE001 - any doubt means no trust
+                self._list, self.error = None, str(exc)
+        if self._list is not None and self._list.expires_at <= dt.datetime.now(dt.UTC):
+            self._list, self.error = None, f"{self.path}: trust list has expired"
+        return self._list

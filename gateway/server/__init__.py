@@ -1,0 +1,1 @@
+"""Serving: gunicorn listeners (one process group per listener) and the local multi-country demo."""

@@ -1,0 +1,1 @@
+"""The service layer shared by every surface: identify, retrieve, transcode, translate, audit."""

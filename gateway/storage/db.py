@@ -1,0 +1,37 @@
+"""SQLite connections: WAL mode, durable commits, one connection per app context.
+
+Only the storage modules issue SQL; everything above them calls repository methods, so that a
+PostgreSQL backend can later be slotted in behind the same methods.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+
+class StorageError(Exception):
+    """The database cannot be opened or is not a healthy ncpeh database."""
+
+
+def connect(path: Path, *, check: bool = False) -> sqlite_utils.Database:
+    """Open the database with the project's pragmas; ``check`` runs an integrity check first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if check:
+            result = conn.execute("PRAGMA quick_check").fetchone()
+            if not result or result[0] != "ok":
+                raise StorageError(f"{path}: database failed its integrity check ({result and result[0]})")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise StorageError(f"{path}: cannot switch the database to WAL mode (got {mode})")
+        # FULL: every commit is on disk before the answer leaves (audit records are never lost).
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{path}: not a usable SQLite database ({exc})") from None
+    return sqlite_utils.Database(conn)

@@ -1,0 +1,165 @@
+"""National record store: patients, their cross-border consent and their versioned summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    identifier_system: str
+    identifier_value: str
+    family: str
+    given: str
+    birthdate: str
+    gender: str
+    birthplace: str | None
+    consent: str
+
+    @classmethod
+    def from_row(cls, row: dict) -> Patient:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    patient_id: str
+    version: int
+    sha256: str
+    language: str | None
+    entries: int
+    created_at: str
+    document: bytes
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """What an import or a seed writes: identity traits and one summary document (JSON bytes)."""
+
+    identifier_system: str
+    identifier_value: str
+    family: str
+    given: str
+    birthdate: str
+    gender: str
+    birthplace: str | None
+    document: bytes
+    language: str | None = None
+    entries: int = 0
+
+
+_PATIENT_COLUMNS = "id, identifier_system, identifier_value, family, given, birthdate, gender, birthplace, consent"
+
+
+class RecordStore:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.conn = db.conn
+
+    def _patient(self, where: str, params: tuple) -> Patient | None:
+        cur = self.conn.execute(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE {where}", params)  # noqa: S608
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return Patient(*row)
+
+    def get_patient(self, patient_id: str) -> Patient | None:
+        return self._patient("id = ?", (patient_id,))
+
+    def find_by_identifier(self, system: str, value: str) -> Patient | None:
+        return self._patient("identifier_system = ? AND identifier_value = ?", (system, value))
+
+    def count_patients(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM patients").fetchone()[0]
+
+    def current_summary(self, patient_id: str) -> StoredSummary | None:
+        row = self.conn.execute(
+            "SELECT patient_id, version, sha256, language, entries, created_at, document FROM summaries"
+            " WHERE patient_id = ? ORDER BY version DESC LIMIT 1",
+            (patient_id,),
+        ).fetchone()
+        return StoredSummary(*row) if row else None
+
+    def summary_history(self, patient_id: str) -> list[StoredSummary]:
+        rows = self.conn.execute(
+            "SELECT patient_id, version, sha256, language, entries, created_at, x'' FROM summaries"
+            " WHERE patient_id = ? ORDER BY version",
+            (patient_id,),
+        ).fetchall()
+        return [StoredSummary(*row) for row in rows]
+
+    def set_consent(self, patient_id: str, consent: str) -> bool:
+        if consent not in ("allowed", "opposed"):
+            raise ValueError(f"consent must be 'allowed' or 'opposed', got {consent!r}")
+        cur = self.conn.execute(
+            "UPDATE patients SET consent = ?, consent_updated_at = ? WHERE id = ?",
+            (consent, utcnow(), patient_id),
+        )
+        return cur.rowcount == 1
+
+    def save_records(self, records: Iterable[PatientRecord]) -> dict[str, int]:
+        """Store patients and their summaries in one transaction.
+
+        A patient already known by identifier keeps its id; a document identical to the current
+        version is ``unchanged``; a different one becomes a new version (history is kept).
+        """
+        counts = {"imported": 0, "updated": 0, "unchanged": 0}
+        conn = self.conn
+        now = utcnow()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for rec in records:
+                digest = hashlib.sha256(rec.document).hexdigest()
+                row = conn.execute(
+                    "SELECT id FROM patients WHERE identifier_system = ? AND identifier_value = ?",
+                    (rec.identifier_system, rec.identifier_value),
+                ).fetchone()
+                if row is None:
+                    patient_id = secrets.token_hex(12)
+                    conn.execute(
+                        "INSERT INTO patients (id, identifier_system, identifier_value, family, given,"
+                        " birthdate, gender, birthplace, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            patient_id, rec.identifier_system, rec.identifier_value, rec.family,
+                            rec.given, rec.birthdate, rec.gender, rec.birthplace, now,
+                        ),
+                    )
+                    version, status = 1, "imported"
+                else:
+                    patient_id = row[0]
+                    current = conn.execute(
+                        "SELECT version, sha256 FROM summaries WHERE patient_id = ?"
+                        " ORDER BY version DESC LIMIT 1",
+                        (patient_id,),
+                    ).fetchone()
+                    if current and current[1] == digest:
+                        counts["unchanged"] += 1
+                        continue
+                    conn.execute(
+                        "UPDATE patients SET family = ?, given = ?, birthdate = ?, gender = ?, birthplace = ?"
+                        " WHERE id = ?",
+                        (rec.family, rec.given, rec.birthdate, rec.gender, rec.birthplace, patient_id),
+                    )
+                    version, status = (current[0] + 1 if current else 1), "updated"
+                conn.execute(
+                    "INSERT INTO summaries (patient_id, version, sha256, language, entries, document,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (patient_id, version, digest, rec.language, rec.entries, rec.document, now),
+                )
+                counts[status] += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return counts

@@ -1,0 +1,56 @@
+"""GET /_status on every listener: is this instance able to serve? (503 when a check fails)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from gateway.app import version
+from gateway.runtime import runtime
+from gateway.security.pki import PKIError, days_left, load_certificate
+from gateway.storage import get_store
+
+bp = Blueprint("status", __name__)
+WARN_DAYS = 30
+
+
+def _certificate_check(path) -> dict:
+    try:
+        left = days_left(load_certificate(path))
+    except PKIError as exc:
+        return {"status": "error", "detail": str(exc)}
+    status = "error" if left < 0 else "warning" if left < WARN_DAYS else "ok"
+    return {"status": status, "days_left": left}
+
+
+@bp.get("/_status")
+def status():
+    rt = runtime()
+    checks: dict[str, dict] = {}
+    store_ok = get_store().ping()
+    checks["database"] = {"status": "ok" if store_ok else "error"}
+    checks["server_certificate"] = _certificate_check(rt.cfg.certs.server_cert)
+    if rt.surface == "ncp":
+        checks["client_certificate"] = _certificate_check(rt.cfg.certs.client_cert)
+    trust = rt.trust
+    if trust is None:
+        checks["trust_list"] = {"status": "error", "loaded": False, "detail": rt.trust_state.error}
+    else:
+        left = trust.days_left()
+        checks["trust_list"] = {
+            "status": "warning" if left < 7 else "ok",
+            "loaded": True,
+            "sequence": trust.sequence,
+            "countries": sorted(trust.countries),
+            "days_left": left,
+        }
+    states = {check["status"] for check in checks.values()}
+    overall = "error" if "error" in states else "warning" if "warning" in states else "ok"
+    body = {
+        "status": overall,
+        "country": rt.cfg.code,
+        "name": rt.cfg.name,
+        "listener": rt.surface,
+        "version": version(),
+        "checks": checks,
+    }
+    return jsonify(body), (503 if overall == "error" else 200)

@@ -1,0 +1,98 @@
+"""Shared fixtures: real countries served by gunicorn over HTTPS on free ports of 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from gateway import storage
+from gateway.server.demo import Topology
+from gateway.services.population import store_documents
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def free_ports(count: int) -> list[int]:
+    socks, ports = [], []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        socks.append(sock)
+        ports.append(sock.getsockname()[1])
+    for sock in socks:
+        sock.close()
+    return ports
+
+
+def make_topology(home: Path, codes: list[str], **kwargs) -> Topology:
+    ports = free_ports(2 * len(codes))
+    mapping = {code: (ports[2 * i], ports[2 * i + 1]) for i, code in enumerate(codes)}
+    return Topology(codes, home, mapping, env={"NCPEH_THREADS": "4"}, **kwargs)
+
+
+def load_fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+class Running:
+    """A started topology plus conveniences for talking to it as a partner or as a peer NCPeH."""
+
+    def __init__(self, topo: Topology) -> None:
+        self.topo = topo
+        self.configs = topo.configs
+
+    def ca(self, code: str = "FR") -> str:
+        return str(self.configs[code].certs.ca_cert)
+
+    def public(self, code: str) -> str:
+        return self.configs[code].public.url
+
+    def ncp(self, code: str) -> str:
+        return self.configs[code].ncp.url
+
+    def partner_credentials(self, code: str) -> dict:
+        return json.loads((self.configs[code].data_dir / "partner-client.json").read_text())
+
+    def partner_session(self, code: str) -> requests.Session:
+        creds = self.partner_credentials(code)
+        session = requests.Session()
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override session.verify
+        session.verify = self.ca(code)
+        resp = session.post(creds["token_url"], data={"grant_type": "client_credentials"},
+                            auth=(creds["client_id"], creds["client_secret"]), timeout=10)
+        resp.raise_for_status()
+        session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+        return session
+
+    def peer_session(self, as_code: str) -> requests.Session:
+        """A session presenting country ``as_code``'s NCPeH client certificate."""
+        cfg = self.configs[as_code]
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = self.ca(as_code)
+        session.cert = (str(cfg.certs.client_cert), str(cfg.certs.client_key))
+        return session
+
+    def store(self, code: str) -> storage.Store:
+        return storage.open_store(self.configs[code].database_path)
+
+
+@pytest.fixture(scope="session")
+def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """FR and DE, each with its public and NCPeH listeners, and the fixture patient stored in FR."""
+    home = tmp_path_factory.mktemp("two-countries")
+    topo = make_topology(home, ["FR", "DE"])
+    topo.prepare(patients=0)
+    store = storage.open_store(topo.configs["FR"].database_path)
+    store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json")])
+    store.close()
+    topo.start()
+    try:
+        yield Running(topo)
+    finally:
+        topo.stop()
