@@ -207,7 +207,8 @@ def healthcheck(country: str, listener: str, timeout: float) -> None:
 
     cfg = load_country(country)
     where = cfg.ncp if listener == "ncp" else cfg.public
-    url = f"https://{where.host}:{where.port}/_status"
+    host = "127.0.0.1" if where.host in ("0.0.0.0", "::", "") else where.host  # noqa: S104 - wildcard bind
+    url = f"https://{host}:{where.port}/_status"
     cert = (str(cfg.certs.client_cert), str(cfg.certs.client_key)) if listener == "ncp" else None
     try:
         resp = requests.get(url, verify=str(cfg.certs.ca_cert), cert=cert, timeout=timeout)

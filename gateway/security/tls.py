@@ -5,13 +5,16 @@ from __future__ import annotations
 import ssl
 
 from gateway.config import CountryConfig
-from gateway.security.pki import PKIError
+from gateway.security.pki import PKIError, load_certificate, load_private_key
 
 
 def _load_chain(ctx: ssl.SSLContext, cert, key, password: str | None) -> None:
     for path in (cert, key):
         if not path.exists():
             raise PKIError(f"{path}: file not found (run 'ncpeh init-certs')")
+    # cryptography explains a bad file or password precisely; OpenSSL would only say "PEM lib".
+    load_certificate(cert)
+    load_private_key(key, password)
     try:
         ctx.load_cert_chain(str(cert), str(key), password=password or None)
     except ssl.SSLError as exc:

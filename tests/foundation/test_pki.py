@@ -1,0 +1,143 @@
+"""Demo PKI and the signed trust list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import stat
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from gateway.config import country_file, load_config
+from gateway.security import pki, trustlist
+
+
+@pytest.fixture()
+def home(tmp_path):
+    return tmp_path
+
+
+def configs(home):
+    return [load_config(country_file(code), env={"NCPEH_HOME": str(home)}) for code in ("FR", "DE")]
+
+
+def init(home, force=False):
+    certs = home / "certs"
+    out = pki.ensure_ca(certs, force=force)
+    for code in ("FR", "DE"):
+        out += pki.ensure_country(certs, code, force=force)
+    return certs, out
+
+
+def test_init_creates_ca_and_country_material_with_private_keys_0600(home):
+    certs, out = init(home)
+    for rel in ("ca/ca.crt", "ca/ca.key", "fr/tls-server.crt", "fr/tls-client.crt", "fr/signing.key",
+                "fr/signing.pub", "de/tls-server.key"):
+        assert (certs / rel).exists(), rel
+    for key in certs.rglob("*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+    ca = pki.load_certificate(certs / "ca" / "ca.crt")
+    server = pki.load_certificate(certs / "fr" / "tls-server.crt")
+    assert server.issuer == ca.subject
+    server.verify_directly_issued_by(ca)
+    assert 300 < pki.days_left(server) <= pki.LEAF_DAYS
+
+
+def test_rerun_keeps_keys_and_force_replaces_them(home):
+    certs, _ = init(home)
+    before = {p: p.read_bytes() for p in certs.rglob("*.key")}
+    _, out = init(home)
+    assert {p: p.read_bytes() for p in certs.rglob("*.key")} == before
+    assert all(item.action == "kept" for item in out)
+    init(home, force=True)
+    assert all(p.read_bytes() != data for p, data in before.items())
+
+
+def test_certificate_is_reissued_from_kept_key_when_missing(home):
+    certs, _ = init(home)
+    key_before = (certs / "fr" / "tls-server.key").read_bytes()
+    (certs / "fr" / "tls-server.crt").unlink()
+    _, out = init(home)
+    assert (certs / "fr" / "tls-server.key").read_bytes() == key_before
+    assert any(i.action == "reissued" and i.path.name == "tls-server.crt" for i in out)
+
+
+def test_wrong_key_password(home):
+    pki.ensure_ca(home / "certs", password="right")
+    with pytest.raises(pki.PKIError, match="wrong key password"):
+        pki.load_private_key(home / "certs" / "ca" / "ca.key", "wrong")
+    with pytest.raises(pki.PKIError, match="encrypted"):
+        pki.load_private_key(home / "certs" / "ca" / "ca.key", None)
+
+
+def test_trust_list_roundtrip_and_certificate_mapping(home):
+    certs, _ = init(home)
+    cfgs = configs(home)
+    trustlist.build(cfgs, certs, home / "tl.jws")
+    result = trustlist.verify(home / "tl.jws", certs / "ca" / "ca.crt")
+    assert sorted(result.countries) == ["DE", "FR"]
+    client = pki.load_certificate(certs / "de" / "tls-client.crt")
+    assert result.country_for_certificate(client.public_bytes(serialization.Encoding.DER)).code == "DE"
+    stranger = pki.load_certificate(certs / "ca" / "ca.crt")
+    assert result.country_for_certificate(stranger.public_bytes(serialization.Encoding.DER)) is None
+    assert result.countries["FR"].search_mask == ("identifier", "family", "given", "birthdate", "gender")
+    assert len(result.countries["FR"].signing_keys) == 1
+
+
+def test_trust_list_sequence_increments(home):
+    certs, _ = init(home)
+    first = trustlist.build(configs(home), certs, home / "tl.jws")
+    second = trustlist.build(configs(home), certs, home / "tl.jws")
+    assert second["seq"] == first["seq"] + 1
+
+
+def test_tampered_trust_list_refused(home):
+    certs, _ = init(home)
+    trustlist.build(configs(home), certs, home / "tl.jws")
+    header, payload, sig = (home / "tl.jws").read_text().split(".")
+    claims = jwt.decode((home / "tl.jws").read_text(), options={"verify_signature": False})
+    claims["countries"][0]["ncp_url"] = "https://evil.example"
+    forged = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    (home / "tl.jws").write_text(f"{header}.{forged}.{sig}")
+    with pytest.raises(trustlist.TrustListError, match="signature does not verify"):
+        trustlist.verify(home / "tl.jws", certs / "ca" / "ca.crt")
+
+
+def test_expired_trust_list_refused(home):
+    certs, _ = init(home)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    trustlist.build(configs(home), certs, home / "tl.jws", days=30, now=past)
+    with pytest.raises(trustlist.TrustListError, match="expired"):
+        trustlist.verify(home / "tl.jws", certs / "ca" / "ca.crt")
+
+
+def test_trust_list_signed_by_another_key_refused(home):
+    certs, _ = init(home)
+    trustlist.build(configs(home), certs, home / "tl.jws")
+    claims = jwt.decode((home / "tl.jws").read_text(), options={"verify_signature": False})
+    other = ec.generate_private_key(ec.SECP256R1())
+    (home / "tl.jws").write_text(jwt.encode(claims, other, algorithm="ES256"))
+    with pytest.raises(trustlist.TrustListError, match="signature"):
+        trustlist.verify(home / "tl.jws", certs / "ca" / "ca.crt")
+
+
+def test_trust_list_with_other_algorithm_refused(home):
+    certs, _ = init(home)
+    trustlist.build(configs(home), certs, home / "tl.jws")
+    claims = jwt.decode((home / "tl.jws").read_text(), options={"verify_signature": False})
+    (home / "tl.jws").write_text(jwt.encode(claims, "secret-secret-secret-secret-secret!", algorithm="HS256"))
+    with pytest.raises(trustlist.TrustListError, match="algorithm"):
+        trustlist.verify(home / "tl.jws", certs / "ca" / "ca.crt")
+    (home / "tl.jws").write_text("not a token at all")
+    with pytest.raises(trustlist.TrustListError):
+        trustlist.verify(home / "tl.jws", certs / "ca" / "ca.crt")
+
+
+def test_duplicate_country_refused(home):
+    certs, _ = init(home)
+    cfg = configs(home)[0]
+    with pytest.raises(trustlist.TrustListError, match="listed twice"):
+        trustlist.build([cfg, cfg], certs, home / "tl.jws")
