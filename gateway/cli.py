@@ -24,12 +24,13 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _expected_errors() -> tuple[type[Exception], ...]:
+    from gateway.errors import GatewayError
     from gateway.security.pki import PKIError
     from gateway.security.trustlist import TrustListError
     from gateway.server.gunicorn_app import ServeError
     from gateway.storage import StorageError
 
-    found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError]
+    found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError, GatewayError]
     try:
         from gateway.records.identifiers import IdentifierError
 
@@ -179,6 +180,84 @@ def init_db(country: str) -> None:
     store = storage.open_store(cfg.database_path, check=True)
     click.echo(f"{cfg.database_path}: schema version {store.schema_version()}")
     store.close()
+
+
+@main.command("import")
+@country_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@friendly_errors
+def import_documents(country: str, paths: tuple[Path, ...]) -> None:
+    """Import IPS documents (JSON files, folders, NDJSON) into the national record store.
+
+    Each document is validated (FHIR R4 + IPS rules + this country's identifier); an invalid one is
+    rejected whole with every problem listed by JSON path. Exit 1 when any document was rejected.
+    """
+    from gateway import storage
+    from gateway.services.population import count_documents, import_paths
+
+    cfg = load_country(country)
+    total = count_documents(p for p in paths if p.exists())
+    store = storage.open_store(cfg.database_path, check=True)
+    try:
+        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+            report = import_paths(store, cfg, paths, progress=bar.update)
+    finally:
+        store.close()
+    for where, problems in report.rejected:
+        click.echo(f"rejected {where}", err=True)
+        for path, message in problems:
+            click.echo(f"  {path}: {message}", err=True)
+    click.echo(report.summary_line())
+    sys.exit(1 if report.rejected else 0)
+
+
+@main.command("seed")
+@country_option
+@click.option("--patients", "count", default=100, show_default=True, help="How many synthetic patients.")
+@click.option("--seed", default=42, show_default=True, help="Same seed, same patients.")
+@click.option("--processes", type=int, help="Generator processes (default: one per core).")
+@friendly_errors
+def seed(country: str, count: int, seed: int, processes: int | None) -> None:
+    """Generate a deterministic synthetic population with clinically plausible summaries."""
+    import time
+
+    from gateway import storage
+    from gateway.services.population import seed_population
+
+    cfg = load_country(country)
+    store = storage.open_store(cfg.database_path, check=True)
+    started = time.perf_counter()
+    try:
+        with click.progressbar(length=count, label=f"Seeding {cfg.code}", file=sys.stderr) as bar:
+            counts = seed_population(store, cfg, count, seed, progress=bar.update, processes=processes)
+    finally:
+        store.close()
+    elapsed = time.perf_counter() - started
+    click.echo(f"imported {counts['imported']}, updated {counts['updated']}, unchanged {counts['unchanged']} "
+               f"in {elapsed:.1f}s ({count / elapsed if elapsed else 0:.0f} patients/s)")
+
+
+@main.command("consent")
+@country_option
+@click.option("--patient", "identifier", required=True, help="National identifier of the patient.")
+@click.argument("setting", type=click.Choice(["allowed", "opposed"]))
+@friendly_errors
+def consent(country: str, identifier: str, setting: str) -> None:
+    """Set a patient's cross-border access setting (allowed by default, or opposed)."""
+    from gateway import storage
+    from gateway.services.identify import validate_identifier
+
+    cfg = load_country(country)
+    store = storage.open_store(cfg.database_path, check=True)
+    try:
+        value = validate_identifier(cfg.identifier.scheme, identifier)
+        patient = store.records.find_by_identifier(cfg.identifier.system, value)
+        if patient is None:
+            fail(f"no patient with {cfg.identifier.label} {value}", code=1)
+        store.records.set_consent(patient.id, setting)
+    finally:
+        store.close()
+    click.echo(f"cross-border access for patient {patient.id}: {setting}")
 
 
 # --- serving -------------------------------------------------------------------------------------

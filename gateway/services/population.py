@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -49,11 +51,9 @@ def record_from_document(doc: dict[str, Any], cfg: CountryConfig, raw: bytes | N
         problems.append((f"{where}.birthDate", "the Patient has no birth date"))
     if problems:
         raise DocumentError(problems)
-    birthplace = None
-    for ext in patient.get("extension") or []:
-        if ext.get("url") == "http://hl7.org/fhir/StructureDefinition/patient-birthPlace":
-            address = ext.get("valueAddress") or {}
-            birthplace = address.get("district") or address.get("city")
+    from gateway.records.ips_validation import birthplace_of
+
+    birthplace = birthplace_of(patient)
     entries = sum(1 for e in doc.get("entry") or []
                   if (e.get("resource") or {}).get("resourceType") not in SECTION_ENTRY_COUNT_SKIP)
     from gateway.services.identify import validate_identifier
@@ -81,19 +81,140 @@ def synthetic_records(cfg: CountryConfig, count: int, seed: int, start: int = 0)
         yield record_from_document(doc, cfg)
 
 
-def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, batch: int = 2000,
-                    progress=None) -> dict[str, int]:  # noqa: ANN001
-    """Generate and store ``count`` synthetic patients in batches (one transaction per batch)."""
+def _synthetic_batch(cfg: CountryConfig, size: int, seed: int, start: int) -> list[PatientRecord]:
+    return list(synthetic_records(cfg, size, seed, start))
+
+
+def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, batch: int = 1000,
+                    progress=None, processes: int | None = None) -> dict[str, int]:  # noqa: ANN001
+    """Generate ``count`` synthetic patients (in parallel processes) and store them in batches.
+
+    Generation is spread over the machine's cores; one writer stores each batch in one transaction.
+    The same (country, count, seed) always gives the same people.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
     totals = {"imported": 0, "updated": 0, "unchanged": 0}
-    for start in range(0, count, batch):
-        size = min(batch, count - start)
-        counts = store.records.save_records(synthetic_records(cfg, size, seed, start))
+    starts = list(range(0, count, batch))
+    processes = processes or min(os.cpu_count() or 1, max(1, len(starts)))
+
+    def store_batch(records: list[PatientRecord]) -> None:
+        counts = store.records.save_records(records)
         for key, value in counts.items():
             totals[key] += value
         if progress is not None:
-            progress(size)
+            progress(len(records))
+
+    if processes <= 1 or len(starts) <= 1:
+        for start in starts:
+            store_batch(_synthetic_batch(cfg, min(batch, count - start), seed, start))
+        return totals
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        futures = [pool.submit(_synthetic_batch, cfg, min(batch, count - start), seed, start) for start in starts]
+        for future in futures:
+            store_batch(future.result())
     return totals
 
 
 def store_documents(store: Store, cfg: CountryConfig, docs: Iterable[dict[str, Any]]) -> dict[str, int]:
     return store.records.save_records(record_from_document(doc, cfg) for doc in docs)
+
+
+# --- import --------------------------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+IMPORT_BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+
+    def summary_line(self) -> str:
+        return (f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"rejected {len(self.rejected)}")
+
+
+def _documents_in(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(where, raw bytes) of every document in a file, an NDJSON file or a folder (recursively)."""
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file()):
+            yield from _documents_in(child)
+        return
+    if path.suffix == ".ndjson":
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield f"{path}:{number}", line
+        return
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        yield str(path), b"\x00" * (MAX_DOCUMENT_BYTES + 1)  # reported as too large, never read whole
+        return
+    yield str(path), path.read_bytes()
+
+
+def count_documents(paths: Iterable[Path]) -> int:
+    total = 0
+    for path in paths:
+        if path.is_dir():
+            total += count_documents(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file())
+        elif path.suffix == ".ndjson":
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
+
+
+def check_document(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list[tuple[str, str]]]:
+    """Parse and validate one document; returns the record to store, or every problem by JSON path."""
+    from gateway.records.ips_validation import DocumentParseError, parse_json_document, validate_ips
+
+    try:
+        doc = parse_json_document(raw, MAX_DOCUMENT_BYTES)
+    except DocumentParseError as exc:
+        return None, [exc.problem.as_tuple()]
+    problems = [p.as_tuple() for p in validate_ips(doc, country_identifier_system=cfg.identifier.system)]
+    if problems:
+        return None, problems
+    try:
+        return record_from_document(doc, cfg, orjson.dumps(doc)), []
+    except DocumentError as exc:
+        return None, exc.problems
+    except Exception as exc:  # noqa: BLE001 - e.g. an identifier failing its check rule
+        return None, [("$", str(exc))]
+
+
+def import_paths(store: Store, cfg: CountryConfig, paths: Iterable[Path], progress=None) -> ImportReport:  # noqa: ANN001
+    """Import documents; each invalid one is rejected whole, valid ones are stored in batches."""
+    report = ImportReport()
+    batch: list[PatientRecord] = []
+
+    def flush() -> None:
+        counts = store.records.save_records(batch)
+        report.imported += counts["imported"]
+        report.updated += counts["updated"]
+        report.unchanged += counts["unchanged"]
+        batch.clear()
+
+    for path in paths:
+        if not path.exists():
+            report.rejected.append((str(path), [("$", "no such file or folder")]))
+            continue
+        for where, raw in _documents_in(path):
+            record, problems = check_document(raw, cfg)
+            if record is None:
+                report.rejected.append((where, problems))
+            else:
+                batch.append(record)
+                if len(batch) >= IMPORT_BATCH:
+                    flush()
+            if progress is not None:
+                progress(1)
+    if batch:
+        flush()
+    return report

@@ -38,6 +38,7 @@ def m001_records(db: sqlite_utils.Database) -> None:
             sha256 TEXT NOT NULL,
             language TEXT,
             entries INTEGER NOT NULL DEFAULT 0,
+            compression TEXT CHECK (compression IN ('zlib')),
             document BLOB NOT NULL,
             created_at TEXT NOT NULL,
             UNIQUE (patient_id, version)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlite_utils
+
+#: Summaries are stored zlib-compressed (FHIR JSON shrinks ~8x; a million patients stay practical).
+COMPRESSION_LEVEL = 3
 
 
 def utcnow() -> str:
@@ -85,11 +89,14 @@ class RecordStore:
 
     def current_summary(self, patient_id: str) -> StoredSummary | None:
         row = self.conn.execute(
-            "SELECT patient_id, version, sha256, language, entries, created_at, document FROM summaries"
-            " WHERE patient_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT patient_id, version, sha256, language, entries, created_at, document, compression"
+            " FROM summaries WHERE patient_id = ? ORDER BY version DESC LIMIT 1",
             (patient_id,),
         ).fetchone()
-        return StoredSummary(*row) if row else None
+        if row is None:
+            return None
+        document = zlib.decompress(row[6]) if row[7] == "zlib" else row[6]
+        return StoredSummary(*row[:6], document)
 
     def summary_history(self, patient_id: str) -> list[StoredSummary]:
         rows = self.conn.execute(
@@ -153,9 +160,10 @@ class RecordStore:
                     )
                     version, status = (current[0] + 1 if current else 1), "updated"
                 conn.execute(
-                    "INSERT INTO summaries (patient_id, version, sha256, language, entries, document,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (patient_id, version, digest, rec.language, rec.entries, rec.document, now),
+                    "INSERT INTO summaries (patient_id, version, sha256, language, entries, compression,"
+                    " document, created_at) VALUES (?, ?, ?, ?, ?, 'zlib', ?, ?)",
+                    (patient_id, version, digest, rec.language, rec.entries,
+                     zlib.compress(rec.document, COMPRESSION_LEVEL), now),
                 )
                 counts[status] += 1
             conn.execute("COMMIT")
