@@ -39,6 +39,23 @@ def load_fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
+#: A second French patient (same clinical content) who opposed cross-border access.
+OPPOSED_INS = "1700213055123" + f"{97 - 1700213055123 % 97:02d}"
+
+
+def opposed_patient_document() -> dict:
+    doc = load_fixture("ips-fr-dupont.json")
+    doc["identifier"]["value"] = "urn:uuid:0b8e7c52-3f0e-4d5e-9a59-5a3c1d2b9f01"
+    for entry in doc["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] == "Patient":
+            resource["identifier"][0]["value"] = OPPOSED_INS
+            resource["name"] = [{"use": "official", "family": "LEROY", "given": ["Jean"]}]
+            resource["gender"] = "male"
+            resource["birthDate"] = "1970-02-13"
+    return doc
+
+
 class Running:
     """A started topology plus conveniences for talking to it as a partner or as a peer NCPeH."""
 
@@ -89,7 +106,9 @@ def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     topo = make_topology(home, ["FR", "DE"])
     topo.prepare(patients=0)
     store = storage.open_store(topo.configs["FR"].database_path)
-    store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json")])
+    store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json"), opposed_patient_document()])
+    opposed = store.records.find_by_identifier("urn:oid:1.2.250.1.213.1.4.8", OPPOSED_INS)
+    store.records.set_consent(opposed.id, "opposed")
     store.close()
     topo.start()
     try:

@@ -97,3 +97,54 @@ def test_tls_versions_below_1_2_refused(countries):
     with pytest.raises((ssl.SSLError, OSError)), socket.create_connection((host, port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost"):
             pass
+
+
+def test_opposed_patient_is_refused_without_revealing_more(countries):
+    from tests.conftest import OPPOSED_INS
+
+    session = countries.partner_session("DE")
+    base = countries.public("DE") + "/fhir"
+    found = session.get(f"{base}/Patient", params={
+        "country": "FR", "identifier": f"{FR_INS_SYSTEM}|{OPPOSED_INS}", "family": "Leroy", "given": "Jean",
+        "birthdate": "1970-02-13", "gender": "male"}, timeout=10).json()
+    patient_id = found["entry"][0]["resource"]["id"]
+    resp = session.get(f"{base}/Patient/{patient_id}/$summary", timeout=10)
+    assert resp.status_code == 403
+    outcome = resp.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["details"]["coding"][0]["code"] == "ACCESS_REFUSED"
+    assert "Allerg" not in resp.text and "Leroy" not in resp.text
+
+
+@pytest.mark.parametrize("params, status, code", [
+    ({"country": "ZZ", "identifier": "1"}, 404, "UNKNOWN_COUNTRY"),
+    ({"country": "DE", "identifier": "1"}, 400, "OWN_COUNTRY"),
+    ({"country": "FR", "identifier": INS}, 400, "MISSING_TRAIT"),
+    ({"country": "FR", "identifier": "284057505612300", "family": "D", "given": "M", "birthdate": "1984-05-12",
+      "gender": "female"}, 400, "INVALID_IDENTIFIER"),
+    ({"country": "FR", "identifier": INS, "family": "D", "given": "M", "birthdate": "12/05/1984",
+      "gender": "female"}, 400, "INVALID_TRAIT"),
+])
+def test_partner_api_errors_are_operation_outcomes(countries, params, status, code):
+    resp = countries.partner_session("DE").get(countries.public("DE") + "/fhir/Patient", params=params, timeout=10)
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["details"]["coding"][0]["code"] == code
+    assert resp.headers["X-Request-ID"]
+    assert "Traceback" not in resp.text
+
+
+def test_missing_trait_is_named(countries):
+    resp = countries.partner_session("DE").get(countries.public("DE") + "/fhir/Patient", params={
+        "country": "FR", "identifier": INS, "family": "Dupont", "given": "Marie", "gender": "female"}, timeout=10)
+    assert resp.status_code == 400
+    assert "birthdate" in resp.json()["issue"][0]["diagnostics"]
+
+
+def test_unknown_summary_id(countries):
+    session = countries.partner_session("DE")
+    for bad_id, status in (("fr-doesnotexist", 404), ("nonsense", 404), ("zz-abc", 404)):
+        resp = session.get(countries.public("DE") + f"/fhir/Patient/{bad_id}/$summary", timeout=10)
+        assert resp.status_code == status
+        assert resp.json()["resourceType"] == "OperationOutcome"
