@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ from gateway.security.tls import client_context
 from gateway.security.trustlist import TrustedCountry
 
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+RETRIES = 1
+RETRY_BACKOFF = 0.1
 
 
 def _pinned_pool(pins: frozenset[str]) -> type[HTTPSConnectionPool]:
@@ -76,6 +79,7 @@ class PeerClient:
         self._ctx: ssl.SSLContext | None = None
         self._sessions: dict[str, tuple[frozenset[str], requests.Session]] = {}
         self._lock = threading.Lock()
+        self.breaker = CircuitBreaker()
 
     def _session(self, country: TrustedCountry) -> requests.Session:
         with self._lock:
@@ -102,41 +106,147 @@ class PeerClient:
         params: dict[str, str] | list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> PeerResponse:
-        """GET ``path`` at the country's NCPeH; raise GatewayError for every failure."""
+        """GET ``path`` at the country's NCPeH; raise GatewayError for every failure.
+
+        GETs are idempotent: a connection that fails before any answer (refused, reset, 502/503
+        from a restarting peer) is retried once when the time budget allows. The whole call,
+        retries and a slowly trickling body included, never takes longer than connect + read
+        time-out. Repeated failures open the country's circuit breaker, so that a broken peer is
+        answered at once instead of tying up threads.
+        """
         url = country.ncp_url + path
         if not url.startswith("https://"):
             raise errors.PeerError(f"{country.code}: the trust list gives a non-HTTPS address")
+        self.breaker.before_call(country)
+        budget = self.cfg.peer_connect_timeout + self.cfg.peer_read_timeout
+        deadline = time.monotonic() + budget
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = self._attempt(country, url, params, headers, deadline)
+            except _Retryable as exc:
+                if attempt <= RETRIES and deadline - time.monotonic() > self.cfg.peer_connect_timeout:
+                    time.sleep(RETRY_BACKOFF)
+                    continue
+                self.breaker.record_failure(country)
+                raise exc.error from None
+            except errors.GatewayError:
+                self.breaker.record_failure(country)
+                raise
+            break
+        if result.status >= 400:
+            self.breaker.record_success(country)  # a clear refusal is a healthy peer
+            raise _peer_refusal(country, result)
+        self.breaker.record_success(country)
+        return result
+
+    def _attempt(self, country: TrustedCountry, url: str, params, headers, deadline: float) -> PeerResponse:  # noqa: ANN001
+        name = f"{country.name} ({country.code})"
         session = self._session(country)
+        remaining = max(0.1, deadline - time.monotonic())
         try:
             resp = session.get(
                 url,
                 params=params,
                 headers={"Accept": "application/fhir+json", **(headers or {})},
-                timeout=(self.cfg.peer_connect_timeout, self.cfg.peer_read_timeout),
+                timeout=(min(self.cfg.peer_connect_timeout, remaining), min(self.cfg.peer_read_timeout, remaining)),
                 allow_redirects=False,
                 stream=True,
             )
-            body = resp.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-            resp.close()
-        except (requests.ConnectTimeout, requests.ReadTimeout):
-            raise errors.PeerTimeout(f"{country.name} ({country.code}) did not answer in time.") from None
+        except requests.ConnectTimeout:
+            raise errors.PeerTimeout(f"{name} did not answer in time.") from None
+        except requests.ReadTimeout:
+            raise errors.PeerTimeout(f"{name} did not answer in time.") from None
         except requests.exceptions.SSLError:
-            raise errors.PeerError(
-                f"{country.name} ({country.code}): the secure channel could not be established.",
-                code="PEER_TLS_FAILURE",
-            ) from None
+            raise errors.PeerError(f"{name}: the secure channel could not be established.",
+                                   code="PEER_TLS_FAILURE") from None
+        except requests.ConnectionError:
+            raise _Retryable(errors.PeerError(f"{name} cannot be reached.", code="PEER_UNREACHABLE")) from None
         except requests.RequestException:
-            raise errors.PeerError(f"{country.name} ({country.code}) cannot be reached.") from None
-        except Exception:  # urllib3 read errors surface as various types
-            raise errors.PeerError(f"{country.name} ({country.code}) broke off the answer.") from None
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise errors.PeerError(f"{country.name} ({country.code}) sent an answer that is too large.")
-        result = PeerResponse(resp.status_code, dict(resp.headers), body)
+            raise errors.PeerError(f"{name} cannot be reached.", code="PEER_UNREACHABLE") from None
+        try:
+            chunks, size = [], 0
+            while True:
+                if time.monotonic() > deadline:
+                    raise errors.PeerTimeout(f"{name} did not finish its answer in time.")
+                chunk = resp.raw.read(65536, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise errors.PeerError(f"{name} sent an answer that is too large.", code="PEER_BAD_ANSWER")
+                chunks.append(chunk)
+        except errors.GatewayError:
+            raise
+        except Exception:  # noqa: BLE001 - urllib3 read errors surface as various types
+            raise errors.PeerTimeout(f"{name} did not finish its answer in time.") if time.monotonic() > deadline \
+                else errors.PeerError(f"{name} broke off the answer.", code="PEER_BAD_ANSWER") from None
+        finally:
+            resp.close()
+        result = PeerResponse(resp.status_code, dict(resp.headers), b"".join(chunks))
+        if resp.status_code in (502, 503):
+            raise _Retryable(errors.PeerError(f"{name} is temporarily unavailable (HTTP {resp.status_code})."))
         if resp.status_code >= 500:
-            raise errors.PeerError(f"{country.name} ({country.code}) failed (HTTP {resp.status_code}).")
-        if resp.status_code >= 400:
-            raise _peer_refusal(country, result)
+            raise errors.PeerError(f"{name} failed (HTTP {resp.status_code}).")
         return result
+
+    def get_json(self, country: TrustedCountry, path: str, params=None, headers=None) -> Any:  # noqa: ANN001
+        """Like :meth:`get`, for a JSON answer; garbage counts as a failure of the peer."""
+        resp = self.get(country, path, params=params, headers=headers)
+        try:
+            return resp.json()
+        except orjson.JSONDecodeError:
+            self.breaker.record_failure(country)
+            raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable answer.",
+                                   code="PEER_BAD_ANSWER") from None
+
+
+class _Retryable(Exception):
+    def __init__(self, error: errors.GatewayError) -> None:
+        self.error = error
+
+
+class CircuitBreaker:
+    """Per-country breaker: after ``threshold`` consecutive failures, calls fail at once for
+    ``reset_after`` seconds; then one trial call is let through (half-open)."""
+
+    def __init__(self, threshold: int = 5, reset_after: float = 15.0) -> None:
+        self.threshold, self.reset_after = threshold, reset_after
+        self._failures: dict[str, int] = {}
+        self._opened: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def before_call(self, country: TrustedCountry) -> None:
+        with self._lock:
+            opened = self._opened.get(country.code)
+            if opened is None:
+                return
+            wait = opened + self.reset_after - time.monotonic()
+            if wait > 0:
+                raise errors.PeerError(
+                    f"{country.name} ({country.code}) is failing; new attempts in {wait:.0f} s.",
+                    code="PEER_CIRCUIT_OPEN", headers={"Retry-After": str(max(1, round(wait)))},
+                )
+            self._opened[country.code] = time.monotonic()  # half-open: this caller is the trial
+
+    def record_success(self, country: TrustedCountry) -> None:
+        with self._lock:
+            self._failures.pop(country.code, None)
+            self._opened.pop(country.code, None)
+
+    def record_failure(self, country: TrustedCountry) -> None:
+        with self._lock:
+            count = self._failures.get(country.code, 0) + 1
+            self._failures[country.code] = count
+            if count >= self.threshold:
+                self._opened[country.code] = time.monotonic()
+
+    def state(self, code: str) -> str:
+        with self._lock:
+            if code not in self._opened:
+                return "closed"
+            return "open" if self._opened[code] + self.reset_after > time.monotonic() else "half-open"
 
 
 def _peer_refusal(country: TrustedCountry, resp: PeerResponse) -> errors.GatewayError:
