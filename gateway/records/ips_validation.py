@@ -321,7 +321,8 @@ def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) ->
     patient_index: int | None = None
     first = resource_at(0)
     if first.get("resourceType") != "Composition":
-        add(Problem("$.entry[0].resource", f"the first entry of a document must be a Composition, got {_short(first.get('resourceType'))}"))
+        got = _short(first.get("resourceType"))
+        add(Problem("$.entry[0].resource", f"the first entry of a document must be a Composition, got {got}"))
     else:
         comp = "$.entry[0].resource"
         if IPS_DOCUMENT_CODE not in _codes(first.get("type"), LOINC):
@@ -335,7 +336,8 @@ def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) ->
             if target is None:
                 add(Problem(f"{comp}.subject.reference", f"reference {_short(ref)} does not resolve to an entry of the document"))
             elif resource_at(target).get("resourceType") != "Patient":
-                add(Problem(f"{comp}.subject.reference", f"Composition.subject must be a Patient, {_short(ref)} is a {resource_at(target).get('resourceType')}"))
+                kind = resource_at(target).get("resourceType")
+                add(Problem(f"{comp}.subject.reference", f"Composition.subject must be a Patient, {_short(ref)} is a {kind}"))
             else:
                 patient_index = target
         sections = first.get("section")
