@@ -81,21 +81,25 @@ def main():
     seen = {}
     total = Counter()
     files = sorted(glob.glob(os.path.join(HERE, '*.csv')))
-    print(f'{"file":34} {"rows":>5} ' + ' '.join(f'{l:>5}' for l in LANGS))
+    print(f'{"file":34} {"rows":>5} ' + ' '.join(f'{lang_:>5}' for lang_ in LANGS))
     for path in files:
         name = os.path.basename(path)
-        per = Counter(); nrows = 0
+        per = Counter()
+        nrows = 0
         try:
             fh = open(path, encoding='utf-8', newline='')
             rows = list(csv.reader(fh))
         except UnicodeDecodeError as e:
-            errors.append(f'{name}: not UTF-8 ({e})'); continue
+            errors.append(f'{name}: not UTF-8 ({e})')
+            continue
         if not rows or rows[0] != HEADER:
-            errors.append(f'{name}: bad header {rows[0] if rows else None}'); continue
+            errors.append(f'{name}: bad header {rows[0] if rows else None}')
+            continue
         for ln, row in enumerate(rows[1:], 2):
             where = f'{name}:{ln}'
             if len(row) != len(HEADER):
-                errors.append(f'{where}: {len(row)} cells'); continue
+                errors.append(f'{where}: {len(row)} cells')
+                continue
             system, code, en = row[0], row[1], row[2]
             key = (system, code)
             if key not in idx:
@@ -106,7 +110,7 @@ def main():
                 errors.append(f'{where}: duplicate of {seen[key]}')
             seen[key] = where
             nrows += 1
-            for lang, cell in zip(HEADER[2:], row[2:]):
+            for lang, cell in zip(HEADER[2:], row[2:], strict=True):
                 if cell != cell.strip() or '  ' in cell:
                     errors.append(f'{where}: whitespace problem in {lang}: {cell!r}')
                 if any(m in cell for m in MOJIBAKE):
@@ -118,10 +122,10 @@ def main():
             if not any(row[3:]):
                 warnings.append(f'{where}: no translation at all for {code}')
         total['rows'] += nrows
-        for l in LANGS:
-            total[l] += per[l]
-        print(f'{name:34} {nrows:5} ' + ' '.join(f'{per[l]:5}' for l in LANGS))
-    print(f'{"TOTAL":34} {total["rows"]:5} ' + ' '.join(f'{total[l]:5}' for l in LANGS))
+        for lang_ in LANGS:
+            total[lang_] += per[lang_]
+        print(f'{name:34} {nrows:5} ' + ' '.join(f'{per[lang_]:5}' for lang_ in LANGS))
+    print(f'{"TOTAL":34} {total["rows"]:5} ' + ' '.join(f'{total[lang_]:5}' for lang_ in LANGS))
     for s in IPS_SECTIONS:
         if ('http://loinc.org', s) not in seen:
             warnings.append(f'IPS section {s} has no row')

@@ -1,0 +1,102 @@
+"""FHIR terminology operations on the partner API: CodeSystem/$lookup, ConceptMap/$translate,
+ValueSet/$expand (displays in any supported language)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+import terminology
+from gateway import errors
+from gateway.fhir import fhir_response, loads
+from gateway.surfaces.oauth import require_token
+
+bp = Blueprint("terminology_api", __name__, url_prefix="/fhir")
+MAX_COUNT = 1000
+
+
+def _params() -> dict[str, str]:
+    """Operation parameters from the query string, or from a FHIR Parameters body (POST)."""
+    params = {k: v for k, v in request.args.items()}
+    if request.method == "POST":
+        if request.mimetype not in ("application/fhir+json", "application/json"):
+            raise errors.UnsupportedMediaType("Send a FHIR Parameters resource as application/fhir+json.")
+        try:
+            body = loads(request.get_data())
+            if body.get("resourceType") != "Parameters":
+                raise ValueError
+            for item in body.get("parameter", []):
+                value = next((v for k, v in item.items() if k.startswith("value")), None)
+                if isinstance(value, dict) and "code" in value:  # valueCoding
+                    params.setdefault("system", value.get("system", ""))
+                    params.setdefault("code", value["code"])
+                elif value is not None:
+                    params[item["name"]] = str(value)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise errors.BadRequest("The body must be a FHIR Parameters resource.", code="INVALID_PARAMETERS") from None
+    return params
+
+
+def _required(params: dict[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not params.get(n)]
+    if missing:
+        raise errors.BadRequest(f"Missing parameter(s): {', '.join(missing)}.", code="MISSING_PARAMETER")
+    return [params[n] for n in names]
+
+
+def _language(params: dict[str, str]) -> str | None:
+    lang = params.get("displayLanguage")
+    if not lang:
+        return None
+    try:
+        return terminology.check_language(lang.split("-")[0].lower())
+    except terminology.UnsupportedLanguageError as exc:
+        raise errors.BadRequest(str(exc), code="UNSUPPORTED_LANGUAGE") from None
+
+
+@bp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
+def lookup():
+    require_token(None)
+    params = _params()
+    system, code = _required(params, "system", "code")
+    lang = _language(params)
+    concept = terminology.load().lookup(system, code, lang)
+    if concept is None:
+        raise errors.NotFound(f"Unknown code {code!r} in {system}.", code="UNKNOWN_CODE")
+    out: list[dict[str, Any]] = [
+        {"name": "name", "valueString": system},
+        {"name": "display", "valueString": concept.display or code},
+    ]
+    for language, text in sorted(concept.designations.items()):
+        out.append({"name": "designation", "part": [
+            {"name": "language", "valueCode": language}, {"name": "value", "valueString": text}]})
+    return fhir_response({"resourceType": "Parameters", "parameter": out})
+
+
+@bp.route("/ConceptMap/$translate", methods=["GET", "POST"])
+def translate():
+    require_token(None)
+    params = _params()
+    system, code = _required(params, "system", "code")
+    target = params.get("targetsystem") or params.get("targetSystem")
+    return fhir_response(terminology.load().translate_code(system, code, target))
+
+
+@bp.route("/ValueSet/$expand", methods=["GET", "POST"])
+def expand():
+    require_token(None)
+    params = _params()
+    (url,) = _required(params, "url")
+    try:
+        count = int(params["count"]) if params.get("count") else None
+        offset = int(params.get("offset") or 0)
+    except ValueError:
+        raise errors.BadRequest("count and offset must be whole numbers.", code="INVALID_PARAMETER") from None
+    if (count is not None and not 0 <= count <= MAX_COUNT) or offset < 0:
+        raise errors.BadRequest(f"count must be between 0 and {MAX_COUNT}, offset >= 0.", code="INVALID_PARAMETER")
+    try:
+        result = terminology.load().expand(url, _language(params), params.get("filter"), count, offset)
+    except terminology.UnknownValueSetError:
+        raise errors.NotFound(f"Unknown value set {url}.", code="UNKNOWN_VALUESET") from None
+    return fhir_response(result)
