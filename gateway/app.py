@@ -12,11 +12,12 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import __version__, errors, storage
+from gateway.audit import trail as audit_trail
 from gateway.config import CountryConfig
 from gateway.fhir import fhir_response, operation_outcome
 from gateway.runtime import Runtime
 from gateway.security.pki import atomic_write
-from gateway.security.trustlist import TrustState, load_signing_key
+from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
 from gateway.server.worker import peer_certificate_middleware
 from gateway.services.peers import PeerClient
 
@@ -50,10 +51,16 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         TESTING=cfg.testing,
     )
     kid, key = load_signing_key(cfg)
+    trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert)
+    listed = trust_state.current()
+    if listed is None or cfg.code not in listed.countries:
+        raise TrustListError(
+            f"{cfg.trust_list}: field 'countries' does not list {cfg.code} (setting 'code' of {cfg.source}); "
+            f"rebuild it with 'ncpeh trust-list build --countries <every country, {cfg.code} included>'")
     app.extensions["ncpeh"] = Runtime(
         cfg=cfg,
         surface=surface,
-        trust_state=TrustState(cfg.trust_list, cfg.certs.ca_cert),
+        trust_state=trust_state,
         peers=PeerClient(cfg, pool_size=max(4, cfg.threads * 2)),
         signing_kid=kid,
         signing_key=key,
@@ -61,6 +68,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
     storage.init_app(app)
     _register_request_id(app)
     _register_error_rendering(app)
+    audit_trail.init_app(app)  # one audit record per call of the FHIR APIs, committed before answering
 
     from gateway.surfaces import status
 
@@ -71,11 +79,13 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         app.register_blueprint(ncp_api.bp)
         app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     else:
-        from gateway.surfaces import oauth, partner_api, portal
+        from gateway.surfaces import oauth, partner_api, patient_portal, portal, terminology_api
 
         app.register_blueprint(oauth.bp)
+        app.register_blueprint(terminology_api.bp)
         app.register_blueprint(partner_api.bp)
         app.register_blueprint(portal.bp)
+        app.register_blueprint(patient_portal.bp)
     return app
 
 
@@ -107,6 +117,7 @@ def render_error(error: errors.GatewayError):
     from gateway.surfaces import portal
 
     request_id = getattr(g, "request_id", None)
+    g.audit_error_code = error.code  # the refusal code, for the audit record (gateway.audit.trail)
     if request.blueprint == portal.bp.name:
         return portal.render_error(error, request_id)
     resp = fhir_response(operation_outcome(error, request_id), status=error.status, headers=error.headers)

@@ -27,10 +27,12 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     from gateway.errors import GatewayError
     from gateway.security.pki import PKIError
     from gateway.security.trustlist import TrustListError
+    from gateway.server.demo import TopologyError
     from gateway.server.gunicorn_app import ServeError
     from gateway.storage import StorageError
 
-    found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError, GatewayError]
+    found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError, GatewayError,
+                                    TopologyError]
     try:
         from gateway.records.identifiers import IdentifierError
 
@@ -88,8 +90,11 @@ def main() -> None:
 @main.command("init-certs")
 @click.option("--countries", help="Comma-separated country codes (default: every configured country).")
 @click.option("--force", is_flag=True, help="Replace existing keys (otherwise they are kept).")
+@click.option("--trust-list", "with_trust_list", is_flag=True,
+              help="Also sign the trust list for these countries, unless the existing one is up to date "
+                   "(see 'trust-list build --if-needed'). For one-shot containers.")
 @friendly_errors
-def init_certs(countries: str | None, force: bool) -> None:
+def init_certs(countries: str | None, force: bool, with_trust_list: bool) -> None:
     """Create the demo PKI: central root CA, and per country TLS server/client certificates and a signing key."""
     from gateway.security import pki
 
@@ -104,6 +109,8 @@ def init_certs(countries: str | None, force: bool) -> None:
         issued += pki.ensure_country(certs_dir, cfg.code, hostnames=sorted(hosts), force=force, password=password)
     for item in issued:
         click.echo(f"{item.action:9} {item.path}")
+    if with_trust_list:
+        sign_trust_list(configs, days=30, output=None, if_needed=True)
 
 
 @main.group("trust-list")
@@ -115,15 +122,32 @@ def trust_list() -> None:
 @click.option("--countries", help="Comma-separated country codes (default: every configured country).")
 @click.option("--days", default=30, show_default=True, help="Validity of the list.")
 @click.option("--output", type=click.Path(path_type=Path), help="Where to write it (default: the configured path).")
+@click.option("--if-needed", is_flag=True,
+              help="Do nothing when the existing list is valid for 7 more days and already names these countries "
+                   "with their current URLs, certificates and keys (other countries it names are then kept).")
 @friendly_errors
-def trust_list_build(countries: str | None, days: int, output: Path | None) -> None:
+def trust_list_build(countries: str | None, days: int, output: Path | None, if_needed: bool) -> None:
     """Sign a trust list naming the given countries with the central CA key."""
+    configs = [load_country(code) for code in parse_countries(countries)]
+    sign_trust_list(configs, days, output, if_needed)
+
+
+def sign_trust_list(configs: list[CountryConfig], days: int, output: Path | None, if_needed: bool) -> None:
     from gateway.security import trustlist
 
-    configs = [load_country(code) for code in parse_countries(countries)]
+    if not configs:
+        fail("no country to put in the trust list")
     target = output or configs[0].trust_list
+    codes = ", ".join(cfg.code for cfg in configs)
+    if if_needed and trustlist.is_current(configs, target, configs[0].certs.ca_cert, min_days=min(7, days // 2),
+                                          allow_extra=True):
+        click.echo(f"trust list {target} is up to date: {codes}")
+        return
     payload = trustlist.build(configs, configs[0].certs_dir, target, days=days, key_password=configs[0].key_password)
     codes = ", ".join(c["code"] for c in payload["countries"])
+    for cfg in configs:
+        record_admin(cfg, "trust-list.build", action="C", sequence=payload["seq"], days=days,
+                     countries=[c["code"] for c in payload["countries"]])
     click.echo(f"trust list #{payload['seq']} written to {target}: {codes} (valid {days} days)")
 
 
@@ -178,6 +202,7 @@ def init_db(country: str) -> None:
 
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path, check=True)
+    record_admin(cfg, "init-db", store, action="U", schema_version=store.schema_version())
     click.echo(f"{cfg.database_path}: schema version {store.schema_version()}")
     store.close()
 
@@ -201,6 +226,8 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
     try:
         with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
             report = import_paths(store, cfg, paths, progress=bar.update)
+        record_admin(cfg, "import", store, action="C", imported=report.imported, updated=report.updated,
+                     unchanged=report.unchanged, rejected=len(report.rejected))
     finally:
         store.close()
     for where, problems in report.rejected:
@@ -216,8 +243,9 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
 @click.option("--patients", "count", default=100, show_default=True, help="How many synthetic patients.")
 @click.option("--seed", default=42, show_default=True, help="Same seed, same patients.")
 @click.option("--processes", type=int, help="Generator processes (default: one per core).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has patients (first start).")
 @friendly_errors
-def seed(country: str, count: int, seed: int, processes: int | None) -> None:
+def seed(country: str, count: int, seed: int, processes: int | None, if_empty: bool) -> None:
     """Generate a deterministic synthetic population with clinically plausible summaries."""
     import time
 
@@ -226,10 +254,15 @@ def seed(country: str, count: int, seed: int, processes: int | None) -> None:
 
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path, check=True)
+    if if_empty and (existing := store.records.count_patients()):
+        store.close()
+        click.echo(f"{cfg.code}: {existing} patients already stored, nothing seeded")
+        return
     started = time.perf_counter()
     try:
         with click.progressbar(length=count, label=f"Seeding {cfg.code}", file=sys.stderr) as bar:
             counts = seed_population(store, cfg, count, seed, progress=bar.update, processes=processes)
+        record_admin(cfg, "seed", store, action="C", seed=seed, **counts)
     finally:
         store.close()
     elapsed = time.perf_counter() - started
@@ -254,7 +287,7 @@ def consent(country: str, identifier: str, setting: str) -> None:
         patient = store.records.find_by_identifier(cfg.identifier.system, value)
         if patient is None:
             fail(f"no patient with {cfg.identifier.label} {value}", code=1)
-        store.records.set_consent(patient.id, setting)
+        store.records.set_consent(patient.id, setting, audit=consent_draft(cfg.code, patient.id, setting))
     finally:
         store.close()
     click.echo(f"cross-border access for patient {patient.id}: {setting}")
@@ -265,37 +298,62 @@ def consent(country: str, identifier: str, setting: str) -> None:
 
 @main.command("serve")
 @country_option
-@click.option("--listener", type=click.Choice(["public", "ncp"]), required=True,
-              help="public: portal, partner API, status; ncp: the NCPeH-to-NCPeH mutual-TLS API.")
+@click.option("--listener", type=click.Choice(["public", "ncp", "both"]), required=True,
+              help="public: portal, partner API, status; ncp: the NCPeH-to-NCPeH mutual-TLS API; both: the two, "
+                   "as two supervised gunicorn processes that stop together (containers).")
+@click.option("--demo-patients", default=0, show_default=True,
+              help="After the start-up checks: create the database, seed this many synthetic patients when it has "
+                   "none, and a demo partner client (<data_dir>/partner-client.json) when there is none.")
 @friendly_errors
-def serve(country: str, listener: str) -> None:
-    """Serve one listener of one country with gunicorn."""
+def serve(country: str, listener: str, demo_patients: int) -> None:
+    """Serve one listener (or both) of one country with gunicorn."""
     from gateway.server.gunicorn_app import serve as run
+    from gateway.server.supervisor import LISTENERS, preflight, supervise
 
-    run(load_country(country), listener)
+    cfg = load_country(country)
+    if listener == "both" or demo_patients:
+        preflight(cfg, list(LISTENERS) if listener == "both" else [listener])
+    if demo_patients:
+        from gateway.server.demo import prepare_country
+
+        for line in prepare_country(cfg, demo_patients, seed=42):
+            click.echo(line, err=True)
+    if listener == "both":
+        sys.exit(supervise(cfg))
+    run(cfg, listener)
 
 
 @main.command("healthcheck")
 @country_option
-@click.option("--listener", type=click.Choice(["public", "ncp"]), default="public", show_default=True)
+@click.option("--listener", type=click.Choice(["public", "ncp", "both"]), default="public", show_default=True)
 @click.option("--timeout", default=5.0, show_default=True)
 @friendly_errors
 def healthcheck(country: str, listener: str, timeout: float) -> None:
     """Exit 0 when the listener's /_status answers ok or warning (for container healthchecks)."""
-    import requests
+    import http.client
+    import ssl
+
+    from gateway.security.tls import client_context
 
     cfg = load_country(country)
-    where = cfg.ncp if listener == "ncp" else cfg.public
-    host = "127.0.0.1" if where.host in ("0.0.0.0", "::", "") else where.host  # noqa: S104 - wildcard bind
-    url = f"https://{host}:{where.port}/_status"
-    cert = (str(cfg.certs.client_cert), str(cfg.certs.client_key)) if listener == "ncp" else None
-    try:
-        resp = requests.get(url, verify=str(cfg.certs.ca_cert), cert=cert, timeout=timeout)
-        status = resp.json().get("status")
-    except (requests.RequestException, ValueError) as exc:
-        fail(f"{url}: {exc.__class__.__name__}", code=1)
-    click.echo(f"{url}: {status}")
-    sys.exit(0 if status in ("ok", "warning") else 1)
+    healthy = True
+    for name in ("public", "ncp") if listener == "both" else (listener,):
+        where = cfg.ncp if name == "ncp" else cfg.public
+        host = "127.0.0.1" if where.host in ("0.0.0.0", "::", "") else where.host  # noqa: S104 - wildcard bind
+        url = f"https://{host}:{where.port}/_status"
+        # ncp: our client certificate, its key opened with NCPEH_KEY_PASSWORD; no proxy from the environment
+        ctx = client_context(cfg) if name == "ncp" else ssl.create_default_context(cafile=str(cfg.certs.ca_cert))
+        conn = http.client.HTTPSConnection(host, where.port, context=ctx, timeout=timeout)
+        try:
+            conn.request("GET", "/_status", headers={"Accept": "application/json"})
+            status = json.loads(conn.getresponse().read()).get("status")
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            fail(f"{url}: {exc.__class__.__name__}", code=1)
+        finally:
+            conn.close()
+        click.echo(f"{url}: {status}")
+        healthy = healthy and status in ("ok", "warning")
+    sys.exit(0 if healthy else 1)
 
 
 @main.command("demo")
@@ -333,6 +391,7 @@ def clients_add(country: str, name: str, scopes: tuple[str, ...]) -> None:
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path)
     client_id, secret = store.clients.add(name, list(scopes))
+    record_admin(cfg, "clients.add", store, action="C", client_id=client_id, scopes=list(scopes))
     store.close()
     click.echo(json.dumps(client_credentials(cfg, client_id, secret), indent=2))
 
@@ -359,6 +418,74 @@ def clients_list(country: str) -> None:
     store.close()
 
 
+@clients.command("set-key")
+@country_option
+@click.argument("client_id")
+@click.option("--public-key", "public_keys", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM EC P-256 public key the client signs clinician assertions with (repeat for rotation).")
+@friendly_errors
+def clients_set_key(country: str, client_id: str, public_keys: tuple[Path, ...]) -> None:
+    """Register the keys with which a partner client signs its X-Clinician-Assertion JWTs."""
+    from cryptography.hazmat.primitives import serialization
+
+    from gateway import storage
+    from gateway.security.assertions import client_jwks
+
+    keys = []
+    for path in public_keys:
+        try:
+            keys.append(serialization.load_pem_public_key(path.read_bytes()))
+        except ValueError:
+            fail(f"{path}: not a PEM public key")
+    try:
+        jwks = client_jwks(keys)
+    except ValueError as exc:
+        fail(str(exc))
+    store = storage.open_store(load_country(country).database_path)
+    try:
+        if not store.clients.set_jwks(client_id, jwks):
+            fail(f"no client {client_id}", code=1)
+        record_admin(load_country(country), "clients.set-key", store, action="U", client_id=client_id,
+                     kids=[k["kid"] for k in jwks["keys"]])
+    finally:
+        store.close()
+    click.echo(f"{client_id}: key(s) {', '.join(k['kid'] for k in jwks['keys'])} registered")
+
+
+@clients.command("clinician-assertion")
+@country_option
+@click.option("--credentials", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Client credentials JSON with 'clinician_signing_key' (default: the demo partner client's).")
+@click.option("--id", "clinician_id", default="demo-hcp-0001", show_default=True)
+@click.option("--name", default="Dr. Demo Clinician", show_default=True)
+@click.option("--role", default="221", show_default=True, help="ISCO-08 code (see gateway/security/policy.py).")
+@click.option("--organisation", default="Demo Hospital", show_default=True)
+@click.option("--organisation-id", default="urn:oid:0.0.0.0.1", show_default=True)
+@click.option("--language", default="en", show_default=True)
+@click.option("--purpose", type=click.Choice(["TREATMENT", "EMERGENCY"]), default="TREATMENT", show_default=True)
+@friendly_errors
+def clients_clinician_assertion(country: str, credentials: Path | None, clinician_id: str, name: str, role: str,
+                                organisation: str, organisation_id: str, language: str, purpose: str) -> None:
+    """Print an X-Clinician-Assertion JWT as partner software would sign it (demo and manual tests)."""
+    from gateway.security import assertions
+    from gateway.security.pki import load_private_key
+
+    cfg = load_country(country)
+    creds_path = credentials or cfg.data_dir / "partner-client.json"
+    creds = json.loads(creds_path.read_text())
+    if not creds.get("clinician_signing_key"):
+        fail(f"{creds_path}: no 'clinician_signing_key' (register one with 'ncpeh clients set-key')")
+    key = load_private_key(Path(creds["clinician_signing_key"]))
+    from gateway.errors import GatewayError
+
+    try:
+        clinician = assertions.Clinician(clinician_id, name, role, organisation, organisation_id, language)
+    except GatewayError as exc:
+        fail(exc.message)
+    click.echo(assertions.clinician_assertion(key, creds["client_id"], creds["fhir_base"], clinician, purpose))
+
+
 @clients.command("revoke")
 @country_option
 @click.argument("client_id")
@@ -369,9 +496,18 @@ def clients_revoke(country: str, client_id: str) -> None:
     store = storage.open_store(load_country(country).database_path)
     if not store.clients.revoke(client_id):
         fail(f"no client {client_id}", code=1)
+    record_admin(load_country(country), "clients.revoke", store, action="U", client_id=client_id)
     click.echo(f"revoked {client_id}")
     store.close()
 
+
+from gateway.cli_audit import audit, consent_draft, record_admin  # noqa: E402 - cli_audit needs nothing from here
+
+main.add_command(audit)
+
+from gateway.cli_terminology import terminology_group  # noqa: E402
+
+main.add_command(terminology_group)
 
 if __name__ == "__main__":
     main()

@@ -223,6 +223,26 @@ class _Reader:
         return tuple(value)
 
 
+#: Identifier scheme of a country whose check rule the gateway does not implement: values are only trimmed.
+GENERIC_SCHEME = "generic"
+
+
+def _check_identifier_scheme(r: _Reader, identifier: IdentifierConfig) -> None:
+    """A scheme the gateway validates (with its own system), or ``generic`` with a URI as system."""
+    from gateway.records.identifiers import IDENTIFIER_SCHEMES
+
+    if identifier.scheme == GENERIC_SCHEME:
+        if not identifier.system.startswith(("urn:", "http://", "https://")):
+            raise r.error("identifier.system", f"must be a URI (urn:oid:..., http...), got {identifier.system!r}")
+        return
+    scheme = IDENTIFIER_SCHEMES.get(identifier.scheme)
+    if scheme is None:
+        known = ", ".join([*sorted(IDENTIFIER_SCHEMES), GENERIC_SCHEME])
+        raise r.error("identifier.scheme", f"is unknown: {identifier.scheme!r}; known: {known}")
+    if identifier.system != scheme.system:
+        raise r.error("identifier.system", f"must be {scheme.system!r} for scheme {scheme.name!r}, got {identifier.system!r}")
+
+
 def _build(raw: dict[str, Any], source: str) -> CountryConfig:
     r = _Reader(raw, source)
     code = r.text("code").upper()
@@ -247,6 +267,7 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         label=r.text("identifier.label", r.text("identifier.scheme")),
         search_mask=mask,
     )
+    _check_identifier_scheme(r, identifier)
     home = Path(r.text("home", os.getcwd())).expanduser()
 
     def path(key: str, default: str) -> Path:

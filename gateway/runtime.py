@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
 from gateway.config import CountryConfig
+from gateway.security.assertions import AssertionSigner
 from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.peers import PeerClient
 
@@ -26,6 +27,10 @@ class Runtime:
     @property
     def trust(self) -> TrustList | None:
         return self.trust_state.current()
+
+    def signer(self) -> AssertionSigner:
+        """Signs this NCPeH's HCP and TRC assertions with the active signing key (``certs.signing_key``)."""
+        return AssertionSigner(self.cfg.code, self.cfg.ncp.url, self.signing_kid, self.signing_key)
 
 
 def runtime() -> Runtime:

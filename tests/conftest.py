@@ -11,10 +11,17 @@ import pytest
 import requests
 
 from gateway import storage
+from gateway.security import assertions
+from gateway.security.assertions import Clinician
+from gateway.security.pki import load_private_key
+from gateway.security.trustlist import key_id
 from gateway.server.demo import Topology
 from gateway.services.population import store_documents
 
 FIXTURES = Path(__file__).parent / "fixtures"
+#: The clinician the partner software of the tests acts for (a physician: ISCO-08 221).
+CLINICIAN = Clinician(id="de-lanr-123456789", name="Dr. Anna Schmidt", role="221", organisation="Klinikum Demo",
+                      organisation_id="urn:oid:1.2.276.0.76.4.8.999", language="de")
 
 
 def free_ports(count: int) -> list[int]:
@@ -75,7 +82,9 @@ class Running:
     def partner_credentials(self, code: str) -> dict:
         return json.loads((self.configs[code].data_dir / "partner-client.json").read_text())
 
-    def partner_session(self, code: str) -> requests.Session:
+    def partner_session(self, code: str, clinician: Clinician | None = CLINICIAN, purpose: str | None = "TREATMENT",
+                        **extra) -> requests.Session:
+        """A partner client's session: OAuth token, and the clinician it acts for (X-Clinician-Assertion)."""
         creds = self.partner_credentials(code)
         session = requests.Session()
         session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override session.verify
@@ -84,7 +93,23 @@ class Running:
                             auth=(creds["client_id"], creds["client_secret"]), timeout=10)
         resp.raise_for_status()
         session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+        if clinician is not None:
+            session.headers["X-Clinician-Assertion"] = self.clinician_assertion(code, clinician, purpose, **extra)
         return session
+
+    def clinician_assertion(self, code: str, clinician: Clinician = CLINICIAN, purpose: str | None = "TREATMENT",
+                            **extra) -> str:
+        """What partner software of country ``code`` signs to name its clinician."""
+        creds = self.partner_credentials(code)
+        key = load_private_key(Path(creds["clinician_signing_key"]))
+        return assertions.clinician_assertion(key, creds["client_id"], creds["fhir_base"], clinician, purpose,
+                                              **extra)
+
+    def signer(self, code: str, key_file: str = "signing.key") -> assertions.AssertionSigner:
+        """Signs HCP/TRC assertions as country ``code``'s NCPeH (its key on disk)."""
+        cfg = self.configs[code]
+        key = load_private_key(cfg.certs_dir / cfg.slug / key_file)
+        return assertions.AssertionSigner(cfg.code, cfg.ncp.url, key_id(key.public_key()), key)
 
     def peer_session(self, as_code: str) -> requests.Session:
         """A session presenting country ``as_code``'s NCPeH client certificate."""

@@ -7,7 +7,7 @@ import ssl
 import pytest
 import requests
 
-from tests.conftest import load_fixture
+from tests.conftest import CLINICIAN, load_fixture
 
 INS = "284057505612387"
 FR_INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -72,9 +72,10 @@ def test_ncp_listener_requires_a_client_certificate(countries):
 
 
 def test_ncp_listener_answers_a_trusted_peer(countries):
+    hcp = countries.signer("DE").hcp(CLINICIAN, "TREATMENT", countries.ncp("FR"))
     resp = countries.peer_session("DE").get(countries.ncp("FR") + "/fhir/Patient", params={
         "identifier": f"{FR_INS_SYSTEM}|{INS}", "family": "DUPONT", "given": "Marie",
-        "birthdate": "1984-05-12", "gender": "female"}, timeout=10)
+        "birthdate": "1984-05-12", "gender": "female"}, headers={"Authorization": f"Bearer {hcp}"}, timeout=10)
     assert resp.status_code == 200
     assert resp.json()["total"] == 1
 

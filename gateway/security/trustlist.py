@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from gateway.config import CountryConfig
-from gateway.security.pki import atomic_write, fingerprint, load_certificate, load_private_key
+from gateway.security.pki import PKIError, atomic_write, fingerprint, load_certificate, load_private_key
 
 ALGORITHM = "ES256"
 ISSUER = "urn:ncpeh-demo:eu-central-services"
@@ -259,3 +259,25 @@ class TrustState:
         if self._list is not None and self._list.expires_at <= dt.datetime.now(dt.UTC):
             self._list, self.error = None, f"{self.path}: trust list has expired"
         return self._list
+
+
+def is_current(configs: Iterable[CountryConfig], path: Path, ca_cert_path: Path, min_days: int = 7,
+               allow_extra: bool = False) -> bool:
+    """True when ``path`` holds a valid list, valid ``min_days`` more, naming these countries exactly as
+    :func:`build` would describe them now (same URLs, certificates, keys); then it need not be re-signed.
+    With ``allow_extra``, other countries the list names do not make it outdated."""
+    try:
+        verify(path, ca_cert_path)
+        payload = jwt.decode(path.read_text(encoding="ascii").strip(), options={"verify_signature": False})
+    except (TrustListError, jwt.PyJWTError, OSError, UnicodeDecodeError):
+        return False
+    if payload["exp"] - dt.datetime.now(dt.UTC).timestamp() < min_days * 86400:
+        return False
+    try:
+        wanted = {entry["code"]: entry for entry in (_country_entry(cfg) for cfg in configs)}
+        listed = {entry["code"]: entry for entry in payload["countries"]}
+    except (TrustListError, PKIError, KeyError, TypeError, OSError, ValueError):
+        return False
+    if allow_extra:
+        return all(listed.get(code) == entry for code, entry in wanted.items())
+    return wanted == listed

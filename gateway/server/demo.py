@@ -47,13 +47,15 @@ class Topology:
         seen_ports: dict[int, str] = {}
         for code in self.codes:
             if code in seen_codes:
-                raise TopologyError(f"country {code} is listed twice")
+                raise TopologyError(f"--countries: country {code} is listed twice")
             seen_codes.add(code)
             path = country_file(code, self.config_dir)
             public, ncp = self.ports[code]
             cfg = load_config(path, env=self._passed_env(), overrides={
                 "home": str(self.home), "public.port": public, "ncp.port": ncp,
             })
+            if cfg.code in self.configs:
+                raise ConfigError(str(path), "code", f"is {cfg.code}, already the code of {self.configs[cfg.code].source}")
             for port, what in ((cfg.public.port, "public.port"), (cfg.ncp.port, "ncp.port")):
                 if port in seen_ports:
                     raise ConfigError(str(path), what, f"port {port} is already used by {seen_ports[port]}")
@@ -181,6 +183,17 @@ class Topology:
         self.processes.clear()
 
 
+def _no_synthetic_population(code: str, seed: int) -> str | None:
+    """Why the synthetic generator cannot seed this country (a country added by configuration), or None."""
+    from gateway.records.synthetic import generate_patient
+
+    try:
+        generate_patient(code, 0, seed)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
     """Database, demo data (when empty) and the demo partner client of one country."""
     from gateway import storage
@@ -190,8 +203,12 @@ def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
     store = storage.open_store(cfg.database_path, check=True)
     try:
         if patients and store.records.count_patients() == 0:
-            counts = seed_population(store, cfg, patients, seed)
-            done.append(f"{cfg.code}: seeded {counts['imported']} synthetic patients")
+            missing = _no_synthetic_population(cfg.code, seed)
+            if missing:
+                done.append(f"{cfg.code}: not seeded ({missing}); import IPS documents with 'ncpeh import -c {cfg.code}'")
+            else:
+                counts = seed_population(store, cfg, patients, seed)
+                done.append(f"{cfg.code}: seeded {counts['imported']} synthetic patients")
         creds_path = cfg.data_dir / "partner-client.json"
         if not creds_path.exists():
             from gateway.cli import client_credentials
@@ -200,9 +217,36 @@ def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
             pki.atomic_write(creds_path, json.dumps(client_credentials(cfg, client_id, secret), indent=2).encode(),
                              0o600)
             done.append(f"{cfg.code}: demo partner client written to {creds_path}")
+        done += _ensure_partner_key(cfg, store, creds_path)
     finally:
         store.close()
     return done
+
+
+def _ensure_partner_key(cfg: CountryConfig, store, creds_path: Path) -> list[str]:  # noqa: ANN001
+    """Give the demo partner client a key for signing clinician assertions (X-Clinician-Assertion)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from gateway.security.assertions import client_jwks
+
+    creds = json.loads(creds_path.read_text())
+    key_path = cfg.data_dir / "partner-client.key"
+    client = store.clients.get(creds["client_id"])
+    if client is None or (key_path.exists() and client.jwks and creds.get("clinician_signing_key")):
+        return []
+    if key_path.exists():
+        key = pki.load_private_key(key_path)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+        pki.atomic_write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()), 0o600)
+    jwks = client_jwks([key.public_key()])
+    store.clients.set_jwks(client.client_id, jwks)
+    creds.update({"clinician_signing_key": str(key_path), "clinician_key_id": jwks["keys"][0]["kid"],
+                  "clinician_assertion_header": "X-Clinician-Assertion"})
+    pki.atomic_write(creds_path, json.dumps(creds, indent=2).encode(), 0o600)
+    return [f"{cfg.code}: demo partner client can sign clinician assertions with {key_path}"]
 
 
 def default_ports(codes: list[str], base_port: int) -> dict[str, tuple[int, int]]:

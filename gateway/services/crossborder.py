@@ -9,22 +9,53 @@ import re
 from dataclasses import dataclass, field
 
 from gateway import errors
+from gateway.security import policy
+from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
 from gateway.services.peers import PeerClient
+
+__all__ = ["CallContext", "Clinician", "foreign_country", "identify_abroad", "local_id", "split_local_id",
+           "summary_abroad"]
 
 _LOCAL_ID = re.compile(r"^([a-z]{2})-([A-Za-z0-9.]{1,60})$")
 
 
 @dataclass
 class CallContext:
-    """Who asks, and the request id that travels to the foreign side for correlation."""
+    """Who asks, and the request id that travels to the foreign side for correlation.
+
+    ``clinician`` and ``purpose`` are whom and why this NCPeH vouches for: every call carries an HCP
+    identity assertion (``Authorization: Bearer``) signed by ``signer``; ``$summary`` also carries a
+    TRC assertion (``X-TRC-Assertion``) binding clinician, patient and purpose. Without a clinician
+    nothing leaves (fail closed).
+    """
 
     request_id: str
     language: str
+    clinician: Clinician | None = None
+    purpose: str | None = None
+    signer: AssertionSigner | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
 
-    def outgoing_headers(self) -> dict[str, str]:
-        return {"X-Request-ID": self.request_id, "Accept-Language": self.language, **self.headers}
+    def check_clinician(self) -> Clinician:
+        """The clinician, once the policy table allows their role for this purpose (else a refusal)."""
+        if self.clinician is None or self.signer is None:
+            raise errors.Unauthorized("A cross-border request must name the clinician it is made for.",
+                                      code="CLINICIAN_REQUIRED")
+        policy.check(self.clinician.role, self.purpose)
+        return self.clinician
+
+    def outgoing_headers(self, country: TrustedCountry | None = None, patient_id: str | None = None) -> dict[str, str]:
+        """Headers for one call to ``country``; fresh assertions each time (their jti is single-use)."""
+        out = {"X-Request-ID": self.request_id, "Accept-Language": self.language, **self.headers}
+        if country is None:
+            return out
+        clinician = self.check_clinician()
+        assert self.signer is not None and self.purpose is not None
+        out["Authorization"] = "Bearer " + self.signer.hcp(clinician, self.purpose, country.ncp_url)
+        if patient_id is not None:
+            out["X-TRC-Assertion"] = self.signer.trc(clinician, self.purpose, patient_id, country.ncp_url)
+        return out
 
 
 def foreign_country(trust: TrustList | None, code: str, own_code: str) -> TrustedCountry:
@@ -55,9 +86,9 @@ def split_local_id(value: str) -> tuple[str, str]:
 def identify_abroad(
     peers: PeerClient, country: TrustedCountry, traits: dict[str, str], ctx: CallContext
 ) -> list[dict]:
-    resp = peers.get(country, "/fhir/Patient", params=traits, headers=ctx.outgoing_headers())
+    bundle = peers.get_json(country, "/fhir/Patient", params=traits,
+                            headers=lambda: ctx.outgoing_headers(country))  # fresh assertions per attempt
     try:
-        bundle = resp.json()
         resources = [entry["resource"] for entry in bundle.get("entry", [])]
         if bundle.get("resourceType") != "Bundle" or any(r.get("resourceType") != "Patient" for r in resources):
             raise ValueError("not a searchset of Patients")
@@ -69,9 +100,9 @@ def identify_abroad(
 
 
 def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> dict:
-    resp = peers.get(country, f"/fhir/Patient/{remote_id}/$summary", headers=ctx.outgoing_headers())
+    bundle = peers.get_json(country, f"/fhir/Patient/{remote_id}/$summary",
+                           headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id))
     try:
-        bundle = resp.json()
         if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "document":
             raise ValueError("not a document Bundle")
     except Exception:  # noqa: BLE001 - garbage from the peer

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +105,7 @@ class PeerClient:
         country: TrustedCountry,
         path: str,
         params: dict[str, str] | list[tuple[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str] | Callable[[], dict[str, str]] | None = None,
     ) -> PeerResponse:
         """GET ``path`` at the country's NCPeH; raise GatewayError for every failure.
 
@@ -112,7 +113,8 @@ class PeerClient:
         from a restarting peer) is retried once when the time budget allows. The whole call,
         retries and a slowly trickling body included, never takes longer than connect + read
         time-out. Repeated failures open the country's circuit breaker, so that a broken peer is
-        answered at once instead of tying up threads.
+        answered at once instead of tying up threads. ``headers`` may be a callable: it is called
+        for every attempt, so that single-use assertions are fresh on a retry.
         """
         url = country.ncp_url + path
         if not url.startswith("https://"):
@@ -124,7 +126,7 @@ class PeerClient:
         while True:
             attempt += 1
             try:
-                result = self._attempt(country, url, params, headers, deadline)
+                result = self._attempt(country, url, params, headers() if callable(headers) else headers, deadline)
             except _Retryable as exc:
                 if attempt <= RETRIES and deadline - time.monotonic() > self.cfg.peer_connect_timeout:
                     time.sleep(RETRY_BACKOFF)
@@ -170,7 +172,7 @@ class PeerClient:
             while True:
                 if time.monotonic() > deadline:
                     raise errors.PeerTimeout(f"{name} did not finish its answer in time.")
-                chunk = resp.raw.read(65536, decode_content=True)
+                chunk = resp.raw.read1(65536, decode_content=True)  # returns what has arrived
                 if not chunk:
                     break
                 size += len(chunk)

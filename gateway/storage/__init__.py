@@ -8,9 +8,11 @@ import sqlite_utils
 from flask import Flask, current_app, g
 
 from gateway.storage import migrations
+from gateway.storage.audit import AuditStore
 from gateway.storage.clients import ClientStore
 from gateway.storage.db import StorageError, connect
 from gateway.storage.records import RecordStore
+from gateway.storage.replay import ReplayCache
 
 __all__ = ["Store", "StorageError", "get_store", "init_app", "open_store"]
 
@@ -23,6 +25,8 @@ class Store:
         self.path = path
         self.records = RecordStore(db)
         self.clients = ClientStore(db)
+        self.audit = AuditStore(db)
+        self.replay = ReplayCache(db)
 
     def ping(self) -> bool:
         try:

@@ -83,5 +83,11 @@ class ClientStore:
         ok = check_secret(secret, stored or "scrypt$00$00")
         return self.get(client_id) if ok and row else None
 
+    def set_jwks(self, client_id: str, jwks: dict | None) -> bool:
+        """Register (replace) the client's public keys, e.g. for signing clinician assertions."""
+        return self.conn.execute(
+            "UPDATE clients SET jwks = ? WHERE client_id = ?", (json.dumps(jwks) if jwks else None, client_id)
+        ).rowcount == 1
+
     def revoke(self, client_id: str) -> bool:
         return self.conn.execute("UPDATE clients SET active = 0 WHERE client_id = ?", (client_id,)).rowcount == 1

@@ -66,6 +66,65 @@ def m002_partner_clients(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_assertion_replay(db: sqlite_utils.Database) -> None:
+    """Identifiers (jti) of the assertions already accepted, per issuing country, until they expire."""
+    db.execute(
+        """
+        CREATE TABLE assertion_replay (
+            issuer TEXT NOT NULL,
+            jti TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (issuer, jti)
+        )
+        """
+    )
+    db.execute("CREATE INDEX assertion_replay_expiry ON assertion_replay (expires_at)")
+
+
+@migrations()
+def m004_audit(db: sqlite_utils.Database) -> None:
+    """Audit trail: append-only, hash-chained records (identifiers only); UPDATE and DELETE refused."""
+    db.execute(
+        """
+        CREATE TABLE audit_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            recorded TEXT NOT NULL,
+            recorder TEXT NOT NULL,
+            listener TEXT NOT NULL,
+            event TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            outcome_code TEXT,
+            request_id TEXT,
+            side TEXT,
+            peer_country TEXT,
+            actor_type TEXT NOT NULL,
+            actor_id TEXT,
+            actor_role TEXT,
+            organisation TEXT,
+            purpose TEXT,
+            patient_id TEXT,
+            network TEXT,
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_events_patient ON audit_events (patient_id, seq)")
+    db.execute("CREATE INDEX audit_events_request ON audit_events (request_id)")
+    db.execute("CREATE INDEX audit_events_recorded ON audit_events (recorded)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events"
+            " BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END"
+        )
+
+
 def apply(db: sqlite_utils.Database) -> list[str]:
     """Bring the schema up to date; returns the names of the migrations applied now."""
     pending = [m.name for m in migrations.pending(db)]

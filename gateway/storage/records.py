@@ -98,6 +98,17 @@ class RecordStore:
         document = zlib.decompress(row[6]) if row[7] == "zlib" else row[6]
         return StoredSummary(*row[:6], document)
 
+    def iter_current_documents(self):  # noqa: ANN201 - iterator of dicts
+        """The current summary of every patient, parsed (for reports over the whole store)."""
+        import orjson
+
+        cur = self.conn.execute(
+            "SELECT s.document, s.compression FROM summaries s WHERE s.version ="
+            " (SELECT max(version) FROM summaries t WHERE t.patient_id = s.patient_id)"
+        )
+        for document, compression in cur:
+            yield orjson.loads(zlib.decompress(document) if compression == "zlib" else document)
+
     def summary_history(self, patient_id: str) -> list[StoredSummary]:
         rows = self.conn.execute(
             "SELECT patient_id, version, sha256, language, entries, created_at, x'' FROM summaries"
@@ -106,14 +117,29 @@ class RecordStore:
         ).fetchall()
         return [StoredSummary(*row) for row in rows]
 
-    def set_consent(self, patient_id: str, consent: str) -> bool:
+    def set_consent(self, patient_id: str, consent: str, audit=None) -> bool:  # noqa: ANN001 - AuditEntry
+        """Change the setting; its audit record (``audit``: a draft from
+        ``gateway.audit.trail.consent_draft``, or a default one) is committed in the same transaction."""
         if consent not in ("allowed", "opposed"):
             raise ValueError(f"consent must be 'allowed' or 'opposed', got {consent!r}")
-        cur = self.conn.execute(
-            "UPDATE patients SET consent = ?, consent_updated_at = ? WHERE id = ?",
-            (consent, utcnow(), patient_id),
-        )
-        return cur.rowcount == 1
+        from gateway.audit.trail import consent_draft
+        from gateway.storage.audit import append_locked
+
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "UPDATE patients SET consent = ?, consent_updated_at = ? WHERE id = ?",
+                (consent, utcnow(), patient_id),
+            )
+            changed = cur.rowcount == 1
+            if changed:
+                append_locked(conn, audit if audit is not None else consent_draft(None, patient_id, consent))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return changed
 
     def save_records(self, records: Iterable[PatientRecord]) -> dict[str, int]:
         """Store patients and their summaries in one transaction.

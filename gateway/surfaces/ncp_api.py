@@ -9,13 +9,17 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from gateway import errors
+from gateway.audit import trail as audit_trail
 from gateway.fhir import fhir_response, searchset
 from gateway.runtime import runtime
+from gateway.security import assertions
 from gateway.server.worker import ENVIRON_KEY
 from gateway.services import identify as identification
+from gateway.services import terminology as terminology_service
 from gateway.storage import get_store
 
 bp = Blueprint("ncp_api", __name__, url_prefix="/fhir")
+TRC_HEADER = "X-TRC-Assertion"
 
 
 @bp.before_request
@@ -33,12 +37,59 @@ def authenticate_peer() -> None:
     if country is None:
         raise errors.Forbidden("This certificate is not on the trust list.", code="UNTRUSTED_CERTIFICATE")
     g.peer_country = country
+    verify_assertions(rt, trust, country)
+
+
+def verify_assertions(rt, trust, country) -> None:  # noqa: ANN001
+    """HCP assertion on every call, TRC assertion too on ``$summary`` (see gateway.security.assertions).
+
+    Order: signature by a key of the TLS client's country (algorithm pinned) -> audience -> time
+    window -> jti not replayed -> role and purpose (policy table) -> TRC bound to the HCP assertion
+    and the requested patient. Consent comes after, in the view.
+    """
+    summary = request.endpoint == "ncp_api.patient_summary"
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if header and scheme.lower() != "bearer":
+        raise assertions.AssertionRejected("HCP assertion: send it as 'Authorization: Bearer <jwt>'.",
+                                           code="HCP_ASSERTION_MISSING")
+    verifier = assertions.AssertionVerifier(trust, country, rt.cfg.ncp.url, get_store().replay)
+    try:
+        hcp, trc = verifier.verify(
+            token.strip() or None, request.headers.get(TRC_HEADER) or None, require_trc=summary,
+            patient_id=(request.view_args or {}).get("patient_id"),
+        )
+    except errors.GatewayError:
+        if verifier.authentic_hcp is not None:  # refused by policy or TRC binding: the audit names the clinician
+            g.hcp_assertion = verifier.authentic_hcp.summary()
+        raise
+    g.hcp_assertion, g.trc_assertion = hcp.summary(), trc.summary() if trc else None
+
+
+@bp.errorhandler(errors.GatewayError)
+def on_refusal(error: errors.GatewayError):
+    """Every refusal of this API is recorded, then answered with its OperationOutcome."""
+    record_refusal(error)
+    from gateway.app import render_error
+
+    return render_error(error)
+
+
+def record_refusal(error: errors.GatewayError) -> None:
+    """AUDIT HOOK: the single call point recording a refusal of the NCPeH-to-NCPeH API.
+
+    Known at this point: ``g.peer_country`` (when the certificate mapped), ``g.hcp_assertion`` (when
+    the HCP assertion verified), ``error.code`` / ``error.status``, ``g.request_id``.
+    """
+    audit_trail.note(outcome_code=error.code)  # written by gateway.audit.trail's after_request hook
 
 
 @bp.get("/Patient")
 def search_patient():
     cfg = runtime().cfg
     patients = identification.identify(get_store().records, cfg, request.args)
+    audit_trail.note(patient_id=patients[0].id if len(patients) == 1 else None,
+                     detail={"matches": len(patients), "parameters": sorted(request.args)})
     entries = [
         {
             "fullUrl": f"{cfg.ncp.url}/fhir/Patient/{p.id}",
@@ -59,4 +110,7 @@ def patient_summary(patient_id: str):
         raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
     if patient.consent != "allowed":
         raise errors.ConsentRefused()
-    return fhir_response(summary.document, headers={"ETag": f'W/"{summary.version}"'})
+    body, coverage = terminology_service.release(summary.document, summary.sha256, runtime().cfg.code)
+    audit_trail.note(detail={"summary_version": summary.version, "document_sha256": audit_trail.digest(body),
+                             "document_id": audit_trail.document_identifier(summary.document)})
+    return fhir_response(body, headers={"ETag": f'W/"{summary.version}"', terminology_service.COVERAGE_HEADER: coverage})

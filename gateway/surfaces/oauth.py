@@ -15,12 +15,13 @@ import jwt
 from flask import Blueprint, jsonify, request
 
 from gateway import errors
+from gateway.audit import trail as audit_trail
 from gateway.runtime import runtime
 from gateway.storage import get_store
 
 bp = Blueprint("oauth", __name__)
 TOKEN_LIFETIME = 300
-SUPPORTED_SCOPES = ("system/Patient.read", "system/Patient.s", "system/Bundle.read")
+SUPPORTED_SCOPES = ("system/Patient.read", "system/Patient.s", "system/Bundle.read", "system/AuditEvent.read")
 
 
 def _oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
@@ -52,6 +53,7 @@ def token():
     if request.form.get("grant_type") != "client_credentials":
         return _oauth_error("unsupported_grant_type", "Only client_credentials is supported.")
     creds = _client_credentials()
+    audit_trail.note(actor_id=creds[0] if creds else None)  # the client id, never the secret
     if creds is None:
         return _oauth_error("invalid_client", "Client authentication is required.", 401,
                             {"WWW-Authenticate": 'Basic realm="ncpeh"'})
@@ -92,8 +94,26 @@ def smart_configuration():
     })
 
 
-def require_token(scope: str) -> dict:
-    """Validate the bearer token of this request; returns its claims."""
+def _verification_key(token: str):  # noqa: ANN202
+    """This NCPeH's active key, or another of its keys that the trust list still publishes.
+
+    During a signing-key rotation, instances running with the new key accept access tokens that an
+    instance still running with the old key issued (and the other way round): no re-authentication.
+    """
+    rt = runtime()
+    kid = jwt.get_unverified_header(token).get("kid")
+    if kid == rt.signing_kid:
+        return rt.signing_key.public_key()
+    trust = rt.trust
+    own = trust.country(rt.cfg.code) if trust else None
+    key = own.signing_keys.get(kid) if own and isinstance(kid, str) else None
+    if key is None:
+        raise jwt.InvalidTokenError("unknown signing key")
+    return key
+
+
+def require_token(scope: str | None) -> dict:
+    """Validate the bearer token of this request (and its scope, when given); returns its claims."""
     rt = runtime()
     header = request.headers.get("Authorization", "")
     challenge = 'Bearer realm="ncpeh", error="invalid_token"'
@@ -103,7 +123,7 @@ def require_token(scope: str) -> dict:
     try:
         claims = jwt.decode(
             header[7:].strip(),
-            rt.signing_key.public_key(),
+            _verification_key(header[7:].strip()),
             algorithms=["ES256"],
             audience=rt.cfg.public.url + "/fhir",
             issuer=rt.cfg.public.url,
@@ -116,11 +136,12 @@ def require_token(scope: str) -> dict:
     except jwt.PyJWTError:
         raise errors.Unauthorized("The access token is not valid here.", code="INVALID_TOKEN",
                                   headers={"WWW-Authenticate": challenge}) from None
+    audit_trail.note(actor_id=claims["sub"])
     client = get_store().clients.get(claims["sub"])
     if client is None or not client.active:
         raise errors.Unauthorized("The client of this token is revoked.", code="CLIENT_REVOKED",
                                   headers={"WWW-Authenticate": challenge})
-    if scope not in claims["scope"].split():
+    if scope is not None and scope not in claims["scope"].split():
         raise errors.Forbidden(f"This call needs the scope {scope}.", code="INSUFFICIENT_SCOPE",
                                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'})
     return claims

@@ -43,6 +43,15 @@ def status():
             "countries": sorted(trust.countries),
             "days_left": left,
         }
+        # Key rotation: the active signing key must be published before peers accept our assertions.
+        own = trust.country(rt.cfg.code)
+        published = bool(own and rt.signing_kid in own.signing_keys)
+        checks["signing_key"] = {
+            "status": "ok" if published else "warning",
+            "kid": rt.signing_kid,
+            "published": published,
+            "published_keys": sorted(own.signing_keys) if own else [],
+        }
     states = {check["status"] for check in checks.values()}
     overall = "error" if "error" in states else "warning" if "warning" in states else "ok"
     body = {

@@ -1,0 +1,192 @@
+"""``ncpeh audit``: verify the chain, export FHIR AuditEvents, a patient's access history, one exchange.
+
+Registered in :mod:`gateway.cli` with ``main.add_command(audit)``. This module imports nothing from
+:mod:`gateway.cli` at import time (``gateway.cli`` imports it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+country_option = click.option(
+    "--country", "-c", envvar="NCPEH_COUNTRY", required=True,
+    help="Country code (FR, DE...) or path to a country TOML file.",
+)
+
+
+def _friendly(func: Callable) -> Callable:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from gateway.cli import friendly_errors
+
+        return friendly_errors(func)(*args, **kwargs)
+
+    return wrapper
+
+
+def _open(country: str):  # noqa: ANN202 - (CountryConfig, Store)
+    from gateway import storage
+    from gateway.cli import load_country
+
+    cfg = load_country(country)
+    return cfg, storage.open_store(cfg.database_path, check=True)
+
+
+@click.group("audit")
+def audit() -> None:
+    """The audit trail: verify it, export it, a patient's access history."""
+
+
+@audit.command("verify")
+@country_option
+@_friendly
+def verify(country: str) -> None:
+    """Check the whole hash chain; names the first broken record and exits 1 when it is broken."""
+    from gateway.audit.verify import verify as check
+    from gateway.cli import fail
+
+    cfg, store = _open(country)
+    try:
+        result = check(store.audit)
+    finally:
+        store.close()
+    if not result.ok:
+        fail(f"{cfg.database_path}: audit chain broken at {result.broken} "
+             f"({result.count} records verified before it)", code=1)
+    click.echo(f"audit chain intact: {result.count} records, head #{result.head_seq} {result.head_hash}")
+
+
+@audit.command("export")
+@country_option
+@click.option("--since", required=True, help="Start: a date (2026-11-01), a timestamp, or a duration ago (24h, 7d).")
+@click.option("--until", help="End (exclusive), same forms as --since.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="NDJSON file to write (default: stdout).")
+@_friendly
+def export(country: str, since: str, until: str | None, output: Path | None) -> None:
+    """Write the records as NDJSON of FHIR AuditEvents (IHE BALP), one per line."""
+    from gateway.audit import events, trail
+    from gateway.audit.export import export_ndjson, parse_when
+    from gateway.cli import fail
+
+    try:
+        start = parse_when(since)
+        end = parse_when(until) if until else None
+    except ValueError as exc:
+        fail(str(exc))
+    cfg, store = _open(country)
+    try:
+        if output is None:
+            count = export_ndjson(store.audit, sys.stdout.buffer, since=start, until=end, own_url=cfg.ncp.url)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            partial = output.with_name(output.name + ".partial")
+            with open(partial, "wb") as out:
+                count = export_ndjson(store.audit, out, since=start, until=end, own_url=cfg.ncp.url)
+            partial.replace(output)
+        store.audit.append(trail.draft(
+            events.EXPORT, recorder=cfg.code, listener="cli", actor_type=events.ACTOR_OPERATOR,
+            actor_id=trail.operator(), detail={"since": start, "until": end, "exported": count,
+                                               "output": str(output) if output else "stdout"},
+        ))
+    finally:
+        store.close()
+    if output is not None:
+        click.echo(f"{count} audit events written to {output}", err=True)
+
+
+@audit.command("accesses")
+@country_option
+@click.option("--patient", required=True, help="Patient id or national identifier (system|value or bare value).")
+@click.option("--limit", default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@_friendly
+def accesses(country: str, patient: str, limit: int, as_json: bool) -> None:
+    """Cross-border accesses to a patient's data answered by this country: when, who, why, outcome."""
+    from gateway import errors
+    from gateway.audit import events, trail
+    from gateway.audit.history import access_history, resolve_patient
+    from gateway.cli import fail
+
+    cfg, store = _open(country)
+    try:
+        try:
+            found = resolve_patient(store, cfg, patient)
+        except errors.GatewayError as exc:
+            fail(exc.message, code=1)
+        if found is None:
+            fail(f"no patient {patient}", code=1)
+        items = access_history(store, found.id, limit)
+        store.audit.append(trail.draft(
+            events.ACCESS_HISTORY, recorder=cfg.code, listener="cli", actor_type=events.ACTOR_OPERATOR,
+            actor_id=trail.operator(), patient_id=found.id, detail={"returned": len(items)},
+        ))
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"patient": found.id, "country": cfg.code, "accesses": items}, indent=2))
+        return
+    if not items:
+        click.echo(f"no cross-border access to patient {found.id}")
+        return
+    click.echo("when\taccess\tcountry\torganisation\trole\tpurpose\toutcome\trequest id")
+    for item in items:
+        outcome = item["outcome"] + (f" ({item['refusal_code']})" if item["refusal_code"] else "")
+        click.echo("\t".join(str(v or "-") for v in (
+            item["when"], item["access"], item["country"], item["organisation"], item["role"], item["purpose"],
+            outcome, item["request_id"])))
+
+
+@audit.command("show")
+@country_option
+@click.option("--request-id", required=True, help="The X-Request-ID of one exchange (the same on both sides).")
+@click.option("--fhir", is_flag=True, help="As FHIR AuditEvents (NDJSON).")
+@_friendly
+def show(country: str, request_id: str, fhir: bool) -> None:
+    """The records of one request (join both countries' trails on the request id)."""
+    import dataclasses
+
+    from gateway.audit.fhir import to_fhir
+
+    cfg, store = _open(country)
+    try:
+        entries = store.audit.by_request_id(request_id)
+    finally:
+        store.close()
+    for entry in entries:
+        data = to_fhir(entry, cfg.ncp.url) if fhir else dataclasses.asdict(entry)
+        click.echo(json.dumps(data, ensure_ascii=False))
+
+
+def record_admin(cfg, command: str, store=None, *, action: str | None = None, **detail: Any) -> None:  # noqa: ANN001
+    """Record an administrative command (``admin.<command>``) in the country's audit trail.
+
+    ``store``: the command's open store; without one the database is opened when it exists (a trust
+    list can be signed before any database is created). ``detail``: identifiers only, never secrets.
+    """
+    from gateway import storage
+    from gateway.audit import trail
+
+    own = store is None
+    if own:
+        if not cfg.database_path.exists():
+            return
+        store = storage.open_store(cfg.database_path)
+    try:
+        trail.record_admin(store, cfg.code, command, detail=detail, action=action)
+    finally:
+        if own:
+            store.close()
+
+
+def consent_draft(recorder: str, patient_id: str, consent: str):  # noqa: ANN201 - AuditEntry
+    """The audit record of a consent change made from the command line (for ``set_consent(audit=...)``)."""
+    from gateway.audit.trail import consent_draft as make
+
+    return make(recorder, patient_id, consent)

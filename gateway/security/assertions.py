@@ -1,0 +1,485 @@
+"""Signed assertions between NCPeHs: the HCP identity assertion and the TRC assertion.
+
+Country B's NCPeH signs, with its assertion-signing key (ES256, published in the trust list), for
+every cross-border call:
+
+* an **HCP identity assertion** (IHE IUA JWT, ``typ: hcp+jwt``), sent as ``Authorization: Bearer``::
+
+      {"iss": <B's NCPeH URL>, "sub": <clinician id>, "aud": <A's NCPeH URL>,
+       "iat", "nbf", "exp" (300 s), "jti", "locale": <clinician's preferred language>,
+       "extensions": {"ihe_iua": {
+           "subject_name", "subject_organization", "subject_organization_id",
+           "subject_role": {"system": ISCO-08, "code", "display"},
+           "purpose_of_use": {"system": XSPA, "code": "TREATMENT" | "EMERGENCY"},
+           "home_community_id": "urn:ncpeh-demo:<B>", "national_provider_identifier"}}}
+
+* a **TRC assertion** (treatment relationship confirmation, ``typ: trc+jwt``), sent as
+  ``X-TRC-Assertion`` on ``$summary`` only, binding the same clinician (``sub``), the patient
+  (``patient_id``: the id country A gave in identification) and the purpose of use.
+
+Country A verifies them with :class:`AssertionVerifier`, in this order, refusing with a specific
+code at the first failure: signature by a key the trust list gives to the country of the TLS client
+certificate (the algorithm is pinned to ES256 before any key is used); token type and issuer;
+audience; time window (clock skew, maximum lifetime); ``jti`` not seen before (persistent replay
+cache); role and purpose by :mod:`gateway.security.policy`; TRC bound to the HCP assertion and the
+requested patient. Consent is checked by the caller afterwards.
+
+Partner software names the clinician to country B with a **clinician assertion**
+(``X-Clinician-Assertion``), an ES256 JWT signed by a key registered for the partner client, see
+:func:`verify_clinician_assertion`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import orjson
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from gateway import errors
+from gateway.security import policy
+from gateway.security.trustlist import TrustedCountry, TrustList
+
+ALGORITHM = "ES256"
+HCP_TYPE = "hcp+jwt"
+TRC_TYPE = "trc+jwt"
+CLINICIAN_TYPE = "clinician+jwt"
+HCP_LIFETIME = 300
+TRC_LIFETIME = 300
+#: Country A refuses assertions valid for longer than this (seconds between iat/nbf and exp).
+MAX_LIFETIME = 600
+#: Allowed clock difference between the two NCPeHs (seconds).
+CLOCK_SKEW = 30
+#: Clinician assertions from partner software may live at most this long.
+CLINICIAN_MAX_LIFETIME = 900
+MAX_TOKEN_CHARS = 8192
+_CLAIM_MAX = 256
+
+
+def home_community_id(code: str) -> str:
+    return f"urn:ncpeh-demo:{code.upper()}"
+
+
+class AssertionRejected(errors.Unauthorized):
+    """An assertion that cannot be trusted (401): the caller's NCPeH must send a valid one."""
+
+    issue_type = "security"
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, code=code,
+                         headers={"WWW-Authenticate": f'Bearer realm="ncpeh", error="invalid_token", '
+                                                      f'error_description="{code}"'})
+
+
+# --- the clinician ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clinician:
+    """The health professional on whose behalf country B asks (authenticated by B or its partner)."""
+
+    id: str
+    name: str
+    role: str  # ISCO-08 code, see gateway.security.policy
+    organisation: str
+    organisation_id: str
+    language: str
+
+    def __post_init__(self) -> None:
+        for name in ("id", "name", "role", "organisation", "organisation_id", "language"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise errors.BadRequest(f"The clinician's {name.replace('_', ' ')} is missing.",
+                                        code="CLINICIAN_INCOMPLETE")
+            if len(value) > _CLAIM_MAX or any(ord(ch) < 32 for ch in value):
+                raise errors.BadRequest(f"The clinician's {name.replace('_', ' ')} is not acceptable "
+                                        f"(at most {_CLAIM_MAX} printable characters).", code="CLINICIAN_INCOMPLETE")
+
+
+# --- signing (country B) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssertionSigner:
+    """Signs assertions for one NCPeH (its code, its NCPeH URL and its active signing key)."""
+
+    country_code: str
+    issuer: str
+    kid: str
+    key: ec.EllipticCurvePrivateKey = field(repr=False)
+    clock: Callable[[], float] = time.time
+
+    def _sign(self, claims: dict[str, Any], typ: str) -> str:
+        return jwt.encode(claims, self.key, algorithm=ALGORITHM, headers={"kid": self.kid, "typ": typ})
+
+    def _base(self, clinician: Clinician, audience: str, lifetime: int) -> dict[str, Any]:
+        now = int(self.clock())
+        return {"iss": self.issuer, "sub": clinician.id, "aud": audience, "iat": now, "nbf": now,
+                "exp": now + lifetime, "jti": secrets.token_urlsafe(18)}
+
+    def hcp(self, clinician: Clinician, purpose: str, audience: str, lifetime: int = HCP_LIFETIME) -> str:
+        claims = self._base(clinician, audience, lifetime)
+        claims["locale"] = clinician.language
+        claims["extensions"] = {"ihe_iua": {
+            "subject_name": clinician.name,
+            "subject_organization": clinician.organisation,
+            "subject_organization_id": clinician.organisation_id,
+            "subject_role": {"system": policy.ROLE_SYSTEM, "code": clinician.role,
+                             "display": policy.role_display(clinician.role)},
+            "purpose_of_use": {"system": policy.PURPOSE_SYSTEM, "code": purpose},
+            "home_community_id": home_community_id(self.country_code),
+            "national_provider_identifier": clinician.id,
+        }}
+        return self._sign(claims, HCP_TYPE)
+
+    def trc(self, clinician: Clinician, purpose: str, patient_id: str, audience: str,
+            lifetime: int = TRC_LIFETIME) -> str:
+        claims = self._base(clinician, audience, lifetime)
+        claims["patient_id"] = patient_id
+        claims["purpose_of_use"] = {"system": policy.PURPOSE_SYSTEM, "code": purpose}
+        return self._sign(claims, TRC_TYPE)
+
+
+# --- verification (country A) ----------------------------------------------------------------------
+
+
+class ReplayRegistry:
+    """What the verifier needs from the replay cache (gateway.storage.replay.ReplayCache fits)."""
+
+    def remember(self, issuer: str, jti: str, kind: str, expires_at: int) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass
+class Verified:
+    """One assertion after verification: its kind ("HCP" or "TRC"), header, claims and signing key id."""
+
+    kind: str
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    kid: str = ""
+
+    @property
+    def iua(self) -> dict[str, Any]:
+        ext = self.claims.get("extensions")
+        iua = ext.get("ihe_iua") if isinstance(ext, dict) else None
+        return iua if isinstance(iua, dict) else {}
+
+    @property
+    def purpose(self) -> str | None:
+        source = self.iua.get("purpose_of_use") if self.kind == "HCP" else self.claims.get("purpose_of_use")
+        return _code(source, policy.PURPOSE_SYSTEM)
+
+    @property
+    def role(self) -> str | None:
+        return _code(self.iua.get("subject_role"), policy.ROLE_SYSTEM)
+
+    def summary(self) -> dict[str, Any]:
+        """What may be recorded about the clinician (audit): no token, no signature."""
+        iua = self.iua
+        return {"sub": self.claims.get("sub"), "name": iua.get("subject_name"),
+                "organisation": iua.get("subject_organization"),
+                "organisation_id": iua.get("subject_organization_id"), "role": self.role,
+                "purpose": self.purpose, "jti": self.claims.get("jti"), "locale": self.claims.get("locale")}
+
+
+def _code(value: Any, system: str) -> str | None:
+    """The code of a ``{"system", "code"}`` claim, None when absent or in another system."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("system", system) != system:
+        return None
+    code = value.get("code")
+    return code if isinstance(code, str) and code else None
+
+
+def _reject(kind: str, code: str, message: str) -> AssertionRejected:
+    return AssertionRejected(f"{kind} assertion: {message}", code=code)
+
+
+class AssertionVerifier:
+    """Verifies the assertions of one request received from ``peer`` (the TLS client's country)."""
+
+    def __init__(self, trust: TrustList, peer: TrustedCountry, audience: str, replay: ReplayRegistry,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.trust, self.peer, self.audience, self.replay, self.clock = trust, peer, audience, replay, clock
+        #: The HCP assertion once its signature, audience, time window and jti passed (for the audit
+        #: record of a refusal at a later step); None before.
+        self.authentic_hcp: Verified | None = None
+
+    def verify(self, hcp_token: str | None, trc_token: str | None = None, *, require_trc: bool = False,
+               patient_id: str | None = None) -> tuple[Verified, Verified | None]:
+        if not hcp_token:
+            raise _reject("HCP", "HCP_ASSERTION_MISSING",
+                          "missing; send the clinician's identity assertion as 'Authorization: Bearer <jwt>'.")
+        if require_trc and not trc_token:
+            raise _reject("TRC", "TRC_ASSERTION_MISSING",
+                          "missing; send the treatment relationship assertion in the 'X-TRC-Assertion' header.")
+        tokens = [("HCP", HCP_TYPE, hcp_token)] + ([("TRC", TRC_TYPE, trc_token)] if require_trc else [])
+        # 1. signature, by a key of the TLS client's country, with the pinned algorithm; type; issuer
+        verified = [self._signature(kind, token) for kind, _, token in tokens]
+        for item, (_, typ, _) in zip(verified, tokens, strict=True):
+            self._type_and_issuer(item, typ)
+        # 2. audience
+        for item in verified:
+            self._audience(item)
+        # 3. time window
+        now = int(self.clock())
+        for item in verified:
+            self._time(item, now)
+        # 4. jti not seen before
+        for item in verified:
+            self._fresh(item)
+        # 5. role and purpose by the policy table
+        hcp = self.authentic_hcp = verified[0]
+        self._identity(hcp)
+        policy.check(hcp.role, hcp.purpose)
+        # 6. the TRC binds this clinician, this purpose and the requested patient
+        trc = verified[1] if require_trc else None
+        if trc is not None:
+            self._binding(hcp, trc, patient_id)
+        return hcp, trc
+
+    # -- the steps ---------------------------------------------------------------------------------
+
+    def _signature(self, kind: str, token: str) -> Verified:
+        token = token.strip()
+        if len(token) > MAX_TOKEN_CHARS:
+            raise _reject(kind, "ASSERTION_TOO_LARGE", f"longer than {MAX_TOKEN_CHARS} characters.")
+        try:
+            header = jwt.get_unverified_header(token)
+        except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
+            raise _reject(kind, "ASSERTION_MALFORMED", "not a compact JWS (header.payload.signature).") from None
+        if not isinstance(header, dict):
+            raise _reject(kind, "ASSERTION_MALFORMED", "the JWS header is not a JSON object.")
+        alg = header.get("alg")
+        if alg != ALGORITHM:
+            raise _reject(kind, "ASSERTION_ALGORITHM_REFUSED",
+                          f"algorithm {str(alg)[:20]!r} is refused; assertions must be signed with {ALGORITHM}.")
+        if "crit" in header:
+            raise _reject(kind, "ASSERTION_MALFORMED", "critical header extensions are not supported.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise _reject(kind, "ASSERTION_MALFORMED", "the JWS header has no 'kid' naming the signing key.")
+        key = self.peer.signing_keys.get(kid)
+        if key is None:
+            owner = next((c.code for c in self.trust.countries.values() if kid in c.signing_keys), None)
+            if owner is not None:
+                raise _reject(kind, "ASSERTION_KEY_COUNTRY_MISMATCH",
+                              f"signed with a key of {owner}, but the TLS certificate is {self.peer.code}'s.")
+            raise _reject(kind, "ASSERTION_UNKNOWN_KEY",
+                          f"key {kid[:32]!r} is not among {self.peer.code}'s signing keys in the trust list.")
+        try:
+            decoded = jwt.api_jws.PyJWS().decode_complete(token, key, algorithms=[ALGORITHM])
+        except jwt.InvalidSignatureError:
+            raise _reject(kind, "ASSERTION_SIGNATURE_INVALID", "the signature does not verify.") from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise _reject(kind, "ASSERTION_MALFORMED", "the JWS cannot be decoded.") from None
+        try:
+            claims = orjson.loads(decoded["payload"])
+        except orjson.JSONDecodeError:
+            claims = None
+        if not isinstance(claims, dict):
+            raise _reject(kind, "ASSERTION_MALFORMED", "the payload is not a JSON object.")
+        return Verified(kind, header, claims, kid)
+
+    def _type_and_issuer(self, item: Verified, typ: str) -> None:
+        if item.header.get("typ") != typ:
+            raise _reject(item.kind, "ASSERTION_WRONG_TYPE",
+                          f"header 'typ' must be {typ!r}, got {str(item.header.get('typ'))[:20]!r}.")
+        if item.claims.get("iss") != self.peer.ncp_url:
+            raise _reject(item.kind, "ASSERTION_ISSUER_MISMATCH",
+                          f"'iss' must be the NCPeH of {self.peer.code} ({self.peer.ncp_url}).")
+
+    def _audience(self, item: Verified) -> None:
+        aud = item.claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if self.audience not in audiences:
+            raise _reject(item.kind, "ASSERTION_WRONG_AUDIENCE", f"'aud' must be {self.audience}.")
+
+    def _time(self, item: Verified, now: int) -> None:
+        values = {}
+        for name in ("iat", "nbf", "exp"):
+            value = item.claims.get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _reject(item.kind, "ASSERTION_CLAIM_MISSING", f"claim '{name}' (NumericDate) is required.")
+            values[name] = int(value)
+        if now > values["exp"] + CLOCK_SKEW:
+            raise _reject(item.kind, "ASSERTION_EXPIRED", f"expired {now - values['exp']} s ago.")
+        if values["nbf"] > now + CLOCK_SKEW or values["iat"] > now + CLOCK_SKEW:
+            raise _reject(item.kind, "ASSERTION_NOT_YET_VALID",
+                          f"not valid yet (clock skew allowed: {CLOCK_SKEW} s).")
+        if values["exp"] - min(values["iat"], values["nbf"]) > MAX_LIFETIME:
+            raise _reject(item.kind, "ASSERTION_LIFETIME_TOO_LONG",
+                          f"valid for longer than the maximum of {MAX_LIFETIME} s.")
+
+    def _fresh(self, item: Verified) -> None:
+        jti = item.claims.get("jti")
+        if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
+            raise _reject(item.kind, "ASSERTION_CLAIM_MISSING", "claim 'jti' (8 to 128 characters) is required.")
+        expires = int(item.claims["exp"]) + CLOCK_SKEW
+        if not self.replay.remember(self.peer.code, jti, item.kind, expires):
+            raise _reject(item.kind, "ASSERTION_REPLAYED", "this 'jti' was already used; sign a new assertion.")
+
+    def _identity(self, hcp: Verified) -> None:
+        def text(value: Any) -> bool:
+            return isinstance(value, str) and 0 < len(value) <= _CLAIM_MAX
+
+        if not text(hcp.claims.get("sub")):
+            raise _reject("HCP", "ASSERTION_CLAIM_MISSING", "claim 'sub' (the clinician's id) is required.")
+        if not hcp.iua:
+            raise _reject("HCP", "ASSERTION_CLAIM_MISSING", "claim 'extensions.ihe_iua' is required.")
+        for name in ("subject_name", "subject_organization", "subject_organization_id",
+                     "national_provider_identifier", "home_community_id"):
+            if not text(hcp.iua.get(name)):
+                raise _reject("HCP", "ASSERTION_CLAIM_MISSING", f"claim 'extensions.ihe_iua.{name}' is required.")
+        if hcp.iua["home_community_id"] != home_community_id(self.peer.code):
+            raise _reject("HCP", "ASSERTION_ISSUER_MISMATCH",
+                          f"'home_community_id' must be {home_community_id(self.peer.code)}.")
+
+    def _binding(self, hcp: Verified, trc: Verified, patient_id: str | None) -> None:
+        if trc.claims.get("sub") != hcp.claims.get("sub"):
+            raise errors.Forbidden("The TRC assertion was issued for another clinician than the HCP assertion.",
+                                   code="TRC_CLINICIAN_MISMATCH")
+        if trc.purpose is None:
+            raise errors.Forbidden("The TRC assertion has no purpose of use.", code="PURPOSE_OF_USE_MISSING")
+        if trc.purpose != hcp.purpose:
+            raise errors.Forbidden("The TRC assertion and the HCP assertion give different purposes of use.",
+                                   code="TRC_PURPOSE_MISMATCH")
+        if not patient_id or trc.claims.get("patient_id") != patient_id:
+            raise errors.Forbidden("The TRC assertion was issued for another patient than the one requested.",
+                                   code="TRC_PATIENT_MISMATCH")
+
+
+# --- the clinician assertion of partner software (country B) ---------------------------------------
+
+
+def _client_key(jwks: dict | None, kid: str | None) -> ec.EllipticCurvePublicKey | None:
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list):
+        return None
+    for jwk in keys:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+            continue
+        if kid is not None and jwk.get("kid") != kid:
+            continue
+        try:
+            key = ECAlgorithm.from_jwk(json.dumps(jwk))
+        except (jwt.PyJWTError, ValueError, TypeError):
+            continue
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            return key
+    return None
+
+
+def _clinician_error(code: str, message: str) -> errors.Unauthorized:
+    return errors.Unauthorized(message, code=code,
+                               headers={"WWW-Authenticate": f'Bearer realm="ncpeh", error="invalid_token", '
+                                                            f'error_description="{code}"'})
+
+
+def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | None, audience: str,
+                               clock: Callable[[], float] = time.time) -> tuple[Clinician, str | None]:
+    """The clinician (and purpose of use) a partner client vouches for; raises with a specific code.
+
+    The partner signs, per clinician session, an ES256 JWT with a key registered for the client
+    (``clients.jwks``)::
+
+        header  {"alg": "ES256", "typ": "clinician+jwt", "kid": <kid of the registered key>}
+        claims  {"iss": <client_id>, "sub": <clinician id>, "aud": <this NCPeH's FHIR base>,
+                 "iat", "exp" (at most 15 min later), "name", "role" (ISCO-08 code),
+                 "organization", "organization_id", "locale" (e.g. "de"),
+                 "purpose_of_use": "TREATMENT" | "EMERGENCY"}
+    """
+    if not token:
+        raise _clinician_error("CLINICIAN_ASSERTION_MISSING",
+                               "Name the clinician in the 'X-Clinician-Assertion' header (an ES256 JWT signed "
+                               "with the key registered for this client).")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID", "The clinician assertion is too long.")
+    try:
+        header = jwt.get_unverified_header(token.strip())
+    except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID", "The clinician assertion is not a JWT.") from None
+    if header.get("alg") != ALGORITHM:
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID",
+                               f"The clinician assertion must be signed with {ALGORITHM}.")
+    if header.get("typ") != CLINICIAN_TYPE:
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID", f"The clinician assertion's 'typ' must be "
+                                                              f"{CLINICIAN_TYPE!r}.")
+    key = _client_key(jwks, header.get("kid") if isinstance(header.get("kid"), str) else None)
+    if key is None:
+        raise _clinician_error("CLINICIAN_KEY_UNKNOWN",
+                               "No registered key of this client matches the clinician assertion's 'kid' "
+                               "(register one with 'ncpeh clients set-key').")
+    try:
+        claims = jwt.decode(token.strip(), key, algorithms=[ALGORITHM], audience=audience, issuer=client_id,
+                            options={"require": ["iss", "sub", "aud", "iat", "exp"]}, leeway=CLOCK_SKEW)
+    except jwt.ExpiredSignatureError:
+        raise _clinician_error("CLINICIAN_ASSERTION_EXPIRED", "The clinician assertion has expired.") from None
+    except jwt.InvalidSignatureError:
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID",
+                               "The clinician assertion's signature does not verify.") from None
+    except jwt.PyJWTError as exc:
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID", f"The clinician assertion is not valid here "
+                                                              f"({str(exc)[:120]}).") from None
+    if int(claims["exp"]) - int(claims["iat"]) > CLINICIAN_MAX_LIFETIME or int(claims["iat"]) > clock() + CLOCK_SKEW:
+        raise _clinician_error("CLINICIAN_ASSERTION_INVALID",
+                               f"The clinician assertion may be valid for at most {CLINICIAN_MAX_LIFETIME} s.")
+    clinician = Clinician(
+        id=str(claims["sub"]), name=_text(claims, "name"), role=_text(claims, "role"),
+        organisation=_text(claims, "organization"), organisation_id=_text(claims, "organization_id"),
+        language=_text(claims, "locale"),
+    )
+    purpose = claims.get("purpose_of_use")
+    return clinician, purpose if isinstance(purpose, str) else None
+
+
+def _text(claims: dict[str, Any], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise _clinician_error("CLINICIAN_ASSERTION_INCOMPLETE", f"The clinician assertion has no '{name}' claim.")
+    return value.strip()
+
+
+# --- partner keys (registration, and minting for demo and tests) -----------------------------------
+
+
+def client_jwks(public_keys: list[ec.EllipticCurvePublicKey]) -> dict[str, Any]:
+    """The JWKS stored for a partner client (``clients.jwks``); kid as in the trust list."""
+    from gateway.security.trustlist import key_id
+
+    keys = []
+    for pub in public_keys:
+        if not isinstance(pub, ec.EllipticCurvePublicKey) or pub.curve.name != "secp256r1":
+            raise ValueError("partner keys must be EC P-256 public keys")
+        jwk = json.loads(ECAlgorithm.to_jwk(pub))
+        jwk.update({"kid": key_id(pub), "use": "sig", "alg": ALGORITHM})
+        keys.append(jwk)
+    return {"keys": keys}
+
+
+def clinician_assertion(key: ec.EllipticCurvePrivateKey, client_id: str, audience: str, clinician: Clinician,
+                        purpose: str | None = policy.TREATMENT, lifetime: int = 600, **extra: Any) -> str:
+    """What partner software sends as ``X-Clinician-Assertion`` (used by the demo and the tests)."""
+    from gateway.security.trustlist import key_id
+
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": client_id, "sub": clinician.id, "aud": audience, "iat": now, "exp": now + lifetime,
+        "jti": secrets.token_urlsafe(12), "name": clinician.name, "role": clinician.role,
+        "organization": clinician.organisation, "organization_id": clinician.organisation_id,
+        "locale": clinician.language,
+    }
+    if purpose is not None:
+        claims["purpose_of_use"] = purpose
+    claims.update(extra)
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": key_id(key.public_key()),
+                                                                  "typ": CLINICIAN_TYPE})

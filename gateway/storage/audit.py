@@ -1,0 +1,118 @@
+"""Audit trail storage: append-only, hash-chained rows of ``audit_events``.
+
+The database itself refuses UPDATE and DELETE of audit rows (triggers, see migration
+``m004_audit``). Appending takes the write lock (``BEGIN IMMEDIATE``), reads the tail and inserts
+in the same transaction, so that every process and thread writing to one database extends one
+chain; ``seq`` is the primary key, so two writers can never both attach to the same tail.
+Commits are durable (``PRAGMA synchronous = FULL``, set for every connection by :mod:`.db`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+import sqlite_utils
+
+from gateway.audit.chain import FIELDS, GENESIS, AuditEntry
+
+_COLUMNS = ", ".join(FIELDS)
+_PLACEHOLDERS = ", ".join("?" for _ in FIELDS)
+_SELECT = f"SELECT {_COLUMNS} FROM audit_events"  # noqa: S608 - fixed column list
+
+
+def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
+    """Chain and insert ``draft``; the caller holds the write lock (inside ``BEGIN IMMEDIATE``)."""
+    tail = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    high = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
+    seq = max(tail[0] if tail else 0, high[0] if high else 0) + 1
+    entry = dataclasses.replace(draft, seq=seq, prev_hash=tail[1] if tail else GENESIS, hash="")
+    entry = dataclasses.replace(entry, hash=entry.compute_hash())
+    conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", entry.to_row())  # noqa: S608
+    return entry
+
+
+class AuditStore:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.conn = db.conn
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def append(self, draft: AuditEntry) -> AuditEntry:
+        """Append one record and commit it (durably) before returning.
+
+        Inside a transaction the caller already opened with ``BEGIN IMMEDIATE``, the record joins
+        that transaction instead (committed, or rolled back, with the action it describes).
+        """
+        conn = self.conn
+        if conn.in_transaction:
+            return append_locked(conn, draft)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            entry = append_locked(conn, draft)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return entry
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def entries(self, *, since: str | None = None, until: str | None = None,
+                after_seq: int = 0) -> Iterator[AuditEntry]:
+        """Records in chain order (``since``/``until``: ISO timestamps, inclusive/exclusive)."""
+        where, params = ["seq > ?"], [after_seq]
+        if since:
+            where.append("recorded >= ?")
+            params.append(since)
+        if until:
+            where.append("recorded < ?")
+            params.append(until)
+        cur = self.conn.execute(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq", params)  # noqa: S608
+        for row in cur:
+            yield AuditEntry.from_row(row)
+
+    def raw_rows(self) -> Iterator[tuple]:
+        """Every row as stored (for verification), in ``seq`` order."""
+        yield from self.conn.execute(f"{_SELECT} ORDER BY seq")  # noqa: S608
+
+    def get(self, seq: int) -> AuditEntry | None:
+        row = self.conn.execute(f"{_SELECT} WHERE seq = ?", (seq,)).fetchone()  # noqa: S608
+        return AuditEntry.from_row(row) if row else None
+
+    def by_request_id(self, request_id: str) -> list[AuditEntry]:
+        rows = self.conn.execute(f"{_SELECT} WHERE request_id = ? ORDER BY seq", (request_id,))  # noqa: S608
+        return [AuditEntry.from_row(row) for row in rows]
+
+    def for_patient(self, patient_id: str, events: Sequence[str], *, side: str | None = None,
+                    limit: int = 500) -> list[AuditEntry]:
+        """A patient's records of the given events, newest first."""
+        marks = ", ".join("?" for _ in events)
+        sql = f"{_SELECT} WHERE patient_id = ? AND event IN ({marks})"  # noqa: S608
+        params: list = [patient_id, *events]
+        if side:
+            sql += " AND side = ?"
+            params.append(side)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit)
+        return [AuditEntry.from_row(row) for row in self.conn.execute(sql, params)]
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+
+    def tail(self) -> AuditEntry | None:
+        row = self.conn.execute(f"{_SELECT} ORDER BY seq DESC LIMIT 1").fetchone()  # noqa: S608
+        return AuditEntry.from_row(row) if row else None
+
+    def high_water(self) -> int:
+        """The largest ``seq`` ever assigned (survives deletion of the last rows)."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
+        return row[0] if row else 0
+
+    def protected(self) -> bool:
+        """Both triggers that refuse UPDATE and DELETE are in place."""
+        names = {row[0] for row in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")}
+        return {"audit_events_no_update", "audit_events_no_delete"} <= names

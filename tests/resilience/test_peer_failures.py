@@ -1,0 +1,219 @@
+"""A failing foreign NCPeH gives a clear, timely error and never blocks other requests.
+
+The foreign side is a real, misbehaving HTTPS server on 127.0.0.1 holding FR's real certificate (so
+that the channel passes the trust-list pinning) or, for the TLS case, a certificate that is not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import socket
+import ssl
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import Running, make_topology
+
+CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 2.0
+BUDGET = CONNECT_TIMEOUT + READ_TIMEOUT
+TRAITS = {"country": "FR", "identifier": "284057505612387", "family": "Dupont", "given": "Marie",
+          "birthdate": "1984-05-12", "gender": "female"}
+
+
+class FakePeer:
+    """An HTTPS server whose behaviour the test switches between cases."""
+
+    def __init__(self, host: str, port: int, cert, key) -> None:
+        self.mode = "ok"
+        self.connections: list[socket.socket] = []
+        self.host, self.port = host, port
+        self.start(cert, key)
+
+    def start(self, cert, key) -> None:
+        peer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # noqa: ANN002
+                pass
+
+            def setup(self):
+                super().setup()
+                peer.connections.append(self.connection)
+
+            def do_GET(self):  # noqa: N802
+                mode = peer.mode
+                if mode == "slow":
+                    time.sleep(READ_TIMEOUT * 3)
+                if mode == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.connection.shutdown(socket.SHUT_RDWR)  # RST: the connection drops without an answer
+                    self.close_connection = True
+                    return
+                status, body = {"5xx": (500, b"oops"), "garbage": (200, b"<html>not json")}.get(
+                    mode, (200, b'{"resourceType": "Bundle", "type": "searchset", "entry": []}'))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                if mode == "trickle":
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    for _ in range(20):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                    return
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
+        self.server.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        """Stop listening and drop every open (keep-alive) connection: the peer is down."""
+        self.server.shutdown()
+        self.server.server_close()
+        for conn in self.connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.connections.clear()
+
+
+def self_signed(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "impostor")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "imp.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "imp.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    return str(tmp_path / "imp.crt"), str(tmp_path / "imp.key")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    home = tmp_path_factory.mktemp("failing-peer")
+    topo = make_topology(home, ["FR", "DE"])
+    topo.env = {**topo.env, "NCPEH_PEER_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+                "NCPEH_PEER_READ_TIMEOUT": str(READ_TIMEOUT), "NCPEH_THREADS": "8"}
+    topo.prepare()
+    fr = topo.configs["FR"]
+    topo.start(skip=frozenset({("FR", "ncp"), ("FR", "public")}))
+    peer = FakePeer(fr.ncp.host, fr.ncp.port, str(fr.certs.server_cert), str(fr.certs.server_key))
+    try:
+        yield Running(topo), peer, home
+    finally:
+        peer.close()
+        topo.stop()
+
+
+def query(running: Running) -> tuple[requests.Response, float]:
+    session = running.partner_session("DE")
+    started = time.monotonic()
+    resp = session.get(running.public("DE") + "/fhir/Patient", params=TRAITS, timeout=30)
+    return resp, time.monotonic() - started
+
+
+def code_of(resp: requests.Response) -> str:
+    body = resp.json()
+    assert body["resourceType"] == "OperationOutcome"
+    return body["issue"][0]["details"]["coding"][0]["code"]
+
+
+@pytest.mark.parametrize("mode, status, code", [
+    ("slow", 504, "PEER_TIMEOUT"),
+    ("trickle", 504, "PEER_TIMEOUT"),
+    ("5xx", 502, "PEER_UNAVAILABLE"),
+    ("garbage", 502, "PEER_BAD_ANSWER"),
+    ("reset", 502, None),
+])
+def test_misbehaving_peer_gives_clear_error_within_the_time_out(world, mode, status, code):
+    running, peer, _ = world
+    peer.mode = mode
+    resp, elapsed = query(running)
+    peer.mode = "ok"
+    assert resp.status_code == status, resp.text
+    got = code_of(resp)
+    if code:
+        assert got == code
+    assert elapsed < BUDGET + 1.5, f"{mode} took {elapsed:.1f}s"
+    # a healthy answer resets the breaker for the next case
+    assert query(running)[0].status_code == 200
+
+
+def test_peer_down(world):
+    running, peer, _ = world
+    fr = running.configs["FR"]
+    peer.close()
+    try:
+        resp, elapsed = query(running)
+        assert resp.status_code == 502 and code_of(resp) == "PEER_UNREACHABLE"
+        assert elapsed < BUDGET + 1.5
+    finally:
+        peer.start(str(fr.certs.server_cert), str(fr.certs.server_key))
+    assert query(running)[0].status_code == 200
+
+
+def test_tls_handshake_failure_with_untrusted_certificate(world, tmp_path):
+    running, peer, _ = world
+    fr = running.configs["FR"]
+    peer.close()
+    peer.start(*self_signed(tmp_path))
+    try:
+        resp, _ = query(running)
+        assert resp.status_code == 502 and code_of(resp) == "PEER_TLS_FAILURE"
+    finally:
+        peer.close()
+        peer.start(str(fr.certs.server_cert), str(fr.certs.server_key))
+    assert query(running)[0].status_code == 200
+
+
+def test_slow_peer_does_not_block_other_requests(world):
+    running, peer, _ = world
+    peer.mode = "slow"
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            slow = [pool.submit(query, running) for _ in range(3)]
+            time.sleep(0.5)
+            started = time.monotonic()
+            other = requests.get(running.public("DE") + "/_status", verify=running.ca(), timeout=10)
+            assert other.status_code == 200
+            assert time.monotonic() - started < 1.0
+            assert all(f.result()[0].status_code == 504 for f in slow)
+    finally:
+        peer.mode = "ok"
+    query(running)
+
+
+def test_circuit_breaker_opens_then_recovers(world):
+    running, peer, _ = world
+    peer.mode = "5xx"
+    codes = [code_of(query(running)[0]) for _ in range(6)]
+    assert codes[-1] == "PEER_CIRCUIT_OPEN", codes
+    resp, elapsed = query(running)
+    assert code_of(resp) == "PEER_CIRCUIT_OPEN" and elapsed < 0.5
+    assert int(resp.headers["Retry-After"]) >= 1
+    peer.mode = "ok"
