@@ -244,8 +244,12 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
 @click.option("--seed", default=42, show_default=True, help="Same seed, same patients.")
 @click.option("--processes", type=int, help="Generator processes (default: one per core).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has patients (first start).")
+@click.option("--size", type=click.Choice(["small", "typical", "large"]),
+              help="Summary size (about 10, 50 or 180 entries); default: a realistic mix.")
+@click.option("--start", default=0, show_default=True, help="First patient index (to grow a population).")
 @friendly_errors
-def seed(country: str, count: int, seed: int, processes: int | None, if_empty: bool) -> None:
+def seed(country: str, count: int, seed: int, processes: int | None, if_empty: bool, size: str | None,
+         start: int) -> None:
     """Generate a deterministic synthetic population with clinically plausible summaries."""
     import time
 
@@ -261,7 +265,8 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     started = time.perf_counter()
     try:
         with click.progressbar(length=count, label=f"Seeding {cfg.code}", file=sys.stderr) as bar:
-            counts = seed_population(store, cfg, count, seed, progress=bar.update, processes=processes)
+            counts = seed_population(store, cfg, count, seed, progress=bar.update, processes=processes,
+                                     size=size, start=start)
         record_admin(cfg, "seed", store, action="C", seed=seed, **counts)
     finally:
         store.close()

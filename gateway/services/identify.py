@@ -61,9 +61,10 @@ def _matches(patient: Patient, traits: Mapping[str, str]) -> bool:
     if "family" in traits and normalise_name(traits["family"]) != normalise_name(patient.family):
         return False
     if "given" in traits:
+        # The first given name (a compound such as "Anne-Sophie" counts as one) or all of them.
         wanted = normalise_name(traits["given"])
-        names = normalise_name(patient.given)
-        if wanted != names and wanted != names.split(" ")[0]:
+        first = patient.given.split()[0] if patient.given.split() else ""
+        if wanted not in (normalise_name(patient.given), normalise_name(first)):
             return False
     if "birthdate" in traits and traits["birthdate"] != patient.birthdate:
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,19 +74,21 @@ def record_from_document(doc: dict[str, Any], cfg: CountryConfig, raw: bytes | N
     )
 
 
-def synthetic_records(cfg: CountryConfig, count: int, seed: int, start: int = 0) -> Iterator[PatientRecord]:
+def synthetic_records(cfg: CountryConfig, count: int, seed: int, start: int = 0,
+                      size: str | None = None) -> Iterator[PatientRecord]:
     from gateway.records.synthetic import generate_patient
 
     for index in range(start, start + count):
-        _traits, doc = generate_patient(cfg.code, index, seed)
+        _traits, doc = generate_patient(cfg.code, index, seed, size=size)
         yield record_from_document(doc, cfg)
 
 
-def _synthetic_batch(cfg: CountryConfig, size: int, seed: int, start: int) -> list[PatientRecord]:
-    return list(synthetic_records(cfg, size, seed, start))
+def _synthetic_batch(cfg: CountryConfig, count: int, seed: int, start: int, size: str | None) -> list[PatientRecord]:
+    return list(synthetic_records(cfg, count, seed, start, size))
 
 
-def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, batch: int = 1000,
+def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, batch: int = 1000, *,
+                    start: int = 0, size: str | None = None,
                     progress=None, processes: int | None = None) -> dict[str, int]:  # noqa: ANN001
     """Generate ``count`` synthetic patients (in parallel processes) and store them in batches.
 
@@ -96,7 +99,8 @@ def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, bat
     from concurrent.futures import ProcessPoolExecutor
 
     totals = {"imported": 0, "updated": 0, "unchanged": 0}
-    starts = list(range(0, count, batch))
+    end = start + count
+    starts = list(range(start, end, batch))
     processes = processes or min(os.cpu_count() or 1, max(1, len(starts)))
 
     def store_batch(records: list[PatientRecord]) -> None:
@@ -107,13 +111,18 @@ def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, bat
             progress(len(records))
 
     if processes <= 1 or len(starts) <= 1:
-        for start in starts:
-            store_batch(_synthetic_batch(cfg, min(batch, count - start), seed, start))
+        for first in starts:
+            store_batch(_synthetic_batch(cfg, min(batch, end - first), seed, first, size))
         return totals
+    # A bounded window of batches in flight keeps memory flat for millions of patients.
+    window: deque = deque()
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = [pool.submit(_synthetic_batch, cfg, min(batch, count - start), seed, start) for start in starts]
-        for future in futures:
-            store_batch(future.result())
+        for first in starts:
+            window.append(pool.submit(_synthetic_batch, cfg, min(batch, end - first), seed, first, size))
+            if len(window) >= 2 * processes:
+                store_batch(window.popleft().result())
+        while window:
+            store_batch(window.popleft().result())
     return totals
 
 
