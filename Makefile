@@ -1,13 +1,16 @@
 # The two commands of the README: `make demo` and `make test` (each sets up what it needs).
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that really runs and is Python >= 3.11 (pyenv shims may exist but not run).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 COUNTRIES ?= FR,DE
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean chromium
 
 $(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -22,7 +25,19 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install lint
+# The portal's browser tests (tests/portal/) drive Debian's chromium package headless: no browser download.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing the Debian chromium package (browser tests of the portal)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "note: $(CHROMIUM) is missing: install the Debian package 'chromium' (sudo apt-get install chromium);" \
+		     "the portal's browser tests are skipped until then"; \
+	fi
+
+test: install lint chromium
 	$(BIN)/pytest
 
 clean:
