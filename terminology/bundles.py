@@ -286,7 +286,7 @@ def transcode(
 ) -> tuple[dict[str, Any], CoverageReport]:
     """Add the pivot coding next to every national coding of ``bundle`` (in place; returned).
 
-    ``source_country`` is the ISO 3166-1 alpha-2 code of the sending country (FR, DE).
+    ``source_country`` is the ISO 3166-1 alpha-2 code of the sending country (FR, DE, IT).
     """
     country = source_country.upper()
     if country not in NATIONAL_SYSTEMS:

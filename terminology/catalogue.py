@@ -7,7 +7,7 @@ a test checks that every entry is mappable to the pivot value sets and translata
 
 Stable API::
 
-    COUNTRIES: tuple[str, ...]              # ("FR", "DE")
+    COUNTRIES: tuple[str, ...]              # ("FR", "DE", "IT")
     CATEGORIES: tuple[str, ...]             # see below
     entries(country: str, category: str) -> list[Concept]
     entry(country: str, category: str, code: str) -> Concept | None
@@ -16,10 +16,10 @@ Every returned :class:`~terminology.model.Concept` has ``display`` in the countr
 (falling back to English where no curated designation exists) and ``designations`` with every
 known language.  ``properties`` per category (all keys always present, values may be ``None``):
 
-- ``problem`` / ``past_illness`` (FR: CIM-10, DE: ICD-10-GM):
+- ``problem`` / ``past_illness`` (FR: CIM-10, DE: ICD-10-GM, IT: ICD-9-CM):
   ``icd10`` (pivot ICD-10 code), ``icd10_display`` (English), ``snomed`` (SNOMED CT code or None),
   ``chronic`` (bool: a long-term condition, usually "active" in a summary).
-- ``medication`` (FR: CIP13, DE: PZN): ``atc``, ``atc_display`` (English INN/ATC name),
+- ``medication`` (FR: CIP13, DE: PZN, IT: AIC): ``atc``, ``atc_display`` (English INN/ATC name),
   ``dose_form`` / ``dose_form_display`` (EDQM), ``route`` / ``route_display`` (EDQM),
   ``strength`` (text, e.g. "500 mg"), ``dosage`` (typical dosage instructions in the national
   language), ``dosage_en`` (same in English), ``indication_icd10`` (typical indication or None).
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from .model import Concept, UnknownCountryError
 
-COUNTRIES: tuple[str, ...] = ("FR", "DE")
+COUNTRIES: tuple[str, ...] = ("FR", "DE", "IT")
 CATEGORIES: tuple[str, ...] = (
     "problem",
     "past_illness",

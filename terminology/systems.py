@@ -50,15 +50,24 @@ CIM10_FR = "https://smt.esante.gouv.fr/terminologie-cim-10/"
 CIP13_FR = "urn:oid:1.2.250.1.213.2.3.1"
 ICD10GM_DE = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
 PZN_DE = "http://fhir.de/CodeSystem/ifa/pzn"
+# Italy (HL7 Italia): ICD-9-CM, in its Italian 2007 version the official classification of hospital
+# discharge records (SDO), under the FHIR URI HL7 Italia uses (alias ``$icd-9-cm`` and ValueSet
+# ``who-icd9cm`` of the HL7 Italia Terminology IG); medicinal products by AIFA's AIC code, canonical
+# URL of the CodeSystem ``aifa-aic`` of the HL7 Italia Terminology IG (build.fhir.org/ig/hl7-it/terminology)
+ICD9CM_IT = "http://hl7.org/fhir/sid/icd-9-cm"
+AIC_IT = "https://www.hl7.it/fhir/terminology/CodeSystem/aifa-aic"
 
 #: national code systems per country (ISO 3166-1 alpha-2), in the country's language
 NATIONAL_SYSTEMS: dict[str, dict[str, str]] = {
     "FR": {"problem": CIM10_FR, "medication": CIP13_FR},
     "DE": {"problem": ICD10GM_DE, "medication": PZN_DE},
+    "IT": {"problem": ICD9CM_IT, "medication": AIC_IT},
 }
 #: language of the displays of each national code system
-NATIONAL_LANGUAGE: dict[str, str] = {CIM10_FR: "fr", CIP13_FR: "fr", ICD10GM_DE: "de", PZN_DE: "de"}
-COUNTRY_LANGUAGE: dict[str, str] = {"FR": "fr", "DE": "de"}
+NATIONAL_LANGUAGE: dict[str, str] = {
+    CIM10_FR: "fr", CIP13_FR: "fr", ICD10GM_DE: "de", PZN_DE: "de", ICD9CM_IT: "it", AIC_IT: "it",
+}
+COUNTRY_LANGUAGE: dict[str, str] = {"FR": "fr", "DE": "de", "IT": "it"}
 
 # --- project extensions ---------------------------------------------------------------------
 NCPEH_SD = "http://ncpeh.example.eu/fhir/StructureDefinition"

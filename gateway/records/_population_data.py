@@ -181,6 +181,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "plan_pregnancy": "Suivi de grossesse mensuel, échographie du 3e trimestre programmée.",
         "plan_mental": "Suivi psychiatrique mensuel, réévaluation du traitement à 3 mois.",
         "plan_anticoag": "Contrôle de l'INR toutes les 4 semaines (objectif 2–3).",
+        "blood_group_panel": "Groupe sanguin ABO et rhésus", "blood_pressure": "Pression artérielle",
     },
     "de": {
         "title": "Patientenkurzakte",
@@ -223,6 +224,50 @@ TEXTS: dict[str, dict[str, str]] = {
         "plan_pregnancy": "Monatliche Schwangerschaftsvorsorge, Ultraschall im 3. Trimester geplant.",
         "plan_mental": "Monatliche psychiatrische Betreuung, Überprüfung der Therapie nach 3 Monaten.",
         "plan_anticoag": "INR-Kontrolle alle 4 Wochen (Zielbereich 2–3).",
+        "blood_group_panel": "AB0-Blutgruppe und Rhesusfaktor", "blood_pressure": "Blutdruck",
+    },
+    "it": {
+        "title": "Profilo sanitario sintetico",
+        "allergies": "Allergie e intolleranze",
+        "medications": "Terapie",
+        "problems": "Problemi attivi",
+        "immunizations": "Vaccinazioni",
+        "procedures": "Interventi e procedure",
+        "results": "Risultati di esami",
+        "vital_signs": "Parametri vitali",
+        "devices": "Dispositivi medici e impianti",
+        "past_illness": "Anamnesi patologica remota",
+        "plan_of_care": "Piano di cura",
+        "pregnancy": "Gravidanza",
+        "social_history": "Stile di vita",
+        "h_agent": "Agente", "h_reaction": "Reazione", "h_criticality": "Criticità", "h_since": "Dal",
+        "h_medication": "Farmaco", "h_dosage": "Posologia", "h_start": "Inizio",
+        "h_problem": "Problema", "h_status": "Stato", "h_onset": "Insorgenza", "h_end": "Fine",
+        "h_vaccine": "Vaccino", "h_dose": "Dose", "h_date": "Data", "h_procedure": "Procedura",
+        "h_test": "Esame", "h_value": "Valore", "h_range": "Valori di riferimento", "h_device": "Dispositivo",
+        "h_item": "Voce", "h_plan": "Piano",
+        "active": "attivo", "resolved": "risolto", "inactive": "inattivo", "remission": "in remissione",
+        "low": "bassa", "high": "alta", "unknown": "sconosciuta",
+        "pregnant": "In gravidanza", "not_pregnant": "Nessuna gravidanza in corso", "edd": "Data presunta del parto",
+        "outcome": "Esito di gravidanza precedente",
+        "never_smoked": "Non ha mai fumato", "ex_smoker": "Ex fumatore", "smoker": "Fumatore",
+        "drinks": "bicchieri al giorno",
+        "no-known-allergies": "Nessuna allergia nota",
+        "no-allergy-info": "Nessuna informazione sulle allergie",
+        "no-known-medications": "Nessuna terapia in corso",
+        "no-medication-info": "Nessuna informazione sulle terapie",
+        "no-known-problems": "Nessun problema di salute noto",
+        "no-problem-info": "Nessuna informazione sui problemi di salute",
+        "plan_generic": "Visita di controllo annuale dal medico di medicina generale.",
+        "plan_diabetes": "Controllo diabetologico trimestrale, HbA1c ogni 3 mesi, fundus oculi annuale.",
+        "plan_cardio": "Controllo cardiologico semestrale, automisurazione della pressione arteriosa a domicilio.",
+        "plan_renal": "Controllo della funzionalità renale (creatinina, eGFR) ogni 6 mesi.",
+        "plan_respiratory": "Rivalutazione della terapia inalatoria e spirometria annuale.",
+        "plan_oncology": "Follow-up oncologico: visita e diagnostica per immagini ogni 6 mesi.",
+        "plan_pregnancy": "Controlli mensili della gravidanza, ecografia del terzo trimestre programmata.",
+        "plan_mental": "Controllo psichiatrico mensile, rivalutazione della terapia a 3 mesi.",
+        "plan_anticoag": "Controllo dell'INR ogni 4 settimane (intervallo terapeutico 2–3).",
+        "blood_group_panel": "Gruppo sanguigno AB0 e fattore Rh", "blood_pressure": "Pressione arteriosa",
     },
 }
 
@@ -233,4 +278,78 @@ PLAN_BY_ICD10: tuple[tuple[str, str], ...] = (
     ("I50", "plan_cardio"), ("I48", "plan_anticoag"), ("N18", "plan_renal"), ("J44", "plan_respiratory"),
     ("J45", "plan_respiratory"), ("C", "plan_oncology"), ("F3", "plan_mental"), ("F2", "plan_mental"),
     ("F4", "plan_mental"),
+)
+
+# --------------------------------------------------------------------------------------------
+# Italy
+# --------------------------------------------------------------------------------------------
+
+#: surnames; the generator keeps the first surname of each codice fiscale surname code (3 letters), so
+#: that the codice fiscale stays unique (see ``synthetic._identity``)
+IT_FAMILY = (
+    "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco",
+    "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano", "Rizzo", "Lombardi", "Moretti",
+    "Barbieri", "Fontana", "Santoro", "Mariani", "Rinaldi", "Caruso", "Ferrara", "Galli", "Martini", "Leone",
+    "Longo", "Gentile", "Martinelli", "Vitale", "Lombardo", "Serra", "Coppola", "De Santis", "D'Angelo",
+    "Marchetti", "Parisi", "Villa", "Conte", "Ferraro", "Ferri", "Fabbri", "Bianco", "Marini", "Grasso",
+    "Valentini", "Messina", "Sala", "De Angelis", "Gatti", "Pellegrini", "Palumbo", "Sanna", "Farina",
+    "Rizzi", "Monti", "Cattaneo", "Morelli", "Amato", "Silvestri", "Mazza", "Testa", "Grassi", "Pellegrino",
+    "Carbone", "Giuliani", "Benedetti", "Barone", "Rossetti", "Caputo", "Montanari", "Guerra", "Palmieri",
+    "Bernardi", "Martino", "Fiore", "De Rosa", "Ferretti", "Bellini", "Basile", "Riva", "Donati", "Piras",
+    "Vitali", "Battaglia", "Sartori", "Neri", "Costantini", "Milani", "Pagano", "Ruggiero", "Sorrentino",
+    "D'Amico", "Orlando", "Damico", "Negri", "Lo Russo", "Della Valle", "Di Stefano", "Cocco", "Melis",
+    "Zanetti", "Pozzi", "Brambilla", "Cozzolino", "Fumagalli", "Cirillo", "Bonetti", "Piccolo", "Marras",
+    "Ventura", "Bassi", "Toscano", "Sacco", "Ferrero", "Deiana", "Nicolosi", "Zappalà", "Dell'Acqua",
+    "Pace", "Marchi", "Tedesco", "Gualtieri", "Ianni", "Oliveri", "Zhou", "Hoxha", "Popescu", "El Amrani",
+)
+IT_MALE = (
+    "Giuseppe", "Giovanni", "Antonio", "Mario", "Francesco", "Luigi", "Angelo", "Vincenzo", "Pietro",
+    "Salvatore", "Carlo", "Franco", "Domenico", "Bruno", "Paolo", "Michele", "Giorgio", "Aldo", "Sergio",
+    "Luciano", "Marco", "Andrea", "Alessandro", "Stefano", "Roberto", "Massimo", "Fabio", "Davide", "Matteo",
+    "Lorenzo", "Leonardo", "Riccardo", "Tommaso", "Edoardo", "Gabriele", "Federico", "Simone", "Emanuele",
+    "Nicolò", "Raffaele", "Gianluca", "Gian Marco", "Pierluigi", "Gianfranco", "Cristian", "Enrico",
+    "Alberto", "Diego", "Samuele", "Elia",
+)
+IT_FEMALE = (
+    "Maria", "Anna", "Giuseppina", "Rosa", "Angela", "Giovanna", "Teresa", "Lucia", "Carmela", "Caterina",
+    "Francesca", "Antonietta", "Carla", "Elena", "Paola", "Laura", "Rita", "Luisa", "Silvia", "Daniela",
+    "Barbara", "Roberta", "Monica", "Cristina", "Simona", "Valentina", "Chiara", "Federica", "Alessandra",
+    "Sara", "Giulia", "Martina", "Sofia", "Aurora", "Alice", "Ginevra", "Emma", "Giorgia", "Beatrice",
+    "Greta", "Noemi", "Ilaria", "Elisa", "Marta", "Maria Grazia", "Anna Maria", "Maria Teresa",
+    "Rosaria", "Concetta", "Nicoletta",
+)
+
+#: birthplaces: (Belfiore cadastral code of the comune, or Z + country code when born abroad; name)
+IT_BIRTHPLACES: tuple[tuple[str, str], ...] = (
+    ("H501", "Roma"), ("F205", "Milano"), ("F839", "Napoli"), ("L219", "Torino"), ("G273", "Palermo"),
+    ("D969", "Genova"), ("A944", "Bologna"), ("D612", "Firenze"), ("A662", "Bari"), ("C351", "Catania"),
+    ("L736", "Venezia"), ("L781", "Verona"), ("F158", "Messina"), ("G224", "Padova"), ("L424", "Trieste"),
+    ("B157", "Brescia"), ("L049", "Taranto"), ("G337", "Parma"), ("F257", "Modena"),
+    ("H224", "Reggio di Calabria"), ("H223", "Reggio nell'Emilia"), ("G478", "Perugia"), ("E625", "Livorno"),
+    ("H199", "Ravenna"), ("B354", "Cagliari"), ("D643", "Foggia"), ("H294", "Rimini"), ("H703", "Salerno"),
+    ("D548", "Ferrara"), ("I452", "Sassari"), ("E472", "Latina"), ("F704", "Monza"), ("I754", "Siracusa"),
+    ("G482", "Pescara"), ("A794", "Bergamo"), ("L840", "Vicenza"), ("L378", "Trento"), ("A952", "Bolzano"),
+    ("F952", "Novara"), ("G535", "Piacenza"), ("A271", "Ancona"), ("L483", "Udine"), ("A390", "Arezzo"),
+    ("E506", "Lecce"), ("G702", "Pisa"), ("C933", "Como"), ("L407", "Treviso"), ("C352", "Catanzaro"),
+    ("G942", "Potenza"), ("B519", "Campobasso"), ("A345", "L'Aquila"), ("A326", "Aosta"),
+    ("D086", "Cosenza"), ("I726", "Siena"), ("L682", "Varese"), ("G388", "Pavia"), ("A783", "Benevento"),
+    ("A509", "Avellino"), ("B963", "Caserta"), ("L331", "Trapani"), ("A089", "Agrigento"),
+    # born abroad: Z + ISTAT country code
+    ("Z112", "Germania"), ("Z110", "Francia"), ("Z133", "Svizzera"), ("Z129", "Romania"), ("Z100", "Albania"),
+    ("Z330", "Marocco"), ("Z600", "Argentina"), ("Z114", "Regno Unito"), ("Z131", "Spagna"),
+)
+IT_STREETS = (
+    "Via Roma", "Via Garibaldi", "Corso Vittorio Emanuele II", "Via Mazzini", "Via Dante Alighieri",
+    "Viale della Repubblica", "Via Giuseppe Verdi", "Via Cavour", "Via XX Settembre", "Via Guglielmo Marconi",
+    "Via dei Mille", "Piazza della Libertà", "Via San Francesco d'Assisi", "Via delle Rose",
+)
+IT_CITIES = (
+    ("00184", "Roma"), ("20121", "Milano"), ("80134", "Napoli"), ("10121", "Torino"), ("90133", "Palermo"),
+    ("16121", "Genova"), ("40121", "Bologna"), ("50122", "Firenze"), ("70121", "Bari"), ("95124", "Catania"),
+    ("30121", "Venezia"), ("37121", "Verona"), ("35122", "Padova"), ("34121", "Trieste"), ("09124", "Cagliari"),
+    ("06121", "Perugia"), ("60121", "Ancona"), ("38122", "Trento"),
+)
+IT_ORGS = (
+    "Azienda Ospedaliero-Universitaria di {city}", "Studio medico Dott. {family}", "Casa della Comunità di {city}",
+    "Ospedale Civile di {city}", "Poliambulatorio ASL di {city}",
 )

@@ -5,8 +5,11 @@ the same arguments always give the same output, different indexes give different
 national identifiers are unique for the first million or so indexes of a seed: the identifier is
 built from a permutation of the index, not drawn at random).
 
-Codes come from :func:`terminology.catalogue.entries` (problems in CIM-10 / ICD-10-GM, medicines
-in CIP13 / PZN, allergies, vaccines, procedures and devices in SNOMED CT, results and vital signs in
+Countries: France (INS-NIR), Germany (KVNR) and Italy (codice fiscale, computed from the person's
+name, sex, birth date and the Belfiore code of the birthplace).
+
+Codes come from :func:`terminology.catalogue.entries` (problems in CIM-10 / ICD-10-GM / ICD-9-CM,
+medicines in CIP13 / PZN / AIC, allergies, vaccines, procedures and devices in SNOMED CT, results and vital signs in
 LOINC + UCUM), so the generator and the terminology always agree. Narratives are in the country's
 language. Plain dicts only (no pydantic) for speed; serialise with :func:`document_bytes` (orjson).
 
@@ -33,7 +36,9 @@ from gateway.records.identifiers import (
     CODICE_FISCALE_SYSTEM,
     INS_NIR_SYSTEM,
     KVNR_SYSTEM,
+    _cf_name_part,
     kvnr_check_digit,
+    make_codice_fiscale,
     make_nir,
 )
 
@@ -53,6 +58,9 @@ ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 BIRTHPLACE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 FR_INSEE_CODE_EXTENSION = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
 FR_INSEE_COMMUNE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
+#: birthplace as the cadastral (Belfiore) code of the comune, or Z + country code when born abroad
+IT_BELFIORE_EXTENSION = "http://ncpeh.example.eu/fhir/StructureDefinition/it-birthplace-belfiore-code"
+IT_BELFIORE_SYSTEM = "http://ncpeh.example.eu/fhir/sid/it-belfiore"
 IPS_BUNDLE_PROFILE = "http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips"
 
 #: every date is computed from this fixed day, never from the clock (determinism)
@@ -244,7 +252,10 @@ _LANG = {"FR": "fr", "DE": "de", "IT": "it"}
 _NATIONAL_SYSTEMS = frozenset({
     "https://smt.esante.gouv.fr/terminologie-cim-10/", "urn:oid:1.2.250.1.213.2.3.1",
     "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "http://fhir.de/CodeSystem/ifa/pzn",
+    "http://hl7.org/fhir/sid/icd-9-cm", "https://www.hl7.it/fhir/terminology/CodeSystem/aifa-aic",
 })
+#: countries the generator knows (identity data, texts and a terminology catalogue)
+COUNTRIES: tuple[str, ...] = ("FR", "DE", "IT")
 _BCP47 = {"FR": "fr-FR", "DE": "de-DE", "IT": "it-IT"}
 
 
@@ -322,7 +333,7 @@ def _partial(rng: random.Random, d: date) -> str:
 
 
 def _human_date(value: str, lang: str) -> str:
-    """Narrative rendering of a (partial) ISO date: 2019 / 05/2019 / 04/05/2019 (fr), 04.05.2019 (de)."""
+    """Narrative rendering of a (partial) ISO date: 2019 / 05/2019 / 04/05/2019 (fr, it), 04.05.2019 (de)."""
     parts = value.split("-")
     if len(parts) == 1:
         return parts[0]
@@ -460,7 +471,53 @@ def _identity(country: str, index: int, seed: int, rng: random.Random) -> dict[s
                     age=age, birthplace=place, birthplace_name=place, usual=usual,
                     address=(street, postal, city, "DE"),
                     phone=f"+49 1{rng.randint(50, 79)} {rng.randint(1000000, 9999999)}")
-    raise ValueError(f"no synthetic population for country {country!r} (known: FR, DE)")
+    if country == "IT":
+        return _italian_identity(index, seed, rng, gender, age)
+    raise ValueError(f"no synthetic population for country {country!r} (known: {', '.join(COUNTRIES)})")
+
+
+def _first_per_code(family_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The first surname of each codice fiscale surname code (3 letters), in the given order."""
+    seen: dict[str, str] = {}
+    for name in family_names:
+        seen.setdefault(_cf_name_part(name, given=False), name)
+    return tuple(seen.values())
+
+
+#: surnames with pairwise different codice fiscale surname codes
+IT_FAMILY_CODES = _first_per_code(data.IT_FAMILY)
+#: month and day of each day of a 365-day year (29 February is never drawn)
+_DAYS_OF_YEAR = tuple((d.month, d.day) for d in (date(2001, 1, 1) + timedelta(days=n) for n in range(365)))
+
+
+def _italian_identity(index: int, seed: int, rng: random.Random, gender: str, age: int) -> dict[str, Any]:
+    """An Italian identity whose codice fiscale is computed from its traits, unique per index.
+
+    The index is permuted onto (surname code, birthplace, day of the year): two indexes of the same
+    seed differ in at least one of them, hence in their codice fiscale (which encodes all three),
+    for the first ``len(IT_FAMILY_CODES) * len(IT_BIRTHPLACES) * 365`` (≈ 2 million) indexes.
+    """
+    places, families = data.IT_BIRTHPLACES, IT_FAMILY_CODES
+    slot = _permute(index, 365 * len(places) * len(families), seed, "it-cf")
+    month, day = _DAYS_OF_YEAR[slot % 365]
+    belfiore, place_name = places[(slot // 365) % len(places)]
+    family = families[slot // (365 * len(places))]
+    # exactly ``age`` years old on the reference date (the age drives the clinical profile)
+    year = REFERENCE_DATE.year - age - (1 if (month, day) > (REFERENCE_DATE.month, REFERENCE_DATE.day) else 0)
+    born = date(year, month, day)
+    firsts = data.IT_FEMALE if gender == "female" else data.IT_MALE
+    given = [rng.choice(firsts)]
+    if rng.random() < 0.12:  # a second given name, as written on the civil-status record
+        second = rng.choice(firsts)
+        if second != given[0]:
+            given.append(second)
+    value = make_codice_fiscale(family, " ".join(given), gender, born.isoformat(), belfiore)
+    street = f"{rng.choice(data.IT_STREETS)} {rng.randint(1, 180)}"
+    postal, city = rng.choice(data.IT_CITIES)
+    return dict(system=CODICE_FISCALE_SYSTEM, value=value, family=family, given=given, gender=gender, born=born,
+                age=age, birthplace=belfiore, birthplace_name=place_name, usual=None,
+                address=(street, postal, city, "IT"),
+                phone=f"+39 3{rng.randint(20, 93)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -701,7 +758,7 @@ class _Builder:
         d = min(_draw_value(self.rng, dia_item, 0.2), int(s) - 25)
         panel = _Item({"system": LOINC, "code": "85354-9", "display": "Blood pressure panel with all children optional"},
                       "", "", {})
-        panel.text = "Pression artérielle" if self.lang == "fr" else "Blutdruck"
+        panel.text = self.t["blood_pressure"]
         panel.html = panel.text
         components = [
             {"code": _cc(sys_item.coding), "valueQuantity": _quantity(s, sys_item)},
@@ -710,7 +767,11 @@ class _Builder:
         self.observation("vital_signs", "vital-signs", panel, when, components, f"{s}/{d} mmHg")
 
 
-_ALL_GIVEN = {"FR": data.FR_MALE + data.FR_FEMALE, "DE": data.DE_MALE + data.DE_FEMALE}
+_ALL_GIVEN = {"FR": data.FR_MALE + data.FR_FEMALE, "DE": data.DE_MALE + data.DE_FEMALE,
+              "IT": data.IT_MALE + data.IT_FEMALE}
+_FAMILY = {"FR": data.FR_FAMILY, "DE": data.DE_FAMILY, "IT": IT_FAMILY_CODES}
+_CITIES = {"FR": data.FR_CITIES, "DE": data.DE_CITIES, "IT": data.IT_CITIES}
+_ORGS = {"FR": data.FR_ORGS, "DE": data.DE_ORGS, "IT": data.IT_ORGS}
 _HEADERS_LEN = {"allergies": 4, "medications": 3, "problems": 3}
 
 
@@ -756,8 +817,8 @@ def _size_target(rng: random.Random, size: str | None) -> tuple[str, int]:
 def generate_patient(country: str, index: int, seed: int, size: str | None = None) -> tuple[PatientTraits, dict[str, Any]]:
     """One synthetic patient and its IPS document Bundle (a plain dict), deterministically."""
     country = country.upper()
-    if country not in ("FR", "DE"):
-        raise ValueError(f"no synthetic population for country {country!r} (known: FR, DE)")
+    if country not in COUNTRIES:
+        raise ValueError(f"no synthetic population for country {country!r} (known: {', '.join(COUNTRIES)})")
     person_seed = _patient_seed(country, index, seed)
     # identity from its own stream: the same person whatever the requested summary size
     ident = _identity(country, index, seed, random.Random(person_seed))
@@ -776,6 +837,14 @@ def generate_patient(country: str, index: int, seed: int, size: str | None = Non
     if ident["usual"]:
         names.append({"use": "usual", "family": ident["usual"], "given": ident["given"][:1]})
     birthplace_address: dict[str, Any] = {"city": ident["birthplace_name"]}
+    if country == "IT":
+        code = ident["birthplace"]
+        birthplace_address = {
+            "extension": [{"url": IT_BELFIORE_EXTENSION, "valueCoding": {"system": IT_BELFIORE_SYSTEM, "code": code}}],
+            "city": ident["birthplace_name"],
+        }
+        if not code.startswith("Z"):
+            birthplace_address["country"] = "IT"
     if country == "FR":
         code = ident["birthplace"]
         birthplace_address = {
@@ -798,12 +867,13 @@ def generate_patient(country: str, index: int, seed: int, size: str | None = Non
         "address": [{"use": "home", "line": [street], "city": city, "postalCode": postal, "country": ctry}],
     }
     b.patient_ref = b.add(patient)
-    doc_family = rng.choice(data.FR_FAMILY if country == "FR" else data.DE_FAMILY)
+    doc_family = rng.choice(_FAMILY[country])
     doc_given = rng.choice(_ALL_GIVEN[country])
+    prefix = "Dr" if country != "IT" else "Dott.ssa" if doc_given in data.IT_FEMALE else "Dott."
     author_ref = b.add({"resourceType": "Practitioner", "name": [{"family": doc_family, "given": [doc_given],
-                                                                  "prefix": ["Dr"]}]})
-    org_city = rng.choice(data.FR_CITIES if country == "FR" else data.DE_CITIES)[1]
-    org_name = rng.choice(data.FR_ORGS if country == "FR" else data.DE_ORGS).format(city=org_city, family=doc_family)
+                                                                  "prefix": [prefix]}]})
+    org_city = rng.choice(_CITIES[country])[1]
+    org_name = rng.choice(_ORGS[country]).format(city=org_city, family=doc_family)
     b.org_ref = b.add({"resourceType": "Organization", "name": org_name,
                        "address": [{"city": org_city, "country": country}]})
     fixed = 4  # Composition + Patient + Practitioner + Organization
@@ -941,8 +1011,7 @@ def generate_patient(country: str, index: int, seed: int, size: str | None = Non
     if cats["blood_group"] and remaining() > 0 and rng.random() < 0.5:
         bg = rng.choice(cats["blood_group"])
         bg_item = _Item({"system": LOINC, "code": "882-1", "display": "ABO and Rh group [Type] in Blood"},
-                        "Groupe sanguin ABO et rhésus" if lang == "fr" else "AB0-Blutgruppe und Rhesusfaktor",
-                        "", {})
+                        t["blood_group_panel"], "", {})
         bg_item.html = escape(bg_item.text)
         when = _between(rng, ident["born"], REFERENCE_DATE)
         b.observation("results", "laboratory", bg_item, when, _cc(bg.coding, bg.text), bg.html)
@@ -1046,6 +1115,7 @@ def iter_population(
 
 __all__ = [
     "CODICE_FISCALE_SYSTEM",
+    "COUNTRIES",
     "PatientTraits",
     "REFERENCE_DATE",
     "SIZES",

@@ -8,9 +8,12 @@ Usage::
 Inputs -> outputs:
 
 - ``sources/national/problems.csv``  -> ``data/national/CodeSystem-cim-10-fr.json``,
-  ``CodeSystem-icd-10-gm.json`` and ConceptMaps to ICD-10 and SNOMED CT;
-- ``sources/national/medicines.csv`` -> ``data/national/CodeSystem-cip13.json``, ``CodeSystem-pzn.json``
-  and ConceptMaps to ATC with the EDQM dose form, EDQM route and strength as ``target.product``;
+  ``CodeSystem-icd-10-gm.json``, ``CodeSystem-icd-9-cm-it.json`` and ConceptMaps to ICD-10 and SNOMED CT
+  (Italy's ICD-9-CM codes carry their own ICD-10 target and equivalence: columns ``it_icd10``,
+  empty = the row's ``icd10``, and ``it_equivalence``, ``equivalent`` or ``wider``);
+- ``sources/national/medicines.csv`` -> ``data/national/CodeSystem-cip13.json``, ``CodeSystem-pzn.json``,
+  ``CodeSystem-aifa-aic.json`` and ConceptMaps to ATC with the EDQM dose form, EDQM route and strength
+  as ``target.product``;
 - :mod:`terminology._catalogue_data` (+ the SNOMED CT codes of problems.csv) -> ``data/project/``
   CodeSystem fragments (English displays of concepts the MVC lacks) and catalogue ValueSets;
 - ``sources/designations/*.csv`` (curated, header ``system,code,en,fr,de,es,it,pt,nl,pl``) ->
@@ -61,6 +64,24 @@ def pzn_ok(code: str) -> bool:
         return False
     check = sum(int(c) * (i + 1) for i, c in enumerate(code[:7])) % 11
     return check != 10 and check == int(code[7])
+
+
+def aic_ok(code: str) -> bool:
+    """AIC (9 digits, AIFA): the last digit is the check digit of the Italian pharmacode (Code 32):
+    digits in odd positions added, digits in even positions doubled (digits of the product added),
+    total mod 10."""
+    if len(code) != 9 or not code.isdigit():
+        return False
+    total = 0
+    for i, c in enumerate(code[:8]):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d // 10 + d % 10
+    return total % 10 == int(code[8])
+
+
+#: ConceptMap equivalences a national problem code may have to its ICD-10 target (the loader derives
+#: designations from these three; "narrower"/"inexact" maps would leave the code without English)
+PROBLEM_EQUIVALENCES = ("equal", "equivalent", "wider")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -157,16 +178,24 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
     countries = {
         "FR": (S.CIM10_FR, "fr", "cim-10-fr", "CIM-10 (version française de la CIM-10, ATIH) - extrait"),
         "DE": (S.ICD10GM_DE, "de", "icd-10-gm", "ICD-10-GM (BfArM) - Auszug"),
+        "IT": (S.ICD9CM_IT, "it", "icd-9-cm-it",
+               "ICD-9-CM (versione italiana 2007, Ministero della Salute) - estratto"),
     }
     snomed_extra: dict[str, str] = {}
     for country, (uri, lang, sid, title) in countries.items():
         concepts, icd_elems, sct_elems, seen = [], [], [], set()
         for line, row in enumerate(problems, 2):
-            code, display = row[f"{country.lower()}_code"], row[f"{country.lower()}_display"]
+            cc = country.lower()
+            code, display = row[f"{cc}_code"], row[f"{cc}_display"]
             if not code:
                 continue
-            if row["icd10"] not in icd:
-                raise SourceError(f"{src_p}:{line}: ICD-10 code {row['icd10']!r} is not in the eHDSI MVC")
+            target = row.get(f"{cc}_icd10") or row["icd10"]
+            if target not in icd:
+                raise SourceError(f"{src_p}:{line}: ICD-10 code {target!r} is not in the eHDSI MVC")
+            equivalence = row.get(f"{cc}_equivalence") or ("equal" if code == target else "wider")
+            if equivalence not in PROBLEM_EQUIVALENCES or (equivalence == "equal") != (code == target):
+                raise SourceError(f"{src_p}:{line}: {cc}_equivalence {equivalence!r}: use equal (same code), "
+                                  "equivalent or wider")
             if code in seen:
                 continue
             seen.add(code)
@@ -179,16 +208,19 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
                     *({"code": "catalogue", "valueCode": c} for c in cats),
                 ],
             })
-            equivalence = "equal" if code == row["icd10"] else "wider"
             icd_elems.append({
                 "code": code, "display": display,
-                "target": [{"code": row["icd10"], "display": icd[row["icd10"]], "equivalence": equivalence}],
+                "target": [{"code": target, "display": icd[target], "equivalence": equivalence}],
             })
             if row["snomed"]:
+                # the SNOMED CT concept of a row has the meaning of its ICD-10 code: a national code
+                # mapped 'wider' to ICD-10 (more specific than it) is mapped 'wider' to SNOMED CT too
                 snomed_extra[row["snomed"]] = row["snomed_en"]
                 sct_elems.append({
                     "code": code, "display": display,
-                    "target": [{"code": row["snomed"], "display": row["snomed_en"], "equivalence": "equivalent"}],
+                    "target": [{"code": row["snomed"], "display": row["snomed_en"],
+                                "equivalence": "wider" if equivalence == "wider" and country == "IT"
+                                else "equivalent"}],
                 })
         desc = (
             f"Hand-curated extract of {title.split(' - ')[0]} ({len(concepts)} codes commonly found in patient "
@@ -206,7 +238,10 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
         out[f"national/ConceptMap-{sid}-to-icd-10.json"] = _conceptmap(
             f"{sid}-to-icd-10", f"{title.split(' - ')[0]} to ICD-10 (eHDSI pivot)",
             f"Transcoding of {title.split(' - ')[0]} to WHO ICD-10 as used by eHDSIIllnessandDisorder: national "
-            "extension codes map to their WHO parent ('wider').", uri,
+            "extension codes map to their WHO parent ('wider')"
+            + ("; ICD-9-CM codes map to the ICD-10 code of the same meaning ('equivalent', following the CMS "
+               "General Equivalence Mappings) or to the broader ICD-10 code ('wider')." if country == "IT" else "."),
+            uri,
             [{"source": uri, "target": S.ICD10, "element": icd_elems}], src_p,
         )
         out[f"national/ConceptMap-{sid}-to-snomed-ct.json"] = _conceptmap(
@@ -221,6 +256,8 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
     products = {
         "FR": (S.CIP13_FR, "fr", "cip13", "cip13", ean13_ok, "CIP13 (codes présentation, ANSM/CIP) - extrait synthétique"),
         "DE": (S.PZN_DE, "de", "pzn", "pzn", pzn_ok, "PZN (Pharmazentralnummer, IFA) - synthetischer Auszug"),
+        "IT": (S.AIC_IT, "it", "aic", "aifa-aic", aic_ok,
+               "AIC (codice di Autorizzazione all'Immissione in Commercio, AIFA) - estratto sintetico"),
     }
     for country, (uri, lang, col, sid, check, title) in products.items():
         concepts, elems = [], []
@@ -264,6 +301,8 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
             f"Synthetic extract of {title.split(' - ')[0]}: {len(concepts)} medicinal products with realistic-looking "
             "but invented codes (valid check digits) and names of common generic medicines ('EUROGEN' is a "
             "fictitious marketing-authorisation holder). Not real product codes."
+            + (" AIC codes use product numbers 098001 upwards, far above those AIFA has issued."
+               if country == "IT" else "")
         )
         out[f"national/CodeSystem-{sid}.json"] = _codesystem(
             sid, uri, title, lang, desc, concepts, source=src_m,

@@ -8,9 +8,21 @@ from itertools import islice
 import orjson
 import pytest
 
-from gateway.records.identifiers import INS_NIR_SYSTEM, KVNR_SYSTEM, parse_nir, validate_kvnr
+from gateway.records import _population_data as data
+from gateway.records.identifiers import (
+    CODICE_FISCALE_SYSTEM,
+    INS_NIR_SYSTEM,
+    KVNR_SYSTEM,
+    _cf_name_part,
+    make_codice_fiscale,
+    parse_nir,
+    validate_codice_fiscale,
+    validate_kvnr,
+)
 from gateway.records.ips_validation import validate_ips
 from gateway.records.synthetic import (
+    COUNTRIES,
+    IT_FAMILY_CODES,
     REFERENCE_DATE,
     SIZES,
     _permute,
@@ -20,7 +32,8 @@ from gateway.records.synthetic import (
 )
 from terminology import catalogue, systems
 
-SYSTEM = {"FR": INS_NIR_SYSTEM, "DE": KVNR_SYSTEM}
+SYSTEM = {"FR": INS_NIR_SYSTEM, "DE": KVNR_SYSTEM, "IT": CODICE_FISCALE_SYSTEM}
+BELFIORE = {code: name for code, name in data.IT_BIRTHPLACES}
 
 
 def resources(doc, rtype=None):
@@ -35,17 +48,21 @@ def sections(doc):
 
 @pytest.fixture(scope="module")
 def sample():
-    """A few hundred patients across both countries and every size."""
+    """A few hundred patients across the three countries and every size."""
     out = []
-    for country in ("FR", "DE"):
+    for country in COUNTRIES:
         for size in ("small", "typical", "large", None):
             count = 25 if size == "large" else 60
             out.extend((country, size, *generate_patient(country, i, 2024, size)) for i in range(count))
     return out
 
 
+def test_countries():
+    assert COUNTRIES == ("FR", "DE", "IT") == catalogue.COUNTRIES
+
+
 def test_deterministic():
-    for country in ("FR", "DE"):
+    for country in COUNTRIES:
         for size in (None, "small", "large"):
             a = generate_patient(country, 123, 7, size)
             b = generate_patient(country.lower(), 123, 7, size)
@@ -71,7 +88,7 @@ def test_iter_population_matches_generate_patient():
                                                     for i in range(40, 43)]
 
 
-@pytest.mark.parametrize("country", ["FR", "DE"])
+@pytest.mark.parametrize("country", COUNTRIES)
 def test_identifiers_unique(country):
     values = [t.identifier_value for t, _ in islice(iter_population(country, 3000, 99, size="small"), 3000)]
     assert len(set(values)) == len(values)
@@ -134,8 +151,41 @@ def test_traits_match_the_patient(sample):
             assert insee == traits.birthplace
             if traits.birthplace[:2] in ("2A", "2B"):
                 assert traits.birthdate >= "1976"
-        else:
+        elif country == "DE":
             assert validate_kvnr(traits.identifier_value)
+        else:
+            cf = validate_codice_fiscale(traits.identifier_value)
+            assert cf == make_codice_fiscale(traits.family, traits.given, traits.gender, traits.birthdate,
+                                             traits.birthplace)
+            assert traits.birthplace_name == BELFIORE[traits.birthplace]
+            assert cf[11:15] == traits.birthplace and traits.usual_family is None
+            place = patient["extension"][0]["valueAddress"]
+            assert place["extension"][0]["valueCoding"]["code"] == traits.birthplace
+            assert place["city"] == traits.birthplace_name
+            assert place.get("country") == (None if traits.birthplace.startswith("Z") else "IT")
+
+
+def test_italian_surnames_have_distinct_codice_fiscale_codes():
+    codes = [_cf_name_part(name, given=False) for name in IT_FAMILY_CODES]
+    assert len(set(codes)) == len(codes) >= 80
+    assert set(IT_FAMILY_CODES) <= set(data.IT_FAMILY)
+    assert len({code for code, _ in data.IT_BIRTHPLACES}) == len(data.IT_BIRTHPLACES)
+
+
+def test_codice_fiscale_encodes_the_traits():
+    """Women: day + 40; compound and multiple given names; surnames with particles and apostrophes."""
+    seen_female = seen_abroad = seen_two_names = False
+    for i in range(400):
+        t, _ = generate_patient("IT", i, 5, "small")
+        cf = t.identifier_value
+        day = int(cf[9:11])
+        assert day == int(t.birthdate[8:10]) + (40 if t.gender == "female" else 0)
+        assert cf[8] == "ABCDEHLMPRST"[int(t.birthdate[5:7]) - 1] and cf[6:8] == t.birthdate[2:4]
+        seen_female |= t.gender == "female"
+        seen_abroad |= t.birthplace.startswith("Z")
+        seen_two_names |= len(t.given_names) > 1
+    assert seen_female and seen_abroad and seen_two_names
+    assert make_codice_fiscale("Rossi", "Mario", "male", "1985-12-10", "A562") == "RSSMRA85T10A562S"
 
 
 def test_corsica_before_1976_uses_department_20():
@@ -178,10 +228,11 @@ def test_national_codes_come_from_the_terminology(sample):
     national = {
         "FR": {"problem": systems.CIM10_FR, "medication": systems.CIP13_FR},
         "DE": {"problem": systems.ICD10GM_DE, "medication": systems.PZN_DE},
+        "IT": {"problem": systems.ICD9CM_IT, "medication": systems.AIC_IT},
     }
     known = {
         (country, cat): {c.code for c in catalogue.entries(country, cat)}
-        for country in ("FR", "DE") for cat in ("problem", "past_illness", "medication")
+        for country in COUNTRIES for cat in ("problem", "past_illness", "medication")
     }
     for country, _s, _t, doc in sample:
         for res in resources(doc, "Condition"):
@@ -204,9 +255,36 @@ def test_national_language(sample):
         if country == "FR":
             assert doc["language"] == "fr-FR" and traits.language == "fr"
             assert "Allergies et intolérances" in titles and "Traitements en cours" in titles
-        else:
+        elif country == "DE":
             assert doc["language"] == "de-DE" and traits.language == "de"
             assert "Allergien und Unverträglichkeiten" in titles and "Aktuelle Medikation" in titles
+        else:
+            assert doc["language"] == "it-IT" and traits.language == "it"
+            assert comp["title"] == "Profilo sanitario sintetico"
+            assert "Allergie e intolleranze" in titles and "Terapie" in titles
+
+
+def test_italian_narratives_and_texts(sample):
+    words = {"Problema", "Farmaco", "Posologia", "Agente", "Esame", "Valore", "Vaccino", "Data"}
+    seen, dosages, bp = set(), set(), False
+    for country, _s, _t, doc in sample:
+        if country != "IT":
+            continue
+        comp = doc["entry"][0]["resource"]
+        for section in comp["section"]:
+            div = section["text"]["div"]
+            seen |= {w for w in words if f"<th>{w}</th>" in div}
+            assert "Comprimé" not in div and "Tablette" not in div
+        for res in resources(doc, "MedicationStatement"):
+            dosages |= {d["text"] for d in res.get("dosage", ())}
+        for res in resources(doc, "Observation"):
+            if res["code"]["coding"][0]["code"] == "85354-9":
+                assert res["code"]["text"] == "Pressione arteriosa"
+                bp = True
+        for res in resources(doc, "Practitioner"):
+            assert res["name"][0]["prefix"][0] in ("Dott.", "Dott.ssa")
+    assert seen == words and bp
+    assert "1 compressa 2 volte al giorno ai pasti" in dosages or any("al giorno" in d for d in dosages)
 
 
 def _age_at(birthdate: str, when: date) -> int:

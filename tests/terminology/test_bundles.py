@@ -73,6 +73,24 @@ def test_transcode_is_idempotent(de_bundle):
     assert twice == snapshot
 
 
+def test_transcode_italian_bundle():
+    bundle, report = terminology.transcode(terminology.samples.sample_bundle("IT", 90), "IT")
+    data = report.to_dict()
+    assert data[S.ICD9CM_IT]["seen"] == data[S.ICD9CM_IT]["mapped"] > 0
+    assert data[S.AIC_IT]["seen"] == data[S.AIC_IT]["mapped"] > 0
+    cond = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition")
+    systems = [c["system"] for c in cond["code"]["coding"]]
+    assert systems[0] == S.ICD9CM_IT and S.ICD10 in systems
+    pivot = next(c for c in cond["code"]["coding"] if c["system"] == S.ICD10)
+    assert _ext(pivot, S.EXT_TRANSCODED)[0]["valueCode"] in ("equivalent", "wider")
+    med = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Medication")
+    assert [c["system"] for c in med["code"]["coding"]] == [S.AIC_IT, S.ATC]
+    assert med["form"]["coding"][0]["system"] == S.EDQM
+    translated, _ = terminology.translate(bundle, "de")
+    cond = next(e["resource"] for e in translated["entry"] if e["resource"]["resourceType"] == "Condition")
+    assert translation(cond["code"]["coding"][0], "display")["content"]
+
+
 def test_transcode_unknown_country(fr_bundle):
     with pytest.raises(terminology.UnknownCountryError):
         terminology.transcode(fr_bundle, "XX")

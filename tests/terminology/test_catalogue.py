@@ -5,9 +5,15 @@ import pytest
 import terminology
 from terminology import catalogue
 from terminology import systems as S
-from terminology.tools.build_data import ean13_ok, pzn_ok
+from terminology.tools.build_data import aic_ok, ean13_ok, pzn_ok
 
-NATIONAL = {"FR": (S.CIM10_FR, S.CIP13_FR, "fr"), "DE": (S.ICD10GM_DE, S.PZN_DE, "de")}
+NATIONAL = {"FR": (S.CIM10_FR, S.CIP13_FR, "fr"), "DE": (S.ICD10GM_DE, S.PZN_DE, "de"),
+            "IT": (S.ICD9CM_IT, S.AIC_IT, "it")}
+CHECK = {"FR": ean13_ok, "DE": pzn_ok, "IT": aic_ok}
+
+
+def test_italy_is_a_catalogue_country():
+    assert catalogue.COUNTRIES == ("FR", "DE", "IT")
 
 
 @pytest.mark.parametrize("country", catalogue.COUNTRIES)
@@ -42,12 +48,14 @@ def test_national_medicines_are_mappable_and_translatable(term, country):
     _p, med_system, lang = NATIONAL[country]
     entries = catalogue.entries(country, "medication")
     assert len(entries) >= 40
-    check = ean13_ok if country == "FR" else pzn_ok
+    check = CHECK[country]
     for c in entries:
         assert c.system == med_system
         assert check(c.code), c.code
         if country == "FR":
             assert c.code.startswith("34009")
+        if country == "IT":  # invented AIC product numbers, outside the range AIFA has issued
+            assert c.code.startswith("098")
         targets = term.map_targets(c.system, c.code)
         main = [t for t in targets if not t.attribute]
         assert main and main[0].system == S.ATC and term.knows(S.ATC, main[0].code)
@@ -84,9 +92,33 @@ def test_lab_units_are_ucum_codes_the_catalogue_knows():
 def test_shared_entries_use_the_country_language_where_curated(term):
     fr = catalogue.entry("FR", "blood_group", "278147001")
     de = catalogue.entry("DE", "blood_group", "278147001")
+    it = catalogue.entry("IT", "blood_group", "278147001")
     assert fr.display == term.display(S.SNOMED, "278147001", "fr")[0]
     assert de.display == term.display(S.SNOMED, "278147001", "de")[0]
-    assert fr.display != de.display
+    assert it.display == term.display(S.SNOMED, "278147001", "it")[0]
+    assert len({fr.display, de.display, it.display}) == 3
+
+
+def test_italian_problems_are_icd9cm_mapped_to_icd10(term):
+    """ICD-9-CM codes are not ICD-10 codes: each maps 'equivalent' or 'wider', never 'equal'."""
+    entries = catalogue.entries("IT", "problem") + catalogue.entries("IT", "past_illness")
+    assert len(entries) >= 50
+    for c in entries:
+        assert c.code[0].isdigit() or c.code[0] == "V", c.code  # ICD-9-CM diseases 001-999, V codes
+        (target,) = term.map_targets(S.ICD9CM_IT, c.code, S.ICD10)
+        assert target.equivalence in ("equivalent", "wider"), (c.code, target)
+    hypertension = catalogue.entry("IT", "problem", "401.9")
+    assert hypertension.display == "Ipertensione essenziale non specificata"
+    assert hypertension.properties["icd10"] == "I10" and hypertension.properties["snomed"] == "38341003"
+    assert term.map_targets(S.ICD9CM_IT, "427.31", S.ICD10)[0].code == "I48"
+
+
+def test_italian_medicines_carry_italian_names_and_dosages(term):
+    med = next(c for c in catalogue.entries("IT", "medication") if c.properties["atc"] == "A10BA02")
+    assert med.display == "METFORMINA EUROGEN 1000 mg compresse rivestite con film"
+    assert med.properties["dosage"] == "1 compressa 2 volte al giorno ai pasti"
+    assert med.properties["dose_form_display"] == term.display(S.EDQM, "10221000", "it")[0]
+    assert med.designations["en"] == "metformin 1000 mg, film-coated tablet"
 
 
 def test_entries_are_copies():
