@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 COUNTRIES ?= FR,DE
 
-.PHONY: install demo test lint clean chromium
+.PHONY: install demo test lint clean chromium bench
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,6 +39,13 @@ chromium:
 
 test: install lint chromium
 	$(BIN)/pytest
+
+# Cross-border benchmark (not part of `make test`): FR and DE under gunicorn against a pass-through relay,
+# a few minutes; figures in benchmarks/results/latest.json and latency.png. BENCH_ARGS="--rounds 2" etc.
+BENCH_ARGS ?=
+bench: install
+	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/crossborder_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -11,7 +11,7 @@ import uuid
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from gateway import __version__, errors, storage
+from gateway import __version__, errors, storage, timing
 from gateway.audit import trail as audit_trail
 from gateway.config import CountryConfig
 from gateway.fhir import fhir_response, operation_outcome
@@ -66,6 +66,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         signing_key=key,
     )
     storage.init_app(app)
+    timing.init_app(app)  # first: its after_request hook runs last (audit write included)
     _register_request_id(app)
     _register_error_rendering(app)
     audit_trail.init_app(app)  # one audit record per call of the FHIR APIs, committed before answering
@@ -79,12 +80,14 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         app.register_blueprint(ncp_api.bp)
         app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     else:
-        from gateway.surfaces import oauth, partner_api, patient_portal, portal, terminology_api
+        from gateway.surfaces import oauth, openapi, partner_api, patient_portal, portal, terminology_api
 
         app.register_blueprint(oauth.bp)
+        app.register_blueprint(openapi.bp)  # /openapi.json: the partner API's OpenAPI 3.1 description
         app.register_blueprint(terminology_api.bp)
         app.register_blueprint(partner_api.bp)
         app.register_blueprint(portal.bp)
+        portal.init_app(app)  # interface languages (Flask-Babel) and CSRF protection of its forms
         app.register_blueprint(patient_portal.bp)
     return app
 
@@ -107,7 +110,6 @@ def _register_request_id(app: Flask) -> None:
 
 _HTTP_TO_ERROR = {
     404: errors.NotFound("No such endpoint.", code="NO_SUCH_ENDPOINT"),
-    405: errors.BadRequest("Method not allowed on this endpoint.", code="METHOD_NOT_ALLOWED"),
     413: errors.PayloadTooLarge(),
 }
 
@@ -132,6 +134,9 @@ def _register_error_rendering(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException):
         error = _HTTP_TO_ERROR.get(exc.code or 500)
+        if exc.code == 405:
+            allowed = sorted(getattr(exc, "valid_methods", None) or [])
+            error = errors.MethodNotAllowed(headers={"Allow": ", ".join(allowed)} if allowed else None)
         if error is None:
             cls = errors.BY_STATUS.get(exc.code or 500, errors.GatewayError)
             error = cls(exc.description if (exc.code or 500) < 500 else None)

@@ -384,21 +384,102 @@ def clients() -> None:
     """Manage partner software allowed to call the FHIR API."""
 
 
+def _pem_jwks(public_keys: tuple[Path, ...]) -> dict[str, Any]:
+    """The JWKS of PEM EC P-256 public keys (exits with a message when one is not)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from gateway.security.assertions import client_jwks
+
+    keys = []
+    for path in public_keys:
+        try:
+            keys.append(serialization.load_pem_public_key(path.read_bytes()))
+        except ValueError:
+            fail(f"{path}: not a PEM public key")
+    try:
+        return client_jwks(keys)
+    except ValueError as exc:
+        fail(str(exc))
+    raise AssertionError  # unreachable: fail() exits
+
+
 @clients.command("add")
 @country_option
 @click.option("--name", required=True)
 @click.option("--scope", "scopes", multiple=True, default=["system/Patient.read"], show_default=True)
+@click.option("--public-key", "public_keys", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM EC P-256 public key of the client (private_key_jwt and clinician assertions); repeatable.")
+@click.option("--no-secret", is_flag=True, help="No client secret: the client authenticates with private_key_jwt only.")
+@click.option("--rate-per-minute", type=click.IntRange(1, 1_000_000), default=None,
+              help="The client's own rate limit (default: the country's partner_api.rate_per_minute).")
 @friendly_errors
-def clients_add(country: str, name: str, scopes: tuple[str, ...]) -> None:
+def clients_add(country: str, name: str, scopes: tuple[str, ...], public_keys: tuple[Path, ...], no_secret: bool,
+                rate_per_minute: int | None) -> None:
     """Register a client; prints its credentials as JSON (the secret is shown only once)."""
+    from gateway import storage
+
+    if no_secret and not public_keys:
+        fail("--no-secret needs at least one --public-key (the client could not authenticate)")
+    jwks = _pem_jwks(public_keys) if public_keys else None
+    cfg = load_country(country)
+    store = storage.open_store(cfg.database_path)
+    client_id, secret = store.clients.add(name, list(scopes), jwks=jwks, with_secret=not no_secret,
+                                          rate_per_minute=rate_per_minute)
+    record_admin(cfg, "clients.add", store, action="C", client_id=client_id, scopes=list(scopes),
+                 kids=[k["kid"] for k in jwks["keys"]] if jwks else None, rate_per_minute=rate_per_minute)
+    store.close()
+    click.echo(json.dumps(client_credentials(cfg, client_id, secret), indent=2))
+
+
+@clients.command("set-rate")
+@country_option
+@click.argument("client_id")
+@click.option("--per-minute", type=click.IntRange(1, 1_000_000), default=None,
+              help="Requests per minute; omit to go back to the country's default.")
+@friendly_errors
+def clients_set_rate(country: str, client_id: str, per_minute: int | None) -> None:
+    """Set a client's own rate limit on the partner API."""
     from gateway import storage
 
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path)
-    client_id, secret = store.clients.add(name, list(scopes))
-    record_admin(cfg, "clients.add", store, action="C", client_id=client_id, scopes=list(scopes))
-    store.close()
-    click.echo(json.dumps(client_credentials(cfg, client_id, secret), indent=2))
+    try:
+        if not store.clients.set_rate(client_id, per_minute):
+            fail(f"no client {client_id}", code=1)
+        record_admin(cfg, "clients.set-rate", store, action="U", client_id=client_id, rate_per_minute=per_minute)
+    finally:
+        store.close()
+    click.echo(f"{client_id}: {per_minute or cfg.rate_per_minute} requests per minute")
+
+
+@clients.command("client-assertion")
+@country_option
+@click.option("--credentials", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Client credentials JSON with 'clinician_signing_key' (default: the demo partner client's).")
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM private key registered for the client (default: the credentials' signing key).")
+@friendly_errors
+def clients_client_assertion(country: str, credentials: Path | None, key_path: Path | None) -> None:
+    """Print a SMART Backend Services client assertion (private_key_jwt) for /oauth/token."""
+    import secrets
+    import time
+
+    import jwt
+
+    from gateway.security.pki import load_private_key
+    from gateway.security.trustlist import key_id
+
+    cfg = load_country(country)
+    creds = json.loads((credentials or cfg.data_dir / "partner-client.json").read_text())
+    path = key_path or (Path(creds["clinician_signing_key"]) if creds.get("clinician_signing_key") else None)
+    if path is None:
+        fail("no key: give --key (the private key whose public key is registered for the client)")
+    key = load_private_key(path)
+    now = int(time.time())
+    claims = {"iss": creds["client_id"], "sub": creds["client_id"], "aud": creds["token_url"], "iat": now,
+              "exp": now + 300, "jti": secrets.token_urlsafe(16)}
+    click.echo(jwt.encode(claims, key, algorithm="ES256", headers={"kid": key_id(key.public_key()), "typ": "JWT"}))
 
 
 def client_credentials(cfg: CountryConfig, client_id: str, secret: str | None) -> dict[str, Any]:
@@ -513,6 +594,10 @@ main.add_command(audit)
 from gateway.cli_terminology import terminology_group  # noqa: E402
 
 main.add_command(terminology_group)
+
+from gateway.cli_users import users  # noqa: E402
+
+main.add_command(users)
 
 if __name__ == "__main__":
     main()

@@ -42,6 +42,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_THREADS": "server.threads",
     "NCPEH_PEER_CONNECT_TIMEOUT": "peers.connect_timeout",
     "NCPEH_PEER_READ_TIMEOUT": "peers.read_timeout",
+    "NCPEH_RATE_PER_MINUTE": "partner_api.rate_per_minute",
+    "NCPEH_RATE_BURST": "partner_api.rate_burst",
     "NCPEH_SECRET_KEY": "secret_key",
     "NCPEH_KEY_PASSWORD": "key_password",
     "NCPEH_LOG_LEVEL": "log_level",
@@ -100,6 +102,9 @@ class CountryConfig:
     threads: int = 8
     peer_connect_timeout: float = 3.0
     peer_read_timeout: float = 10.0
+    #: Partner API: requests per minute and burst allowed per client (token bucket shared by the workers).
+    rate_per_minute: int = 1200
+    rate_burst: int = 300
     secret_key: str | None = field(default=None, repr=False)
     key_password: str | None = field(default=None, repr=False)
     log_level: str = "info"
@@ -315,6 +320,8 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         threads=r.integer("server.threads", 8, low=1, high=256),
         peer_connect_timeout=r.number("peers.connect_timeout", 3.0),
         peer_read_timeout=r.number("peers.read_timeout", 10.0),
+        rate_per_minute=r.integer("partner_api.rate_per_minute", 1200, low=1, high=1_000_000),
+        rate_burst=r.integer("partner_api.rate_burst", 300, low=1, high=1_000_000),
         secret_key=raw.get("secret_key") or None,
         key_password=raw.get("key_password") or None,
         log_level=log_level,

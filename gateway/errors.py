@@ -44,6 +44,14 @@ class NotFound(GatewayError):
     status, issue_type, code, message = 404, "not-found", "NOT_FOUND", "Not found."
 
 
+class MethodNotAllowed(GatewayError):
+    status, issue_type, code, message = 405, "not-supported", "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint."
+
+
+class NotAcceptable(GatewayError):
+    status, issue_type, code, message = 406, "not-supported", "NOT_ACCEPTABLE", "Only FHIR JSON is produced."
+
+
 class Conflict(GatewayError):
     status, issue_type, code, message = 409, "conflict", "CONFLICT", "Conflicting request."
 
@@ -81,6 +89,7 @@ class ServiceUnavailable(GatewayError):
 
 
 BY_STATUS: dict[int, type[GatewayError]] = {
-    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed, 406: NotAcceptable,
+    409: Conflict,
     413: PayloadTooLarge, 415: UnsupportedMediaType, 422: Unprocessable, 429: TooManyRequests,
 }

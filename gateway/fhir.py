@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from flask import Response
 
+from gateway import timing
 from gateway.errors import ERROR_SYSTEM, GatewayError
 
 FHIR_JSON = "application/fhir+json"
@@ -22,7 +23,11 @@ def loads(data: bytes | str) -> Any:
 
 
 def fhir_response(body: bytes | dict, status: int = 200, headers: dict | None = None) -> Response:
-    data = body if isinstance(body, bytes | bytearray) else dumps(body)
+    if isinstance(body, bytes | bytearray):
+        data = body
+    else:
+        with timing.stage("serialise"):
+            data = dumps(body)
     resp = Response(data, status=status, content_type=f"{FHIR_JSON}; fhirVersion={FHIR_VERSION}; charset=utf-8")
     for key, value in (headers or {}).items():
         resp.headers[key] = value

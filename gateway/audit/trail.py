@@ -42,6 +42,7 @@ AUDITED_ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "ncp_api.patient_summary": (events.SUMMARY, events.RESPONDING),
     "partner_api.search_patient": (events.IDENTIFY, events.REQUESTING),
     "partner_api.patient_summary": (events.SUMMARY, events.REQUESTING),
+    "partner_api.summary_by_identifier": (events.SUMMARY, events.REQUESTING),  # POST Patient/$summary
     "oauth.token": (events.TOKEN, None),
     "patient_portal.history": (events.ACCESS_HISTORY, None),
 }
@@ -353,9 +354,11 @@ def _after_request(resp: Response) -> Response:
         entry = _request_record(resp)
         if entry is None:
             return resp
+        from gateway import timing
         from gateway.storage import get_store
 
-        get_store().audit.append(entry)
+        with timing.stage("audit"):
+            get_store().audit.append(entry)
     except Exception:  # noqa: BLE001 - whatever failed, nothing leaves unaudited
         log.exception("audit record could not be written (request id %s)", getattr(g, "request_id", "-"))
         return _audit_unavailable()

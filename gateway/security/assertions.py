@@ -31,6 +31,7 @@ Partner software names the clinician to country B with a **clinician assertion**
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
@@ -43,7 +44,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from gateway import errors
+from gateway import errors, timing
 from gateway.security import policy
 from gateway.security.trustlist import TrustedCountry, TrustList
 
@@ -371,12 +372,18 @@ def _client_key(jwks: dict | None, kid: str | None) -> ec.EllipticCurvePublicKey
         if kid is not None and jwk.get("kid") != kid:
             continue
         try:
-            key = ECAlgorithm.from_jwk(json.dumps(jwk))
+            key = _jwk_public_key(json.dumps(jwk, sort_keys=True))
         except (jwt.PyJWTError, ValueError, TypeError):
             continue
         if isinstance(key, ec.EllipticCurvePublicKey):
             return key
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _jwk_public_key(jwk_json: str) -> Any:
+    """A registered key, parsed once per process (keyed by its JWK: a new key is a new entry)."""
+    return ECAlgorithm.from_jwk(jwk_json)
 
 
 def _clinician_error(code: str, message: str) -> errors.Unauthorized:
@@ -385,6 +392,7 @@ def _clinician_error(code: str, message: str) -> errors.Unauthorized:
                                                             f'error_description="{code}"'})
 
 
+@timing.timed("clinician")
 def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | None, audience: str,
                                clock: Callable[[], float] = time.time) -> tuple[Clinician, str | None]:
     """The clinician (and purpose of use) a partner client vouches for; raises with a specific code.

@@ -24,7 +24,7 @@ from gateway.security import pki, trustlist
 
 #: Environment variables a topology passes on to its processes (the rest are set per country).
 PASSED_ENV = ("NCPEH_KEY_PASSWORD", "NCPEH_LOG_LEVEL", "NCPEH_PEER_CONNECT_TIMEOUT", "NCPEH_PEER_READ_TIMEOUT",
-              "NCPEH_WORKERS", "NCPEH_THREADS")
+              "NCPEH_WORKERS", "NCPEH_THREADS", "NCPEH_RATE_PER_MINUTE", "NCPEH_RATE_BURST")
 
 
 class TopologyError(Exception):
@@ -218,9 +218,39 @@ def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
                              0o600)
             done.append(f"{cfg.code}: demo partner client written to {creds_path}")
         done += _ensure_partner_key(cfg, store, creds_path)
+        done += _ensure_demo_users(cfg, store)
     finally:
         store.close()
     return done
+
+
+def _ensure_demo_users(cfg: CountryConfig, store) -> list[str]:  # noqa: ANN001
+    """Portal accounts (physician with TOTP, pharmacist, nurse, physiotherapist, a secretary the policy
+    refuses), written with their demo passwords to <data_dir>/demo-users.json (0600)."""
+    from gateway.services.accounts import demo_users_json, ensure_demo_users
+
+    accounts = ensure_demo_users(store, cfg)
+    if accounts is None:
+        return []
+    path = cfg.data_dir / "demo-users.json"
+    pki.atomic_write(path, demo_users_json(accounts), 0o600)
+    return [f"{cfg.code}: {len(accounts)} demo portal accounts written to {path}"]
+
+
+def demo_users_lines(cfg: CountryConfig) -> list[str]:
+    """The demo portal accounts of a country, one line each, for the demo's output."""
+    path = cfg.data_dir / "demo-users.json"
+    try:
+        accounts = json.loads(path.read_text())["accounts"]
+    except (OSError, ValueError, KeyError):
+        return []
+    lines = []
+    for a in accounts:
+        note = "" if a.get("role_allowed") else "  (role not allowed to query: shows the refusal)"
+        totp = f"  TOTP secret {a['totp_secret']}" if a.get("totp_secret") else ""
+        lines.append(f"  portal user           {a['username']:<11} {a['password']:<18} {a['name']}, ISCO {a['role']}"
+                     f"{totp}{note}")
+    return lines
 
 
 def _ensure_partner_key(cfg: CountryConfig, store, creds_path: Path) -> list[str]:  # noqa: ANN001
@@ -281,6 +311,14 @@ def run_demo(codes: list[str], home: Path, base_port: int, patients: int, config
         click.echo(f"  NCPeH-to-NCPeH API    {cfg.ncp.url}/fhir   (mutual TLS)")
         click.echo(f"  status                {cfg.public.url}/_status")
         click.echo(f"  partner client        {creds['client_id']}  (credentials: {cfg.data_dir}/partner-client.json)")
+        click.echo(f"    client_secret       {creds.get('client_secret') or '(none: private_key_jwt)'}")
+        click.echo(f"    token_url           {creds['token_url']}")
+        click.echo(f"    fhir_base           {creds['fhir_base']}")
+        if creds.get("clinician_signing_key"):
+            click.echo(f"    signing key         {creds['clinician_signing_key']}  "
+                       "(X-Clinician-Assertion and private_key_jwt)")
+        for line in demo_users_lines(cfg):
+            click.echo(line)
     first = next(iter(topo.configs.values()))
     click.echo(f"\nDemo CA (add to your client's trust store): {first.certs.ca_cert}")
     click.echo(f"Logs: {topo.log_dir}\nAll listeners healthy. Press Ctrl-C to stop.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gateway import errors
+from gateway import errors, timing
 from gateway.security import policy
 from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
@@ -45,6 +45,7 @@ class CallContext:
         policy.check(self.clinician.role, self.purpose)
         return self.clinician
 
+    @timing.timed("sign")
     def outgoing_headers(self, country: TrustedCountry | None = None, patient_id: str | None = None) -> dict[str, str]:
         """Headers for one call to ``country``; fresh assertions each time (their jti is single-use)."""
         out = {"X-Request-ID": self.request_id, "Accept-Language": self.language, **self.headers}

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from gateway import errors
+from gateway import errors, timing
 from gateway.config import CountryConfig
 from gateway.storage.records import Patient, RecordStore
 
@@ -92,6 +92,7 @@ def check_traits(params: Mapping[str, str], cfg: CountryConfig) -> dict[str, str
     return traits
 
 
+@timing.timed("identify")
 def identify(store: RecordStore, cfg: CountryConfig, params: Mapping[str, str]) -> list[Patient]:
     traits = check_traits(params, cfg)
     system, value = parse_identifier(traits.pop("identifier"), cfg)

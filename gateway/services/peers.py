@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 
-from gateway import errors
+from gateway import errors, timing
 from gateway.config import CountryConfig
 from gateway.fhir import error_code
 from gateway.security.pki import fingerprint
@@ -68,7 +68,8 @@ class PeerResponse:
     body: bytes
 
     def json(self) -> Any:
-        return orjson.loads(self.body)
+        with timing.stage("parse"):
+            return orjson.loads(self.body)
 
 
 class PeerClient:
@@ -143,6 +144,7 @@ class PeerClient:
         self.breaker.record_success(country)
         return result
 
+    @timing.timed("peer")
     def _attempt(self, country: TrustedCountry, url: str, params, headers, deadline: float) -> PeerResponse:  # noqa: ANN001
         name = f"{country.name} ({country.code})"
         session = self._session(country)
@@ -187,6 +189,7 @@ class PeerClient:
         finally:
             resp.close()
         result = PeerResponse(resp.status_code, dict(resp.headers), b"".join(chunks))
+        timing.add_remote("peer", result.headers.get(timing.HEADER))  # the foreign side's own figures
         if resp.status_code in (502, 503):
             raise _Retryable(errors.PeerError(f"{name} is temporarily unavailable (HTTP {resp.status_code})."))
         if resp.status_code >= 500:

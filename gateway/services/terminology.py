@@ -7,14 +7,16 @@ mapping of the library's errors onto the gateway's error hierarchy.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 import terminology
-from gateway import errors
+from gateway import errors, timing
 from terminology.model import SUPPORTED_LANGUAGES, UnknownCountryError, UnsupportedLanguageError
 
 #: Header summarising the terminology coverage of a response (for integrators and the portal).
@@ -51,25 +53,43 @@ def coverage_header(report: Any) -> str:
     return f"codings={seen}; mapped={mapped}; untranslated={untranslated}"
 
 
-def release(document: bytes, sha256: str, country: str) -> tuple[bytes, str]:
-    """The document as country A sends it: every national code with its pivot coding added.
+@dataclass(frozen=True)
+class Released:
+    """A stored summary as country A sends it, with what its audit record needs."""
 
-    Returns (JSON bytes, coverage summary). Cached by content hash: the same stored version is
-    transcoded once per process.
-    """
+    body: bytes  # JSON: every national code with its pivot coding added
+    coverage: str  # summary for the X-Terminology-Coverage header
+    body_sha256: str  # digest of ``body`` (the bytes that leave)
+    document_id: str | None  # Bundle.identifier.value
+
+
+@timing.timed("transcode")
+def release_document(document: bytes, sha256: str, country: str) -> Released:
+    """Transcode a stored summary for release; cached by content hash (the same stored version is
+    parsed, transcoded, serialised and digested once per process)."""
     key = (sha256, country)
     cached = _released.get(key)
     if cached is not None:
         return cached
+    from gateway.audit.trail import document_identifier
+
     bundle = orjson.loads(document)
+    document_id = document_identifier(bundle)
     try:
         bundle, report = terminology.transcode(bundle, country)
         summary = coverage_header(report)
     except UnknownCountryError:
         summary = "codings=0; mapped=0; untranslated=0"  # a country without national code systems
-    result = (orjson.dumps(bundle), summary)
+    body = orjson.dumps(bundle)
+    result = Released(body, summary, hashlib.sha256(body).hexdigest(), document_id)
     _released.put(key, result)
     return result
+
+
+def release(document: bytes, sha256: str, country: str) -> tuple[bytes, str]:
+    """The document as country A sends it: (JSON bytes, coverage summary); see :func:`release_document`."""
+    released = release_document(document, sha256, country)
+    return released.body, released.coverage
 
 
 def negotiate_language(requested: str | None, accept: Any, fallback: str) -> str:
@@ -88,6 +108,7 @@ def negotiate_language(requested: str | None, accept: Any, fallback: str) -> str
     return fallback if fallback in SUPPORTED_LANGUAGES else "en"
 
 
+@timing.timed("translate")
 def translate(bundle: dict[str, Any], language: str) -> tuple[dict[str, Any], str]:
     """Every coded entry displayed in ``language`` (originals kept); returns (bundle, coverage)."""
     try:

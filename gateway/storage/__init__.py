@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import sqlite_utils
@@ -13,6 +15,7 @@ from gateway.storage.clients import ClientStore
 from gateway.storage.db import StorageError, connect
 from gateway.storage.records import RecordStore
 from gateway.storage.replay import ReplayCache
+from gateway.storage.users import UserStore
 
 __all__ = ["Store", "StorageError", "get_store", "init_app", "open_store"]
 
@@ -27,6 +30,7 @@ class Store:
         self.clients = ClientStore(db)
         self.audit = AuditStore(db)
         self.replay = ReplayCache(db)
+        self.users = UserStore(db)  # clinician accounts and sessions of the portal
 
     def ping(self) -> bool:
         try:
@@ -53,16 +57,51 @@ def open_store(path: Path, *, migrate: bool = True, check: bool = False) -> Stor
     return Store(db, path)
 
 
+#: Connections kept per thread (each thread of a gunicorn worker keeps one per database).
+_kept = threading.local()
+_KEPT_PER_THREAD = 4
+
+
+def _thread_store(path: Path) -> Store:
+    """This thread's connection to ``path``, opened once and kept.
+
+    Opening a connection per request costs the pragmas, and closing the last connection of a WAL
+    database costs a checkpoint and an fsync (~5 ms on a plain disk) on every request.
+    """
+    pid = os.getpid()
+    stores: dict[Path, Store] = _kept.__dict__.setdefault("stores", {})
+    if getattr(_kept, "pid", pid) != pid:  # inherited across a fork: never share the parent's connections
+        stores.clear()
+    _kept.pid = pid
+    store = stores.pop(path, None)
+    if store is None:
+        store = open_store(path, migrate=False)
+        while len(stores) >= _KEPT_PER_THREAD:  # e.g. many test apps in one process: close the oldest
+            stores.pop(next(iter(stores))).close()
+    stores[path] = store  # most recently used last
+    return store
+
+
 def get_store() -> Store:
-    """The store of the current app context (opened on first use, closed at teardown)."""
+    """The store of the current app context: this thread's kept connection (see :func:`_thread_store`)."""
     if "store" not in g:
-        g.store = open_store(current_app.config["NCPEH"].database_path, migrate=False)
+        from gateway import timing
+
+        with timing.stage("db-open"):
+            g.store = _thread_store(current_app.config["NCPEH"].database_path)
     return g.store
 
 
 def _close_store(exc: BaseException | None = None) -> None:
+    """End of the app context: the connection stays open for the thread's next request, never inside a
+    transaction a failure left open."""
     store = g.pop("store", None)
-    if store is not None:
+    if store is None or not store.db.conn.in_transaction:
+        return
+    try:
+        store.db.conn.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - an unusable connection is dropped; the next request opens another
+        getattr(_kept, "stores", {}).pop(store.path, None)
         store.close()
 
 

@@ -125,6 +125,55 @@ def m004_audit(db: sqlite_utils.Database) -> None:
         )
 
 
+@migrations()
+def m005_portal_users(db: sqlite_utils.Database) -> None:
+    """Clinician portal: local accounts (standing for the national login), sessions, failed sign-ins."""
+    db.execute(
+        """
+        CREATE TABLE portal_users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            professional_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            organisation_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            totp_secret TEXT,
+            totp_last_step INTEGER,
+            active INTEGER NOT NULL DEFAULT 1,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER,
+            last_login_at TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE portal_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES portal_users(id),
+            created_at INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            ended INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT '{}'
+        )
+        """
+    )
+    db.execute("CREATE INDEX portal_sessions_user ON portal_sessions (user_id)")
+    db.execute("CREATE TABLE portal_login_failures (address TEXT NOT NULL, at INTEGER NOT NULL)")
+    db.execute("CREATE INDEX portal_login_failures_address ON portal_login_failures (address, at)")
+
+
+@migrations()
+def m006_client_rate_limits(db: sqlite_utils.Database) -> None:
+    """Partner API: a client's own request rate (requests per minute; NULL: the country's default)."""
+    db.execute("ALTER TABLE clients ADD COLUMN rate_per_minute INTEGER")
+
+
 def apply(db: sqlite_utils.Database) -> list[str]:
     """Bring the schema up to date; returns the names of the migrations applied now."""
     pending = [m.name for m in migrations.pending(db)]

@@ -6,6 +6,7 @@ import time
 
 import sqlite_utils
 
+from gateway import timing
 from gateway.storage.records import utcnow
 
 #: Forgotten entries are purged at most this often (seconds), by whichever request comes first.
@@ -16,6 +17,7 @@ class ReplayCache:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
 
+    @timing.timed("replay")
     def remember(self, issuer: str, jti: str, kind: str, expires_at: int, now: int | None = None) -> bool:
         """Record the assertion; False when this issuer's ``jti`` was already seen (a replay).
 
@@ -23,11 +25,24 @@ class ReplayCache:
         (its ``exp`` plus the clock-skew allowance); the entry is kept at least until then.
         """
         now = int(time.time()) if now is None else now
-        self._purge(now)
-        cur = self.conn.execute(
-            "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES (?, ?, ?, ?, ?)",
-            (issuer, jti, kind, int(expires_at), utcnow()),
-        )
+        conn = self.conn
+        # Written without its own fsync (synchronous NORMAL: safe from a crash of the process, and
+        # atomic, so a jti is accepted once across workers). It reaches the disk with the audit
+        # record of the same request, committed with synchronous FULL before any answer leaves
+        # (one WAL, synced in order): no answer is given for an assertion the cache could forget.
+        # This saves two fsyncs (HCP and TRC) per request at country A.
+        level = conn.execute("PRAGMA synchronous").fetchone()[0]
+        if not conn.in_transaction:
+            conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            self._purge(now)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+                (issuer, jti, kind, int(expires_at), utcnow()),
+            )
+        finally:
+            if not conn.in_transaction:
+                conn.execute(f"PRAGMA synchronous = {int(level)}")
         return cur.rowcount == 1
 
     def seen(self, issuer: str, jti: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from gateway import errors
+from gateway import errors, timing
 from gateway.audit import trail as audit_trail
 from gateway.fhir import fhir_response, searchset
 from gateway.runtime import runtime
@@ -40,6 +40,7 @@ def authenticate_peer() -> None:
     verify_assertions(rt, trust, country)
 
 
+@timing.timed("verify")
 def verify_assertions(rt, trust, country) -> None:  # noqa: ANN001
     """HCP assertion on every call, TRC assertion too on ``$summary`` (see gateway.security.assertions).
 
@@ -104,13 +105,15 @@ def search_patient():
 @bp.get("/Patient/<patient_id>/$summary")
 def patient_summary(patient_id: str):
     store = get_store().records
-    patient = store.get_patient(patient_id)
-    summary = store.current_summary(patient_id) if patient else None
+    with timing.stage("store"):
+        patient = store.get_patient(patient_id)
+        summary = store.current_summary(patient_id) if patient else None
     if patient is None or summary is None:
         raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
     if patient.consent != "allowed":
         raise errors.ConsentRefused()
-    body, coverage = terminology_service.release(summary.document, summary.sha256, runtime().cfg.code)
-    audit_trail.note(detail={"summary_version": summary.version, "document_sha256": audit_trail.digest(body),
-                             "document_id": audit_trail.document_identifier(summary.document)})
-    return fhir_response(body, headers={"ETag": f'W/"{summary.version}"', terminology_service.COVERAGE_HEADER: coverage})
+    released = terminology_service.release_document(summary.document, summary.sha256, runtime().cfg.code)
+    audit_trail.note(detail={"summary_version": summary.version, "document_sha256": released.body_sha256,
+                             "document_id": released.document_id})
+    return fhir_response(released.body, headers={"ETag": f'W/"{summary.version}"',
+                                                 terminology_service.COVERAGE_HEADER: released.coverage})

@@ -1,7 +1,11 @@
-"""OAuth 2.0 client credentials for partner software (SMART Backend Services style token endpoint).
+"""OAuth 2.0 client credentials for partner software (SMART Backend Services token endpoint).
 
-Access tokens are short-lived ES256 JWTs signed with this NCPeH's key; they are validated on
-every call of the partner API.
+Clients authenticate at ``/oauth/token`` with a signed JWT assertion (``private_key_jwt``, SMART
+Backend Services: ``client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer``)
+verified against the public keys registered for the client (``ncpeh clients set-key``), or with a
+client secret (``client_secret_basic`` / ``client_secret_post``, the demo client). Access tokens are
+short-lived ES256 JWTs signed with this NCPeH's key; they are validated on every call of the partner
+API, which also spends one request of the client's rate-limit bucket (429 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -12,16 +16,25 @@ import secrets
 import time
 
 import jwt
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from gateway import errors
+from gateway import errors, timing
 from gateway.audit import trail as audit_trail
 from gateway.runtime import runtime
 from gateway.storage import get_store
+from gateway.storage.clients import Client
+from gateway.storage.ratelimit import RateLimiter
 
 bp = Blueprint("oauth", __name__)
 TOKEN_LIFETIME = 300
 SUPPORTED_SCOPES = ("system/Patient.read", "system/Patient.s", "system/Bundle.read", "system/AuditEvent.read")
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#: Algorithms accepted for client assertions (SMART Backend Services requires ES384 and RS384).
+CLIENT_ASSERTION_ALGORITHMS = ("ES256", "ES384", "RS384")
+#: A client assertion may be valid for at most this long (SMART: exp no more than 5 minutes ahead).
+CLIENT_ASSERTION_MAX_LIFETIME = 300
+CLOCK_SKEW = 30
+MAX_ASSERTION_CHARS = 8192
 
 
 def _oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
@@ -46,21 +59,102 @@ def _client_credentials() -> tuple[str, str] | None:
     return None
 
 
+class ClientAuthError(Exception):
+    """invalid_client, with a description for the partner's developers."""
+
+
+def _jwk_key(client: Client, kid: str | None, alg: str):  # noqa: ANN202 - a public key object
+    """The client's registered public key for ``kid`` that fits ``alg``, or None."""
+    keys = client.jwks.get("keys") if isinstance(client.jwks, dict) else None
+    for jwk in keys if isinstance(keys, list) else []:
+        if not isinstance(jwk, dict) or (kid is not None and jwk.get("kid") != kid):
+            continue
+        kind = "RSA" if alg.startswith("RS") else "EC"
+        curve = {"ES256": "P-256", "ES384": "P-384"}.get(alg)
+        if jwk.get("kty") != kind or (curve and jwk.get("crv") != curve) or jwk.get("alg", alg) != alg:
+            continue
+        try:
+            return jwt.PyJWK({k: v for k, v in jwk.items() if k != "alg"} | {"alg": alg}).key
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            continue
+    return None
+
+
+def verify_client_assertion(assertion: str, claimed_client_id: str | None) -> Client:
+    """SMART Backend Services client authentication: the client's JWT, signed with a registered key."""
+    if len(assertion) > MAX_ASSERTION_CHARS:
+        raise ClientAuthError("The client assertion is too long.")
+    try:
+        header = jwt.get_unverified_header(assertion)
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
+        raise ClientAuthError("The client assertion is not a signed JWT.") from None
+    alg = header.get("alg")
+    if alg not in CLIENT_ASSERTION_ALGORITHMS:
+        raise ClientAuthError(f"Client assertions must be signed with one of {', '.join(CLIENT_ASSERTION_ALGORITHMS)}.")
+    client_id = unverified.get("iss")
+    if not isinstance(client_id, str) or unverified.get("sub") != client_id:
+        raise ClientAuthError("'iss' and 'sub' of the client assertion must both be the client_id.")
+    if claimed_client_id and claimed_client_id != client_id:
+        raise ClientAuthError("'client_id' does not match the client assertion's issuer.")
+    audit_trail.note(actor_id=client_id)
+    client = get_store().clients.get(client_id)
+    if client is None or not client.active:
+        raise ClientAuthError("Unknown or revoked client.")
+    kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+    key = _jwk_key(client, kid, alg)
+    if key is None:
+        raise ClientAuthError("No public key registered for this client matches the assertion's 'kid' and 'alg' "
+                              "(register one with 'ncpeh clients set-key').")
+    token_url = runtime().cfg.public.url + "/oauth/token"
+    try:
+        claims = jwt.decode(assertion, key, algorithms=[alg], audience=token_url, issuer=client_id,
+                            options={"require": ["iss", "sub", "aud", "exp", "jti"]}, leeway=CLOCK_SKEW)
+    except jwt.ExpiredSignatureError:
+        raise ClientAuthError("The client assertion has expired.") from None
+    except jwt.InvalidAudienceError:
+        raise ClientAuthError(f"The client assertion's 'aud' must be the token endpoint {token_url}.") from None
+    except jwt.PyJWTError:
+        raise ClientAuthError("The client assertion's signature or claims do not verify.") from None
+    now = time.time()
+    if not isinstance(claims["exp"], int | float) or claims["exp"] > now + CLIENT_ASSERTION_MAX_LIFETIME + CLOCK_SKEW:
+        raise ClientAuthError(f"The client assertion's 'exp' may be at most {CLIENT_ASSERTION_MAX_LIFETIME} s ahead.")
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
+        raise ClientAuthError("The client assertion needs a 'jti' of 8 to 256 characters.")
+    if not get_store().replay.remember(f"client:{client_id}", jti, "CLIENT", int(claims["exp"]) + CLOCK_SKEW):
+        raise ClientAuthError("This client assertion was already used ('jti' replayed); sign a new one.")
+    return client
+
+
+def _authenticate_client() -> Client:
+    """The client of this token request, by signed JWT assertion or by secret."""
+    assertion_type = request.form.get("client_assertion_type")
+    assertion = request.form.get("client_assertion")
+    if assertion_type or assertion:
+        if assertion_type != JWT_BEARER or not assertion:
+            raise ClientAuthError(f"client_assertion_type must be {JWT_BEARER} with a client_assertion.")
+        return verify_client_assertion(assertion.strip(), request.form.get("client_id"))
+    creds = _client_credentials()
+    audit_trail.note(actor_id=creds[0] if creds else None)  # the client id, never the secret
+    if creds is None:
+        raise ClientAuthError("Client authentication is required (private_key_jwt, or a client secret).")
+    client = get_store().clients.verify_secret(*creds)
+    if client is None:
+        raise ClientAuthError("Unknown client or wrong secret.")
+    return client
+
+
 @bp.post("/oauth/token")
 def token():
     if not request.mimetype == "application/x-www-form-urlencoded":
         return _oauth_error("invalid_request", "Use application/x-www-form-urlencoded.")
     if request.form.get("grant_type") != "client_credentials":
         return _oauth_error("unsupported_grant_type", "Only client_credentials is supported.")
-    creds = _client_credentials()
-    audit_trail.note(actor_id=creds[0] if creds else None)  # the client id, never the secret
-    if creds is None:
-        return _oauth_error("invalid_client", "Client authentication is required.", 401,
-                            {"WWW-Authenticate": 'Basic realm="ncpeh"'})
-    client = get_store().clients.verify_secret(*creds)
-    if client is None:
-        return _oauth_error("invalid_client", "Unknown client or wrong secret.", 401,
-                            {"WWW-Authenticate": 'Basic realm="ncpeh"'})
+    try:
+        client = _authenticate_client()
+    except ClientAuthError as exc:
+        return _oauth_error("invalid_client", str(exc), 401, {"WWW-Authenticate": 'Basic realm="ncpeh"'})
     requested = request.form.get("scope", " ".join(client.scopes)).split()
     if not requested or any(scope not in client.scopes for scope in requested):
         return _oauth_error("invalid_scope", f"This client may ask for: {' '.join(client.scopes)}.")
@@ -86,11 +180,14 @@ def token():
 def smart_configuration():
     base = runtime().cfg.public.url
     return jsonify({
+        "issuer": base,
         "token_endpoint": f"{base}/oauth/token",
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "grant_types_supported": ["client_credentials"],
         "scopes_supported": list(SUPPORTED_SCOPES),
-        "capabilities": ["client-confidential-symmetric"],
+        "response_types_supported": ["token"],
+        "capabilities": ["client-confidential-asymmetric", "client-confidential-symmetric"],
     })
 
 
@@ -112,6 +209,7 @@ def _verification_key(token: str):  # noqa: ANN202
     return key
 
 
+@timing.timed("auth")
 def require_token(scope: str | None) -> dict:
     """Validate the bearer token of this request (and its scope, when given); returns its claims."""
     rt = runtime()
@@ -141,7 +239,30 @@ def require_token(scope: str | None) -> dict:
     if client is None or not client.active:
         raise errors.Unauthorized("The client of this token is revoked.", code="CLIENT_REVOKED",
                                   headers={"WWW-Authenticate": challenge})
+    _rate_limit(client)
     if scope is not None and scope not in claims["scope"].split():
         raise errors.Forbidden(f"This call needs the scope {scope}.", code="INSUFFICIENT_SCOPE",
                                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'})
     return claims
+
+
+def rate_limiter() -> RateLimiter:
+    """The app's limiter (its buckets are shared by every worker process through one SQLite file)."""
+    limiter = current_app.extensions.get("ncpeh_rate_limiter")
+    if limiter is None:
+        limiter = RateLimiter(runtime().cfg.data_dir / "ratelimit.sqlite3")
+        current_app.extensions["ncpeh_rate_limiter"] = limiter
+    return limiter
+
+
+def _rate_limit(client: Client) -> None:
+    """Spend one request of the client's bucket; 429 with Retry-After when it is empty."""
+    cfg = runtime().cfg
+    per_minute = client.rate_per_minute or cfg.rate_per_minute
+    burst = min(cfg.rate_burst, per_minute) if client.rate_per_minute else cfg.rate_burst
+    with timing.stage("rate-limit"):
+        decision = rate_limiter().take(client.client_id, per_minute, burst)
+    if not decision.allowed:
+        raise errors.TooManyRequests(
+            f"Too many requests for this client ({per_minute} per minute); retry in {decision.retry_after} s.",
+            code="RATE_LIMITED", headers={"Retry-After": str(decision.retry_after)})

@@ -1,8 +1,25 @@
-"""Partner API: the cross-border query as FHIR R4 for clinicians' own software (public listener)."""
+"""Partner API: the cross-border query as FHIR R4 for clinicians' own software (public listener).
+
+Endpoints (all ``application/fhir+json``; described by ``/fhir/metadata`` and ``/openapi.json``):
+
+* ``GET /fhir/metadata``: the CapabilityStatement (no token needed).
+* ``GET /fhir/Patient?country=XX&identifier=...&<traits>``: identification relayed to country XX.
+* ``GET /fhir/Patient/<id>/$summary``: the translated summary of a patient found by the search.
+* ``POST /fhir/Patient/$summary`` (FHIR Parameters: ``identifier`` and the traits; or ``GET`` with
+  the same as query parameters): identification and summary in one call (404 when no patient
+  matches, 409 when several do).
+* the terminology operations (``gateway.surfaces.terminology_api``).
+
+Parameters: see :mod:`gateway.surfaces.fhir_params` (unknown ones ignored, or refused with
+``Prefer: handling=strict``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from gateway import errors
 from gateway.app import version
@@ -13,7 +30,8 @@ from gateway.security import assertions
 from gateway.services import crossborder
 from gateway.services import terminology as terminology_service
 from gateway.storage import get_store
-from gateway.surfaces.oauth import require_token
+from gateway.surfaces import fhir_params
+from gateway.surfaces.oauth import SUPPORTED_SCOPES, require_token
 
 bp = Blueprint("partner_api", __name__, url_prefix="/fhir")
 
@@ -21,9 +39,26 @@ bp = Blueprint("partner_api", __name__, url_prefix="/fhir")
 #: The clinician on whose behalf partner software calls: an ES256 JWT signed with a key registered for
 #: the client (``ncpeh clients set-key``); see gateway.security.assertions.verify_clinician_assertion.
 CLINICIAN_HEADER = "X-Clinician-Assertion"
+READ_SCOPE = "system/Patient.read"
+TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
+SEARCH_PARAMETERS = ("country", *TRAITS, "language")
+SUMMARY_PARAMETERS = ("language",)
+SUMMARY_BY_IDENTIFIER_PARAMETERS = ("identifier", "country", "family", "given", "birthdate", "gender",
+                                    "birthplace", "language")
+#: The value[x] types accepted for each parameter of POST /fhir/Patient/$summary.
+_VALUE_TYPES = {
+    "identifier": ("valueIdentifier", "valueString"),
+    "country": ("valueCode", "valueString"),
+    "family": ("valueString",),
+    "given": ("valueString",),
+    "birthdate": ("valueDate", "valueString"),
+    "gender": ("valueCode", "valueString"),
+    "birthplace": ("valueString",),
+    "language": ("valueCode", "valueString"),
+}
 
 
-def _context(claims: dict) -> crossborder.CallContext:
+def _context(claims: dict, language: str | None = None) -> crossborder.CallContext:
     rt = runtime()
     cfg = rt.cfg
     client = get_store().clients.get(claims["sub"])
@@ -34,72 +69,230 @@ def _context(claims: dict) -> crossborder.CallContext:
     audit_trail.note(actor_type="clinician", actor_id=clinician.id, actor_role=clinician.role,
                      organisation=clinician.organisation_id, purpose=purpose, detail={"client_id": claims["sub"]})
     language = terminology_service.negotiate_language(
-        request.args.get("language"), request.accept_languages if request.headers.get("Accept-Language") else None,
+        language, request.accept_languages if request.headers.get("Accept-Language") else None,
         clinician.language or cfg.default_language)
     return crossborder.CallContext(request_id=g.request_id, language=language, clinician=clinician,
                                    purpose=purpose, signer=rt.signer())
 
 
+def _note_ignored() -> None:
+    ignored = g.get("ignored_parameters")
+    if ignored:
+        audit_trail.note(detail={"ignored_parameters": ignored})
+
+
 @bp.get("/metadata")
 def metadata():
+    fhir_params.query(())  # only _format; nothing else changes the answer
+    return fhir_response(capability_statement())
+
+
+def capability_statement() -> dict:
+    """What this endpoint supports, and nothing more (tests check it against the routes)."""
     cfg = runtime().cfg
-    return fhir_response({
+    base = cfg.public.url
+    string, token, date = "string", "token", "date"
+    trait_params = [
+        {"name": "country", "type": token, "documentation":
+            "Required. Two-letter code of the patient's country of affiliation (in the trust list)."},
+        {"name": "identifier", "type": token,
+         "definition": "http://hl7.org/fhir/SearchParameter/Patient-identifier",
+         "documentation": "National patient identifier, as system|value (or the value alone)."},
+        {"name": "family", "type": string, "definition": "http://hl7.org/fhir/SearchParameter/individual-family"},
+        {"name": "given", "type": string, "definition": "http://hl7.org/fhir/SearchParameter/individual-given"},
+        {"name": "birthdate", "type": date, "definition": "http://hl7.org/fhir/SearchParameter/individual-birthdate"},
+        {"name": "gender", "type": token, "definition": "http://hl7.org/fhir/SearchParameter/individual-gender"},
+        {"name": "birthplace", "type": string, "documentation": "Place of birth, when the country requires it."},
+        {"name": "language", "type": token, "documentation": "Not a filter: the language of the answer."},
+    ]
+    terminology = [
+        ("CodeSystem", "lookup", "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"),
+        ("ConceptMap", "translate", "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"),
+        ("ValueSet", "expand", "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"),
+    ]
+    return {
         "resourceType": "CapabilityStatement",
+        "id": "ncpeh-partner-api",
+        "url": f"{base}/fhir/metadata",
+        "version": version(),
+        "name": "NCPeHPartnerAPI",
+        "title": f"NCPeH {cfg.name}: cross-border patient summaries for partner software",
         "status": "active",
-        "kind": "instance",
+        "experimental": True,
         "date": "2026-11-23",
+        "publisher": f"NCPeH {cfg.name} (prototype, synthetic data)",
+        "kind": "instance",
         "fhirVersion": FHIR_VERSION,
-        "format": ["application/fhir+json"],
+        "format": ["application/fhir+json", "json"],
         "software": {"name": "ncpeh-gateway", "version": version()},
-        "implementation": {"description": f"NCPeH {cfg.name}", "url": cfg.public.url + "/fhir"},
+        "implementation": {"description": f"NCPeH {cfg.name}", "url": f"{base}/fhir"},
         "rest": [{
             "mode": "server",
-            "security": {"service": [{"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                "code": "SMART-on-FHIR"}]}]},
-            "resource": [{
-                "type": "Patient",
-                "interaction": [{"code": "search-type"}],
-                "searchParam": [
-                    {"name": name, "type": kind} for name, kind in (
-                        ("country", "token"), ("identifier", "token"), ("family", "string"),
-                        ("given", "string"), ("birthdate", "date"), ("gender", "token"))
-                ],
-                "operation": [{"name": "summary",
-                               "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"}],
-            }],
+            "documentation": (
+                "OpenAPI 3.1 description: " + base + "/openapi.json. Every call but metadata needs a bearer token "
+                "(SMART Backend Services, client credentials); Patient search and $summary also name the "
+                "clinician in the X-Clinician-Assertion header. Unknown parameters are ignored, or refused "
+                "with 'Prefer: handling=strict'. Errors are OperationOutcomes."),
+            "security": {
+                "cors": False,
+                "service": [{"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                    "code": "SMART-on-FHIR"}]}],
+                "extension": [{
+                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                    "extension": [{"url": "token", "valueUri": f"{base}/oauth/token"}],
+                }],
+                "description": "OAuth 2.0 client credentials (private_key_jwt or client secret), see "
+                               f"{base}/.well-known/smart-configuration; scopes: {', '.join(SUPPORTED_SCOPES)}.",
+            },
+            "resource": [
+                {
+                    "type": "Patient",
+                    "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
+                    "interaction": [{"code": "search-type", "documentation":
+                                     "Cross-border identification, relayed to the patient's country."}],
+                    "searchParam": trait_params,
+                    "operation": [{
+                        "name": "summary",
+                        "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
+                        "documentation": "GET Patient/[id]/$summary (id from the search), or POST Patient/$summary "
+                                         "with a Parameters body (identifier and the traits of the search); "
+                                         "parameter 'language' or Accept-Language.",
+                    }],
+                },
+                *[{"type": kind, "operation": [{"name": name, "definition": definition}]}
+                  for kind, name, definition in terminology],
+            ],
         }],
-    })
+    }
+
+
+def _search_self_link(used: dict[str, str]) -> str:
+    return f"{runtime().cfg.public.url}/fhir/Patient" + (f"?{urlencode(used)}" if used else "")
 
 
 @bp.get("/Patient")
 def search_patient():
-    claims = require_token("system/Patient.read")
+    claims = require_token(READ_SCOPE)
+    params = fhir_params.query(SEARCH_PARAMETERS)
+    _note_ignored()
     rt = runtime()
-    country = crossborder.foreign_country(rt.trust, request.args.get("country", ""), rt.cfg.code)
-    traits = {k: v for k, v in request.args.items() if k not in ("country", "language", "_format")}
-    patients = crossborder.identify_abroad(rt.peers, country, traits, _context(claims))
+    country_code = params.get("country", "").strip()
+    if not country_code:
+        raise errors.BadRequest("Give the patient's country in 'country' (e.g. country=FR).", code="MISSING_PARAMETER")
+    country = crossborder.foreign_country(rt.trust, country_code.upper(), rt.cfg.code)
+    traits = {k: v for k, v in params.items() if k in TRAITS}
+    patients = crossborder.identify_abroad(rt.peers, country, traits, _context(claims, params.get("language")))
     audit_trail.note(patient_id=patients[0]["id"] if len(patients) == 1 else None,
                      detail={"matches": len(patients), "parameters": sorted(traits)})
     entries = [{"fullUrl": f"{rt.cfg.public.url}/fhir/Patient/{p['id']}", "resource": p,
                 "search": {"mode": "match"}} for p in patients]
-    return fhir_response(searchset(entries))
+    return fhir_response(searchset(entries, self_url=_search_self_link(params)))
 
 
-@bp.get("/Patient/<patient_id>/$summary")
-def patient_summary(patient_id: str):
-    claims = require_token("system/Patient.read")
-    rt = runtime()
-    code, remote_id = crossborder.split_local_id(patient_id)
-    country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
-    ctx = _context(claims)
-    bundle = crossborder.summary_abroad(rt.peers, country, remote_id, ctx)
+def _summary_response(bundle: dict, ctx: crossborder.CallContext):
     audit_trail.note(detail={"document_id": audit_trail.document_identifier(bundle)})
     bundle, coverage = terminology_service.translate(bundle, ctx.language)
     return fhir_response(bundle, headers={terminology_service.COVERAGE_HEADER: coverage,
                                           "Content-Language": ctx.language})
 
 
+@bp.get("/Patient/<patient_id>/$summary")
+def patient_summary(patient_id: str):
+    claims = require_token(READ_SCOPE)
+    params = fhir_params.query(SUMMARY_PARAMETERS)
+    _note_ignored()
+    rt = runtime()
+    code, remote_id = crossborder.split_local_id(patient_id)
+    country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
+    ctx = _context(claims, params.get("language"))
+    return _summary_response(crossborder.summary_abroad(rt.peers, country, remote_id, ctx), ctx)
+
+
+def _body_parameters() -> dict[str, str]:
+    """The parameters of POST Patient/$summary, as strings (identifier as system|value)."""
+    out: dict[str, str] = {}
+    unknown: list[str] = []
+    for item in fhir_params.parameters_body():
+        name = item["name"]
+        if name not in _VALUE_TYPES:
+            unknown.append(name)
+            continue
+        if name in out:
+            raise errors.BadRequest(f"Parameter '{name}' is given twice; give it once.", code="REPEATED_PARAMETER")
+        value = fhir_params.parameter_value(item, _VALUE_TYPES[name])
+        if isinstance(value, dict):  # valueIdentifier
+            system, ident = value.get("system"), value.get("value")
+            if not isinstance(ident, str) or not ident.strip() or not isinstance(system, str | None):
+                raise errors.Unprocessable("The identifier needs a 'value' (and a 'system').",
+                                           code="INVALID_PARAMETER_VALUE")
+            value = f"{system}|{ident}" if system else ident
+        out[name] = fhir_params.check_value(name, value)
+    fhir_params.unknown_parameters(unknown, SUMMARY_BY_IDENTIFIER_PARAMETERS)
+    return out
+
+
+def _country_of(params: dict[str, str]):  # noqa: ANN202 - a TrustedCountry
+    rt = runtime()
+    code = params.get("country", "").strip().upper()
+    if not code:
+        system, sep, _ = params["identifier"].partition("|")
+        trust = rt.trust
+        matches = [c for c in (trust.countries.values() if trust else []) if sep and c.identifier_system == system]
+        if len(matches) != 1:
+            raise errors.BadRequest("Give the patient's country in 'country', or an identifier system that names it.",
+                                    code="MISSING_PARAMETER")
+        code = matches[0].code
+    return crossborder.foreign_country(rt.trust, code, rt.cfg.code)
+
+
+@bp.route("/Patient/$summary", methods=["GET", "POST"])
+def summary_by_identifier():
+    """IPS $summary at type level: identification and summary in one call."""
+    claims = require_token(READ_SCOPE)
+    if request.method == "POST":
+        query = fhir_params.query(("language",))
+        params = {**query, **_body_parameters()}
+    else:
+        params = fhir_params.query(SUMMARY_BY_IDENTIFIER_PARAMETERS)
+    _note_ignored()
+    if not params.get("identifier", "").strip():
+        raise errors.BadRequest("Give the patient's national identifier in 'identifier'.", code="MISSING_PARAMETER")
+    rt = runtime()
+    country = _country_of(params)
+    audit_trail.note(peer_country=country.code)
+    ctx = _context(claims, params.get("language"))
+    traits = {k: v for k, v in params.items() if k in TRAITS}
+    patients = crossborder.identify_abroad(rt.peers, country, traits, ctx)
+    if not patients:
+        raise errors.NotFound("No patient matches this identifier and these traits.", code="UNKNOWN_PATIENT")
+    if len(patients) > 1:
+        raise errors.Conflict(f"{len(patients)} patients match: search with GET /fhir/Patient and choose one.",
+                              code="AMBIGUOUS_PATIENT")
+    local = patients[0]["id"]
+    audit_trail.note(patient_id=local, detail={"parameters": sorted(traits)})
+    _, remote_id = crossborder.split_local_id(local)
+    return _summary_response(crossborder.summary_abroad(rt.peers, country, remote_id, ctx), ctx)
+
+
+def _allowed_methods(path: str) -> list[str]:
+    """Methods another route of this app serves at ``path`` (for 405 instead of 404)."""
+    adapter = current_app.url_map.bind("localhost")
+    allowed = []
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "partner_api.unknown":
+            allowed.append(method)
+    return allowed
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def unknown(rest: str):
-    raise errors.NotFound(f"No FHIR endpoint at /fhir/{rest}.", code="NO_SUCH_ENDPOINT")
+    allowed = _allowed_methods(request.path)
+    if allowed:
+        raise errors.MethodNotAllowed(f"{request.method} is not supported on /fhir/{rest[:80]}.",
+                                      headers={"Allow": ", ".join(allowed)})
+    raise errors.NotFound(f"No FHIR endpoint at /fhir/{rest[:80]}.", code="NO_SUCH_ENDPOINT")

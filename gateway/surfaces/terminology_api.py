@@ -10,6 +10,7 @@ from flask import Blueprint, request
 import terminology
 from gateway import errors
 from gateway.fhir import fhir_response, loads
+from gateway.surfaces.fhir_params import MAX_BODY_BYTES
 from gateway.surfaces.oauth import require_token
 
 bp = Blueprint("terminology_api", __name__, url_prefix="/fhir")
@@ -22,6 +23,7 @@ def _params() -> dict[str, str]:
     if request.method == "POST":
         if request.mimetype not in ("application/fhir+json", "application/json"):
             raise errors.UnsupportedMediaType("Send a FHIR Parameters resource as application/fhir+json.")
+        request.max_content_length = MAX_BODY_BYTES  # 413 beyond (gateway.surfaces.fhir_params)
         try:
             body = loads(request.get_data())
             if body.get("resourceType") != "Parameters":

@@ -74,6 +74,8 @@ SAMPLES = {
     "NCPEH_THREADS": ("5", lambda c: str(c.threads)),
     "NCPEH_PEER_CONNECT_TIMEOUT": ("1.5", lambda c: str(c.peer_connect_timeout)),
     "NCPEH_PEER_READ_TIMEOUT": ("2.5", lambda c: str(c.peer_read_timeout)),
+    "NCPEH_RATE_PER_MINUTE": ("60", lambda c: str(c.rate_per_minute)),
+    "NCPEH_RATE_BURST": ("7", lambda c: str(c.rate_burst)),
     "NCPEH_SECRET_KEY": ("s3cret", lambda c: c.secret_key),
     "NCPEH_KEY_PASSWORD": ("pw", lambda c: c.key_password),
     "NCPEH_LOG_LEVEL": ("debug", lambda c: c.log_level),

@@ -1,0 +1,192 @@
+"""``ncpeh users``: clinician accounts of the portal (add, list, disable, enable, second factor, password)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+
+from gateway.cli_audit import record_admin
+
+
+def _cli():  # noqa: ANN202 - gateway.cli, imported late (it imports this module at its end)
+    from gateway import cli
+
+    return cli
+
+
+@click.group("users")
+def users() -> None:
+    """Clinician accounts of the portal (standing for the national login: RPPS / e-CPS, eHBA...)."""
+
+
+def _open(country: str):  # noqa: ANN202
+    from gateway import storage
+
+    cfg = _cli().load_country(country)
+    return cfg, storage.open_store(cfg.database_path)
+
+
+def _password(password_stdin: bool, generate: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if generate:
+        return secrets.token_urlsafe(15)
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _friendly(func):  # noqa: ANN001, ANN202
+    """gateway.cli.friendly_errors, looked up when the command runs (no import cycle)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return _cli().friendly_errors(func)(*args, **kwargs)
+
+    return wrapper
+
+
+@users.command("add")
+@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@click.option("--username", required=True, help="Sign-in name.")
+@click.option("--professional-id", required=True, help="National professional identifier (RPPS in France, LANR...).")
+@click.option("--name", required=True, help="Full name, as shown to the foreign country.")
+@click.option("--role", required=True,
+              help="ISCO-08 code or one of physician, gp, specialist, dentist, pharmacist, midwife, nurse, "
+                   "physiotherapist, dietician, medical-secretary, medical-assistant (see gateway/security/policy.py).")
+@click.option("--organisation", required=True)
+@click.option("--organisation-id", required=True, help="Identifier of the organisation (e.g. urn:oid:...).")
+@click.option("--language", required=True, help="Preferred language of the portal and of translated summaries.")
+@click.option("--totp", is_flag=True, help="Enable the TOTP second factor; prints the secret and its otpauth:// URI.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it (shown once).")
+@_friendly
+def users_add(country: str, username: str, professional_id: str, name: str, role: str, organisation: str,
+              organisation_id: str, language: str, totp: bool, password_stdin: bool, generate_password: bool) -> None:
+    """Create an account (password hashed with Argon2id)."""
+    from gateway.services import accounts
+
+    cli = _cli()
+    language = language.strip().lower()
+    try:
+        code = accounts.resolve_role(role)
+        password = _password(password_stdin, generate_password)
+        accounts.check_account(username, password, language, code, professional_id=professional_id, name=name,
+                               organisation=organisation, organisation_id=organisation_id)
+    except accounts.AccountError as exc:
+        cli.fail(str(exc))
+    cfg, store = _open(country)
+    try:
+        if store.users.exists(username):
+            cli.fail(f"user {username!r} already exists", code=1)
+        secret = accounts.new_totp_secret() if totp else None
+        user = store.users.add(username, password, professional_id=professional_id, name=name, role=code,
+                               organisation=organisation, organisation_id=organisation_id, language=language,
+                               totp_secret=secret)
+        record_admin(cfg, "users.add", store, action="C", username=user.username, role=code, totp=bool(secret))
+    finally:
+        store.close()
+    click.echo(f"created {user.username} ({user.name}, ISCO-08 {code}, {language})")
+    if not accounts.role_allowed(code):
+        click.echo(f"note: role {code} is not allowed by the policy table: this user can sign in but not query")
+    if generate_password:
+        click.echo(f"password: {password}")
+    if secret:
+        click.echo(f"TOTP secret: {secret}")
+        click.echo(f"TOTP URI: {accounts.provisioning_uri(secret, user.username, cfg.code)}")
+
+
+@users.command("list")
+@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@_friendly
+def users_list(country: str) -> None:
+    """List accounts: username, state, role, second factor, language, name, organisation."""
+    from gateway.security import policy
+
+    _cfg, store = _open(country)
+    try:
+        for user in store.users.list():
+            state = "disabled" if not user.active else "locked" if user.locked() else "active"
+            role = f"{user.role} {policy.role_display(user.role)}" if user.role in policy.ROLES \
+                else f"{user.role} (not allowed)"
+            click.echo("\t".join([user.username, state, role, "totp" if user.totp_enabled else "password",
+                                  user.language, user.professional_id, user.name, user.organisation]))
+    finally:
+        store.close()
+
+
+def _set_active(country: str, username: str, active: bool) -> None:
+    cfg, store = _open(country)
+    try:
+        if not store.users.set_active(username, active):
+            _cli().fail(f"no user {username!r}", code=1)
+        record_admin(cfg, "users.enable" if active else "users.disable", store, action="U", username=username)
+    finally:
+        store.close()
+    click.echo(f"{'enabled' if active else 'disabled'} {username}" + ("" if active else " (sessions ended)"))
+
+
+@users.command("disable")
+@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@click.argument("username")
+@_friendly
+def users_disable(country: str, username: str) -> None:
+    """Disable an account and end its sessions at once."""
+    _set_active(country, username, False)
+
+
+@users.command("enable")
+@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@click.argument("username")
+@_friendly
+def users_enable(country: str, username: str) -> None:
+    """Enable an account again (and clear a lockout)."""
+    _set_active(country, username, True)
+
+
+@users.command("totp")
+@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@click.argument("username")
+@click.option("--disable", is_flag=True, help="Remove the second factor instead of (re)creating it.")
+@_friendly
+def users_totp(country: str, username: str, disable: bool) -> None:
+    """(Re)create an account's TOTP secret (prints it and its otpauth:// URI), or remove it."""
+    from gateway.services import accounts
+
+    cfg, store = _open(country)
+    try:
+        secret = None if disable else accounts.new_totp_secret()
+        if not store.users.set_totp(username, secret):
+            _cli().fail(f"no user {username!r}", code=1)
+        record_admin(cfg, "users.totp", store, action="U", username=username, totp=not disable)
+    finally:
+        store.close()
+    if secret:
+        click.echo(f"TOTP secret: {secret}")
+        click.echo(f"TOTP URI: {accounts.provisioning_uri(secret, username, cfg.code)}")
+    else:
+        click.echo(f"second factor removed for {username}")
+
+
+@users.command("password")
+@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it (shown once).")
+@_friendly
+def users_password(country: str, username: str, password_stdin: bool, generate_password: bool) -> None:
+    """Set a new password."""
+    from gateway.services import accounts
+
+    password = _password(password_stdin, generate_password)
+    if len(password) < accounts.MIN_PASSWORD_LENGTH:
+        _cli().fail(f"password: at least {accounts.MIN_PASSWORD_LENGTH} characters")
+    cfg, store = _open(country)
+    try:
+        if not store.users.set_password(username, password):
+            _cli().fail(f"no user {username!r}", code=1)
+        record_admin(cfg, "users.password", store, action="U", username=username)
+    finally:
+        store.close()
+    click.echo(f"password changed for {username}" + (f": {password}" if generate_password else ""))

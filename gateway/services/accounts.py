@@ -1,0 +1,150 @@
+"""Clinician accounts of the portal: validation, second factor (TOTP), demo accounts.
+
+The accounts stand for the national login of health professionals (in France Pro Santé Connect
+with an e-CPS, in Germany the eHBA): the storage is :class:`gateway.storage.users.UserStore`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+
+from gateway.security import policy
+from terminology.model import SUPPORTED_LANGUAGES
+
+MIN_PASSWORD_LENGTH = 12
+TOTP_ISSUER = "NCPeH"
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_@")
+
+#: ISCO-08 codes the command line knows by name (``--role physician``); any other code is accepted too.
+ROLE_ALIASES = {
+    "physician": "221", "gp": "2211", "specialist": "2212", "dentist": "2261", "pharmacist": "2262",
+    "midwife": "2222", "nurse": "2221", "physiotherapist": "2264", "dietician": "2265",
+    "medical-secretary": "3344", "medical-assistant": "3256",
+}
+
+
+class AccountError(ValueError):
+    """An account that cannot be created as given (the message says which field and why)."""
+
+
+def resolve_role(value: str) -> str:
+    code = ROLE_ALIASES.get(value.strip().lower(), value.strip())
+    if not code.isdigit() or not 1 <= len(code) <= 4:
+        raise AccountError(f"role {value!r} is neither an ISCO-08 code nor one of {', '.join(sorted(ROLE_ALIASES))}")
+    return code
+
+
+def check_account(username: str, password: str, language: str, role: str, **texts: str) -> None:
+    if not username or len(username) > 64 or set(username.lower()) - USERNAME_CHARS:
+        raise AccountError("username: 1 to 64 characters among letters, digits and . - _ @")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    if language not in SUPPORTED_LANGUAGES:
+        raise AccountError(f"language {language!r} is not supported; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+    resolve_role(role)
+    for name, value in texts.items():
+        if not value or not value.strip() or len(value) > 256 or any(ord(ch) < 32 for ch in value):
+            raise AccountError(f"{name.replace('_', '-')}: 1 to 256 printable characters")
+
+
+def role_allowed(role: str) -> bool:
+    """Whether the policy table lets this role retrieve summaries at all (for listings)."""
+    return role in policy.ROLES
+
+
+# --- second factor ---------------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, username: str, country: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=f"{username} ({country})", issuer_name=f"{TOTP_ISSUER} {country}")
+
+
+def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The time step a 6-digit code belongs to (one step of clock drift either way), or None."""
+    code = "".join(ch for ch in (code or "") if not ch.isspace())
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = time.time() if now is None else now
+    current = int(now // totp.interval)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+# --- demo accounts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    names: dict[str, str]  # country code -> name
+    totp: bool = False
+
+
+#: One account per kind of user the demo shows: the administrative role is NOT allowed by the policy.
+DEMO_ACCOUNTS = (
+    DemoAccount("physician", "221", {"FR": "Dr Claire Moreau", "DE": "Dr. Anna Schmidt", "IT": "Dott.ssa Giulia Ricci"},
+                totp=True),
+    DemoAccount("pharmacist", "2262", {"FR": "Julien Petit", "DE": "Jonas Becker", "IT": "Marco Bianchi"}),
+    DemoAccount("nurse", "2221", {"FR": "Sophie Laurent", "DE": "Lena Wagner", "IT": "Chiara Romano"}),
+    DemoAccount("physio", "2264", {"FR": "Thomas Girard", "DE": "Felix Hoffmann", "IT": "Luca Conti"}),
+    DemoAccount("secretary", "3344", {"FR": "Nadia Benali", "DE": "Petra Klein", "IT": "Sara Gallo"}),
+)
+_ORGANISATIONS = {
+    "FR": ("Centre hospitalier de démonstration", "urn:oid:1.2.250.1.71.4.2.2.999"),
+    "DE": ("Klinikum Demo", "urn:oid:1.2.276.0.76.4.8.999"),
+    "IT": ("Ospedale Dimostrativo", "urn:oid:2.16.840.1.113883.2.9.4.1.999"),
+}
+
+
+def demo_professional_id(code: str, index: int) -> str:
+    """A plausible-looking, obviously synthetic professional identifier (RPPS in France, LANR in Germany)."""
+    if code == "FR":
+        return f"1099999{index:04d}"  # RPPS: 11 digits
+    if code == "DE":
+        return f"99999{index:02d}01"  # LANR-like: 9 digits
+    return f"{code}-DEMO-{index:04d}"
+
+
+def ensure_demo_users(store, cfg) -> list[dict[str, Any]] | None:  # noqa: ANN001 - a storage.Store, a CountryConfig
+    """Create the demo accounts when the country has none; returns them with their passwords, else None."""
+    if store.users.list():
+        return None
+    organisation, organisation_id = _ORGANISATIONS.get(cfg.code, (f"Demo hospital ({cfg.name})",
+                                                                  f"urn:ncpeh-demo:{cfg.code}:org"))
+    created = []
+    for index, account in enumerate(DEMO_ACCOUNTS, start=1):
+        password = "demo-" + secrets.token_urlsafe(9)
+        secret = new_totp_secret() if account.totp else None
+        user = store.users.add(
+            account.username, password, professional_id=demo_professional_id(cfg.code, index),
+            name=account.names.get(cfg.code, f"Demo {account.username.capitalize()}"), role=account.role,
+            organisation=organisation, organisation_id=organisation_id, language=cfg.default_language,
+            totp_secret=secret,
+        )
+        entry = {"username": user.username, "password": password, "name": user.name, "role": user.role,
+                 "role_allowed": role_allowed(user.role), "professional_id": user.professional_id,
+                 "language": user.language, "portal": cfg.public.url + "/"}
+        if secret:
+            entry["totp_secret"] = secret
+            entry["totp_uri"] = provisioning_uri(secret, user.username, cfg.code)
+        created.append(entry)
+    return created
+
+
+def demo_users_json(accounts: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"accounts": accounts}, indent=2, ensure_ascii=False).encode()

@@ -1,0 +1,68 @@
+"""Per-client rate limiting of the partner API: a token bucket per client, shared by every worker.
+
+gunicorn runs several worker processes (``server.workers``), each with threads: a per-process
+counter would multiply the allowance by the number of workers. The buckets therefore live in a
+small SQLite file of their own (``<data_dir>/ratelimit.sqlite3``), updated in one ``BEGIN
+IMMEDIATE`` transaction per request (readers and writers of every process serialise on it). It is
+not the main database: buckets are throw-away state, so the file is opened with ``synchronous =
+OFF`` (no fsync on the hot path) and a lost or deleted file simply starts every bucket full.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    remaining: int
+    retry_after: int  # seconds until one request is allowed again (0 when allowed)
+
+
+class RateLimiter:
+    """Token buckets: ``burst`` requests at once, refilled at ``per_minute / 60`` per second."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        conn = self._connect()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated REAL NOT NULL)"
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = OFF")
+            self._local.conn = conn
+        return conn
+
+    def take(self, key: str, per_minute: int, burst: int, now: float | None = None) -> Decision:
+        """Spend one request of ``key``'s bucket, or say how long to wait."""
+        now = time.time() if now is None else now
+        rate = max(per_minute, 1) / 60.0
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT tokens, updated FROM buckets WHERE key = ?", (key,)).fetchone()
+            tokens = float(burst) if row is None else min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            conn.execute("INSERT OR REPLACE INTO buckets (key, tokens, updated) VALUES (?, ?, ?)", (key, tokens, now))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
+        return Decision(allowed, int(tokens), retry)

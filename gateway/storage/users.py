@@ -1,0 +1,329 @@
+"""Clinician accounts of the portal, their sessions and failed sign-ins (the only SQL for them).
+
+Accounts stand for the national login (in France Pro Santé Connect / e-CPS): professional
+identifier (RPPS in France), name, role (ISCO-08, see :mod:`gateway.security.policy`),
+organisation, preferred language. Passwords are hashed with Argon2id (``argon2-cffi``); a TOTP
+second factor is optional per account. After :data:`MAX_FAILED_ATTEMPTS` failed attempts an
+account is locked for :data:`LOCKOUT_SECONDS`; an address with more than
+:data:`MAX_FAILURES_PER_ADDRESS` failures in :data:`ADDRESS_WINDOW` seconds is throttled.
+
+Sessions are server-side: the browser holds a random token (in the signed session cookie), the
+database its SHA-256, the user, the idle and absolute deadlines and the state of the clinician's
+current search (country, traits, the identity to confirm). Sign-out ends the session at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gateway.storage.records import utcnow
+
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT_SECONDS = 15 * 60
+MAX_FAILURES_PER_ADDRESS = 30
+ADDRESS_WINDOW = 15 * 60
+#: A session ends after this long without a request, and in any case this long after sign-in.
+IDLE_TIMEOUT = 20 * 60
+ABSOLUTE_TIMEOUT = 10 * 60 * 60
+#: Ended or expired sessions (and their search state) are deleted this long after their end.
+SESSION_RETENTION = 60 * 60
+
+_hasher = PasswordHasher()  # Argon2id, library defaults (RFC 9106 low-memory profile)
+_COLUMNS = ("id, username, professional_id, name, role, organisation, organisation_id, language, active, "
+            "totp_secret, failed_attempts, locked_until, last_login_at, created_at")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so that the answer takes the same time."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    professional_id: str
+    name: str
+    role: str
+    organisation: str
+    organisation_id: str
+    language: str
+    active: bool
+    totp_secret: str | None
+    failed_attempts: int
+    locked_until: int | None
+    last_login_at: str | None
+    created_at: str
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret)
+
+    def locked(self, now: float | None = None) -> bool:
+        return bool(self.locked_until and self.locked_until > (time.time() if now is None else now))
+
+
+@dataclass(frozen=True)
+class Session:
+    token_hash: str
+    user_id: int
+    created_at: int
+    last_seen: int
+    expires_at: int
+    ended: bool
+    state: dict[str, Any]
+
+    def expired(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return self.ended or now > self.expires_at or now > self.last_seen + IDLE_TIMEOUT
+
+
+class UserStore:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.conn = db.conn
+
+    # --- accounts --------------------------------------------------------------------------------
+
+    def add(self, username: str, password: str, *, professional_id: str, name: str, role: str, organisation: str,
+            organisation_id: str, language: str, totp_secret: str | None = None) -> User:
+        self.conn.execute(
+            "INSERT INTO portal_users (username, professional_id, name, role, organisation, organisation_id, language,"
+            " password_hash, totp_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (username, professional_id, name, role, organisation, organisation_id, language, hash_password(password),
+             totp_secret, utcnow()),
+        )
+        user = self.get_by_username(username)
+        assert user is not None
+        return user
+
+    def exists(self, username: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM portal_users WHERE username = ?", (username,)).fetchone() is not None
+
+    def _user(self, row: Any) -> User | None:
+        if row is None:
+            return None
+        return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9], row[10],
+                    row[11], row[12], row[13])
+
+    def get(self, user_id: int) -> User | None:
+        return self._user(self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users WHERE id = ?",  # noqa: S608
+                                            (user_id,)).fetchone())
+
+    def get_by_username(self, username: str) -> User | None:
+        return self._user(self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users WHERE username = ?",  # noqa: S608
+                                            (username,)).fetchone())
+
+    def list(self) -> list[User]:
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users ORDER BY username").fetchall()  # noqa: S608
+        return [u for u in (self._user(r) for r in rows) if u is not None]
+
+    def set_active(self, username: str, active: bool) -> bool:
+        """Enable or disable an account; disabling also ends its sessions."""
+        user = self.get_by_username(username)
+        if user is None:
+            return False
+        self.conn.execute("UPDATE portal_users SET active = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
+                          (1 if active else 0, user.id))
+        if not active:
+            self.end_sessions(user.id)
+        return True
+
+    def set_password(self, username: str, password: str) -> bool:
+        return self.conn.execute("UPDATE portal_users SET password_hash = ? WHERE username = ?",
+                                 (hash_password(password), username)).rowcount == 1
+
+    def set_totp(self, username: str, secret: str | None) -> bool:
+        return self.conn.execute("UPDATE portal_users SET totp_secret = ?, totp_last_step = NULL WHERE username = ?",
+                                 (secret, username)).rowcount == 1
+
+    def set_language(self, user_id: int, language: str) -> None:
+        self.conn.execute("UPDATE portal_users SET language = ? WHERE id = ?", (language, user_id))
+
+    # --- sign-in ---------------------------------------------------------------------------------
+
+    def check_password(self, username: str, password: str) -> User | None:
+        """The account when the password is right (active or not, locked or not: the caller decides).
+
+        Spends the same time whether or not the account exists; rehashes when the parameters changed.
+        """
+        row = self.conn.execute("SELECT id, password_hash FROM portal_users WHERE username = ?",
+                                (username,)).fetchone()
+        stored = row[1] if row else _dummy_hash()
+        try:
+            _hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            self.conn.execute("UPDATE portal_users SET password_hash = ? WHERE id = ?", (hash_password(password), row[0]))
+        return self.get(row[0])
+
+    def record_failure(self, user_id: int | None, address: str | None, now: float | None = None) -> bool:
+        """Count a failed attempt (for the account and the address); True when the account is now locked."""
+        now = int(time.time() if now is None else now)
+        if address:
+            self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
+            self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
+        if user_id is None:
+            return False
+        self.conn.execute("UPDATE portal_users SET failed_attempts = failed_attempts + 1 WHERE id = ?", (user_id,))
+        row = self.conn.execute("SELECT failed_attempts FROM portal_users WHERE id = ?", (user_id,)).fetchone()
+        if row and row[0] >= MAX_FAILED_ATTEMPTS:
+            self.conn.execute("UPDATE portal_users SET locked_until = ?, failed_attempts = 0 WHERE id = ?",
+                              (now + LOCKOUT_SECONDS, user_id))
+            return True
+        return False
+
+    def address_throttled(self, address: str | None, now: float | None = None) -> bool:
+        if not address:
+            return False
+        now = int(time.time() if now is None else now)
+        row = self.conn.execute("SELECT COUNT(*) FROM portal_login_failures WHERE address = ? AND at >= ?",
+                                (address, now - ADDRESS_WINDOW)).fetchone()
+        return int(row[0]) >= MAX_FAILURES_PER_ADDRESS
+
+    def accept_totp_step(self, user_id: int, step: int) -> bool:
+        """Remember the time step of an accepted code; False when it (or a later one) was already used."""
+        return self.conn.execute(
+            "UPDATE portal_users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            (step, user_id, step)).rowcount == 1
+
+    def record_success(self, user_id: int) -> None:
+        self.conn.execute("UPDATE portal_users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? "
+                          "WHERE id = ?", (utcnow(), user_id))
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    def open_session(self, user_id: int, state: dict[str, Any] | None = None, now: float | None = None) -> str:
+        """A new session for the user; returns the token the browser keeps (only its hash is stored)."""
+        now = int(time.time() if now is None else now)
+        self.purge_sessions(now)
+        token = secrets.token_urlsafe(32)
+        self.conn.execute(
+            "INSERT INTO portal_sessions (token_hash, user_id, created_at, last_seen, expires_at, state)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (_token_hash(token), user_id, now, now, now + ABSOLUTE_TIMEOUT, json.dumps(state or {})),
+        )
+        return token
+
+    def session(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        row = self.conn.execute(
+            "SELECT token_hash, user_id, created_at, last_seen, expires_at, ended, state FROM portal_sessions"
+            " WHERE token_hash = ?", (_token_hash(token),)).fetchone()
+        if row is None:
+            return None
+        return Session(row[0], row[1], row[2], row[3], row[4], bool(row[5]), json.loads(row[6] or "{}"))
+
+    def touch(self, token: str, now: float | None = None) -> None:
+        now = int(time.time() if now is None else now)
+        self.conn.execute("UPDATE portal_sessions SET last_seen = ? WHERE token_hash = ? AND ended = 0",
+                          (now, _token_hash(token)))
+
+    def update_state(self, token: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set (or, with None, remove) keys of the session state, atomically; returns the new state.
+
+        The one-time form nonces are only changed by :meth:`add_nonce` and :meth:`consume_nonce`.
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ?",
+                                    (_token_hash(token),)).fetchone()
+            state = json.loads(row[0] or "{}") if row else {}
+            for key, value in changes.items():
+                if key == "nonces":
+                    continue
+                if value is None:
+                    state.pop(key, None)
+                else:
+                    state[key] = value
+            self.conn.execute("UPDATE portal_sessions SET state = ? WHERE token_hash = ?",
+                              (json.dumps(state), _token_hash(token)))
+            self.conn.execute("COMMIT")
+            return state
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def consume_nonce(self, token: str, nonce: str) -> bool:
+        """Remove a one-time form nonce from the session state, atomically; False when it is not there."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ? AND ended = 0",
+                                    (_token_hash(token),)).fetchone()
+            state = json.loads(row[0] or "{}") if row else {}
+            nonces = state.get("nonces") or []
+            if not nonce or nonce not in nonces:
+                self.conn.execute("COMMIT")
+                return False
+            nonces.remove(nonce)
+            state["nonces"] = nonces
+            self.conn.execute("UPDATE portal_sessions SET state = ? WHERE token_hash = ?",
+                              (json.dumps(state), _token_hash(token)))
+            self.conn.execute("COMMIT")
+            return True
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def add_nonce(self, token: str, nonce: str, keep: int = 30) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ?",
+                                    (_token_hash(token),)).fetchone()
+            state = json.loads(row[0] or "{}") if row else {}
+            state["nonces"] = ([n for n in state.get("nonces") or [] if n != nonce] + [nonce])[-keep:]
+            self.conn.execute("UPDATE portal_sessions SET state = ? WHERE token_hash = ?",
+                              (json.dumps(state), _token_hash(token)))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def end_session(self, token: str) -> None:
+        """Sign-out: the session ends now and its search state is forgotten."""
+        self.conn.execute("UPDATE portal_sessions SET ended = 1, state = '{}' WHERE token_hash = ?",
+                          (_token_hash(token),))
+
+    def end_sessions(self, user_id: int) -> int:
+        """End every session of a user (account disabled); their search state is kept until purged."""
+        return self.conn.execute("UPDATE portal_sessions SET ended = 1 WHERE user_id = ? AND ended = 0",
+                                 (user_id,)).rowcount
+
+    def expire_sessions(self, username: str, now: float | None = None) -> int:
+        """Make a user's open sessions time out now, as if idle too long (operations, tests)."""
+        now = int(time.time() if now is None else now)
+        return self.conn.execute(
+            "UPDATE portal_sessions SET last_seen = ? WHERE ended = 0 AND user_id ="
+            " (SELECT id FROM portal_users WHERE username = ?)", (now - IDLE_TIMEOUT - 1, username)).rowcount
+
+    def purge_sessions(self, now: float | None = None) -> int:
+        now = int(time.time() if now is None else now)
+        return self.conn.execute(
+            "DELETE FROM portal_sessions WHERE expires_at < ? OR last_seen < ? OR (ended = 1 AND last_seen < ?)",
+            (now - SESSION_RETENTION, now - IDLE_TIMEOUT - SESSION_RETENTION, now - SESSION_RETENTION)).rowcount
+
+    def count_sessions(self, user_id: int) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM portal_sessions WHERE user_id = ? AND ended = 0",
+                                     (user_id,)).fetchone()[0])

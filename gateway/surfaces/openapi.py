@@ -1,0 +1,412 @@
+"""OpenAPI 3.1 description of the partner API, served at ``/openapi.json``.
+
+It describes what partner software can call on the public listener: the SMART configuration, the
+token endpoint, the FHIR endpoints of ``partner_api`` and ``terminology_api``. It is kept true by
+``tests/partner_api``: real responses are validated against it (openapi-core) and the API is fuzzed
+from it (schemathesis).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from gateway.app import version
+from gateway.runtime import runtime
+from gateway.surfaces.oauth import CLIENT_ASSERTION_ALGORITHMS, JWT_BEARER, SUPPORTED_SCOPES
+from terminology.model import SUPPORTED_LANGUAGES
+
+bp = Blueprint("openapi", __name__)
+
+FHIR = "application/fhir+json"
+_REF = "#/components/"
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(build(runtime().cfg.public.url))
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"{_REF}{kind}/{name}"}
+
+
+def _fhir(schema: str) -> dict[str, Any]:
+    return {FHIR: {"schema": _ref("schemas", schema)}}
+
+
+_ERRORS = {
+    400: ("BadRequest", "Invalid request: a missing or malformed parameter, a missing identity trait, an invalid "
+                        "identifier, an unknown parameter under 'Prefer: handling=strict', a wrong JSON body."),
+    401: ("Unauthorized", "No, an expired or a foreign access token; a missing or invalid clinician assertion."),
+    403: ("Forbidden", "Insufficient scope, a role or purpose the policy refuses, or the patient's country "
+                       "refuses (consent: ACCESS_REFUSED)."),
+    404: ("NotFound", "Unknown country, patient, code, value set or endpoint."),
+    405: ("MethodNotAllowed", "The method is not supported on this path (see the Allow header)."),
+    406: ("NotAcceptable", "Only FHIR JSON is produced (_format)."),
+    409: ("Conflict", "Several patients match the identifier and traits."),
+    413: ("PayloadTooLarge", "The request body is too large."),
+    415: ("UnsupportedMediaType", "The body must be application/fhir+json."),
+    422: ("Unprocessable", "The body is JSON but not a usable FHIR Parameters resource."),
+    429: ("TooManyRequests", "The client's rate limit is exhausted; retry after Retry-After seconds."),
+    502: ("BadGateway", "The foreign national contact point failed or sent an unusable answer."),
+    503: ("ServiceUnavailable", "The trust list is invalid or the audit trail cannot be written."),
+    504: ("GatewayTimeout", "The foreign national contact point did not answer in time."),
+}
+
+
+def _error_responses(*statuses: int) -> dict[str, Any]:
+    return {str(s): _ref("responses", _ERRORS[s][0]) for s in statuses}
+
+
+def _error_component(status: int) -> dict[str, Any]:
+    headers: dict[str, Any] = {"X-Request-ID": _ref("headers", "RequestId")}
+    if status == 401:
+        headers["WWW-Authenticate"] = {"schema": {"type": "string"}, "required": True,
+                                       "description": "Bearer challenge (RFC 6750)."}
+    if status == 429:
+        headers["Retry-After"] = {"schema": {"type": "integer", "minimum": 1}, "required": True,
+                                  "description": "Seconds to wait before the next request."}
+    if status == 405:
+        headers["Allow"] = {"schema": {"type": "string"}, "description": "Supported methods."}
+    return {"description": _ERRORS[status][1], "headers": headers, "content": _fhir("OperationOutcome")}
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string", "maxLength": 256}}
+
+
+_PATIENT_ERRORS = (400, 401, 403, 404, 406, 429, 502, 503, 504)
+_TERMINOLOGY_ERRORS = (400, 401, 404, 429, 503)
+_SUMMARY_HEADERS = {
+    "X-Request-ID": _ref("headers", "RequestId"),
+    "Content-Language": {"schema": {"type": "string"}, "required": True,
+                         "description": "The language the coded entries are displayed in."},
+    "X-Terminology-Coverage": {"schema": {"type": "string"}, "required": True,
+                               "description": "codings=<n>; mapped=<n>; untranslated=<n>"},
+}
+
+
+def _ok(description: str, content: dict[str, Any], headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "headers": headers or {"X-Request-ID": _ref("headers", "RequestId")},
+            "content": content}
+
+
+def _terminology_operation(kind: str, name: str, params: list[dict[str, Any]], result: str,
+                           method: str) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "tags": ["terminology"],
+        "summary": f"{kind}/${name}" + (" (FHIR Parameters body)" if method == "post" else ""),
+        "operationId": f"{kind[0].lower()}{kind[1:]}{name.capitalize()}{method.capitalize()}",
+        "security": [{"smart": []}],
+        "responses": {"200": _ok(f"The {name} result.", _fhir(result)),
+                      **_error_responses(*_TERMINOLOGY_ERRORS, *((413, 415) if method == "post" else ()))},
+    }
+    if method == "get":
+        op["parameters"] = params
+    else:
+        op["requestBody"] = {"required": True, "content": _fhir("Parameters")}
+    return op
+
+
+def build(base: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 description for the public listener at ``base``."""
+    languages = list(SUPPORTED_LANGUAGES)
+    traits = [
+        _q("identifier", "National patient identifier: system|value, or the value alone in the country's system."),
+        _q("family", "Family name (case and accents ignored)."),
+        _q("given", "First given name."),
+        _q("birthdate", "Date of birth, YYYY-MM-DD.", {"type": "string", "maxLength": 256}),
+        _q("gender", "Administrative gender.", {"type": "string", "enum": ["female", "male", "other", "unknown"]}),
+        _q("birthplace", "Place of birth, when the country's search mask requires it."),
+    ]
+    language = _q("language", "Language of the summary's displays (else Accept-Language, else the clinician's).",
+                  {"type": "string", "enum": languages})
+    fmt = _q("_format", "Only JSON (json, application/fhir+json); anything else answers 406.",
+             {"type": "string", "enum": ["json", "application/fhir+json", "application/json"]})
+    headers = [
+        {"name": "Prefer", "in": "header", "required": False,
+         "description": "'handling=strict': refuse unknown parameters (400) instead of ignoring them.",
+         "schema": {"type": "string", "enum": ["handling=strict", "handling=lenient"]}},
+        {"name": "X-Request-ID", "in": "header", "required": False,
+         "description": "Your correlation id (8-64 characters of A-Z a-z 0-9 . _ : -); otherwise one is made.",
+         "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,64}$"}},
+    ]
+    patient_security = [{"smart": ["system/Patient.read"], "clinicianAssertion": []}]
+    summary_params = [*traits, _q("country", "Country of affiliation (else inferred from the identifier system).",
+                                  {"type": "string", "pattern": "^[A-Za-z]{2}$"}), language, fmt, *headers]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "NCPeH partner API (FHIR R4)",
+            "version": version(),
+            "summary": "Cross-border patient identification and patient summaries for clinicians' own software.",
+            "description": (
+                "FHIR R4 API of a National Contact Point for eHealth (prototype, synthetic data). Authenticate the "
+                "software with OAuth 2.0 client credentials (SMART Backend Services: private_key_jwt, or a client "
+                "secret) at the token endpoint; send the access token as 'Authorization: Bearer' and, for Patient "
+                "search and $summary, the clinician you act for as an ES256 JWT in 'X-Clinician-Assertion'. "
+                "Every error is a FHIR OperationOutcome whose issue[0].details.coding carries a specific code; "
+                "every response has an X-Request-ID header. Unknown query parameters are ignored (FHIR lenient "
+                "handling) unless 'Prefer: handling=strict' is sent."),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": base, "description": "This NCPeH's public listener"}],
+        "tags": [{"name": "auth"}, {"name": "patient"}, {"name": "terminology"}, {"name": "metadata"}],
+        "paths": {
+            "/.well-known/smart-configuration": {"get": {
+                "tags": ["auth"], "summary": "SMART configuration (token endpoint, methods, scopes)",
+                "operationId": "smartConfiguration", "security": [],
+                "responses": {"200": _ok("SMART configuration.", {"application/json": {
+                    "schema": _ref("schemas", "SmartConfiguration")}})},
+            }},
+            "/oauth/token": {"post": {
+                "tags": ["auth"], "summary": "Access token (client credentials)",
+                "operationId": "token", "security": [],
+                "description": "SMART Backend Services: client_assertion_type=" + JWT_BEARER + " with a "
+                               "client_assertion JWT (iss = sub = client_id, aud = this URL, exp <= 5 min, unique "
+                               "jti) signed with a key registered for the client; or client_secret_basic/post. "
+                               "Errors are OAuth 2.0 error objects (RFC 6749 section 5.2).",
+                "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                    "schema": _ref("schemas", "TokenRequest")}}},
+                "responses": {
+                    "200": _ok("Access token.", {"application/json": {"schema": _ref("schemas", "TokenResponse")}}),
+                    "400": _ok("invalid_request, unsupported_grant_type or invalid_scope.",
+                               {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
+                    "401": _ok("invalid_client.", {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
+                    "413": _ref("responses", "PayloadTooLarge"),
+                },
+            }},
+            "/openapi.json": {"get": {
+                "tags": ["metadata"], "summary": "This description", "operationId": "openapi", "security": [],
+                "responses": {"200": _ok("OpenAPI 3.1.", {"application/json": {"schema": {"type": "object"}}})},
+            }},
+            "/fhir/metadata": {"get": {
+                "tags": ["metadata"], "summary": "CapabilityStatement", "operationId": "capabilities",
+                "security": [], "parameters": [fmt, *headers],
+                "responses": {"200": _ok("What this server supports.", _fhir("CapabilityStatement")),
+                              **_error_responses(400, 406)},
+            }},
+            "/fhir/Patient": {"get": {
+                "tags": ["patient"], "summary": "Identify a patient abroad (PDQm style)",
+                "operationId": "searchPatient", "security": patient_security,
+                "description": "Relayed to the patient's country, which requires the traits of its search mask "
+                               "(400 MISSING_TRAIT names the missing one). Ids of the matches are '<cc>-<id>'.",
+                "parameters": [_q("country", "Two-letter code of the patient's country of affiliation.",
+                                  {"type": "string", "pattern": "^[A-Za-z]{2}$"}, required=True),
+                               *traits, language, fmt, *headers],
+                "responses": {"200": _ok("Matches (0 or 1).", _fhir("PatientSearchset")),
+                              **_error_responses(*_PATIENT_ERRORS)},
+            }},
+            "/fhir/Patient/{id}/$summary": {"get": {
+                "tags": ["patient"], "summary": "The patient summary (IPS document), translated",
+                "operationId": "patientSummary", "security": patient_security,
+                "parameters": [{"name": "id", "in": "path", "required": True, "description": "Id from the search.",
+                                "schema": {"type": "string", "pattern": "^[a-z]{2}-[A-Za-z0-9.]{1,60}$"}},
+                               language, fmt, *headers,
+                               {"name": "Accept-Language", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 200}}],
+                "responses": {"200": _ok("IPS document Bundle.", _fhir("DocumentBundle"), _SUMMARY_HEADERS),
+                              **_error_responses(*_PATIENT_ERRORS)},
+            }},
+            "/fhir/Patient/$summary": {
+                "post": {
+                    "tags": ["patient"], "summary": "Identify and fetch the summary in one call",
+                    "operationId": "summaryByIdentifier", "security": patient_security,
+                    "description": "Parameters: identifier (valueIdentifier or valueString system|value), country "
+                                   "(valueCode; optional when the identifier system names the country), family, given, "
+                                   "birthdate, gender, birthplace (the traits the country requires), language.",
+                    "parameters": [language, fmt, *headers],
+                    "requestBody": {"required": True, "content": _fhir("SummaryParameters")},
+                    "responses": {"200": _ok("IPS document Bundle.", _fhir("DocumentBundle"), _SUMMARY_HEADERS),
+                                  **_error_responses(*_PATIENT_ERRORS, 409, 413, 415, 422)},
+                },
+                "get": {
+                    "tags": ["patient"], "summary": "Identify and fetch the summary in one call (query parameters)",
+                    "operationId": "summaryByIdentifierGet", "security": patient_security,
+                    "parameters": [{**p, "required": p["name"] == "identifier"} for p in summary_params],
+                    "responses": {"200": _ok("IPS document Bundle.", _fhir("DocumentBundle"), _SUMMARY_HEADERS),
+                                  **_error_responses(*_PATIENT_ERRORS, 409)},
+                },
+            },
+            "/fhir/CodeSystem/$lookup": {
+                method: _terminology_operation("CodeSystem", "lookup", [
+                    _q("system", "Code system URI.", required=True), _q("code", "Code.", required=True),
+                    _q("displayLanguage", "Language of the designations.", {"type": "string", "enum": languages})],
+                    "Parameters", method) for method in ("get", "post")},
+            "/fhir/ConceptMap/$translate": {
+                method: _terminology_operation("ConceptMap", "translate", [
+                    _q("system", "Source code system URI.", required=True), _q("code", "Code.", required=True),
+                    _q("targetsystem", "Target code system URI.")], "Parameters", method) for method in ("get", "post")},
+            "/fhir/ValueSet/$expand": {
+                method: _terminology_operation("ValueSet", "expand", [
+                    _q("url", "Canonical URL of the value set.", required=True),
+                    _q("displayLanguage", "Language of the displays.", {"type": "string", "enum": languages}),
+                    _q("filter", "Text filter."),
+                    _q("count", "Page size (0-1000).", {"type": "integer", "minimum": 0, "maximum": 1000}),
+                    _q("offset", "Page start.", {"type": "integer", "minimum": 0, "maximum": 1_000_000})],
+                    "ValueSet", method) for method in ("get", "post")},
+        },
+        "components": {
+            "securitySchemes": {
+                "smart": {"type": "oauth2", "description": "SMART Backend Services (client credentials).",
+                          "flows": {"clientCredentials": {"tokenUrl": f"{base}/oauth/token",
+                                                          "scopes": {s: s for s in SUPPORTED_SCOPES}}}},
+                "clinicianAssertion": {
+                    "type": "apiKey", "in": "header", "name": "X-Clinician-Assertion",
+                    "description": "ES256 JWT (typ clinician+jwt) signed with a key registered for the client: "
+                                   "iss = client_id, sub = clinician id, aud = " + base + "/fhir, exp <= 15 min, "
+                                   "name, role (ISCO-08), organization, organization_id, locale, purpose_of_use."},
+            },
+            "headers": {"RequestId": {"required": True, "schema": {"type": "string", "minLength": 8},
+                                      "description": "Request id (yours when valid); travels to the foreign NCPeH."}},
+            "responses": {name: _error_component(status) for status, (name, _) in _ERRORS.items()},
+            "schemas": _schemas(),
+        },
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    resource = {"type": "object", "required": ["resourceType"], "properties": {"resourceType": {"type": "string"}}}
+    coding = {"type": "object", "properties": {"system": {"type": "string"}, "code": {"type": "string"},
+                                               "display": {"type": "string"}}}
+    return {
+        "OperationOutcome": {
+            "type": "object", "required": ["resourceType", "issue"],
+            "properties": {
+                "resourceType": {"const": "OperationOutcome"},
+                "id": {"type": "string"},
+                "issue": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["severity", "code", "details"],
+                    "properties": {
+                        "severity": {"enum": ["fatal", "error", "warning", "information"]},
+                        "code": {"type": "string"},
+                        "details": {"type": "object", "required": ["coding"], "properties": {
+                            "coding": {"type": "array", "minItems": 1, "items": {
+                                "type": "object", "required": ["system", "code"],
+                                "properties": {"system": {"type": "string"},
+                                               "code": {"type": "string", "pattern": "^[A-Za-z_]+$"}}}},
+                            "text": {"type": "string"}}},
+                        "diagnostics": {"type": "string"}}}},
+            },
+        },
+        "Patient": {
+            "type": "object", "required": ["resourceType", "id"],
+            "properties": {
+                "resourceType": {"const": "Patient"},
+                "id": {"type": "string", "pattern": "^[a-z]{2}-"},
+                "identifier": {"type": "array", "items": {"type": "object", "required": ["value"], "properties": {
+                    "system": {"type": "string"}, "value": {"type": "string"}}}},
+                "name": {"type": "array", "items": {"type": "object"}},
+                "gender": {"enum": ["female", "male", "other", "unknown"]},
+                "birthDate": {"type": "string"},
+            },
+        },
+        "PatientSearchset": {
+            "type": "object", "required": ["resourceType", "type", "total", "entry"],
+            "properties": {
+                "resourceType": {"const": "Bundle"},
+                "type": {"const": "searchset"},
+                "total": {"type": "integer", "minimum": 0},
+                "link": {"type": "array", "items": {"type": "object", "required": ["relation", "url"]}},
+                "entry": {"type": "array", "items": {
+                    "type": "object", "required": ["fullUrl", "resource"],
+                    "properties": {"fullUrl": {"type": "string"}, "resource": _ref("schemas", "Patient"),
+                                   "search": {"type": "object", "properties": {"mode": {"const": "match"}}}}}},
+            },
+        },
+        "DocumentBundle": {
+            "type": "object", "required": ["resourceType", "type", "entry"],
+            "properties": {
+                "resourceType": {"const": "Bundle"},
+                "type": {"const": "document"},
+                "identifier": {"type": "object"},
+                "timestamp": {"type": "string"},
+                "entry": {"type": "array", "minItems": 1,
+                          "prefixItems": [{"type": "object", "required": ["resource"], "properties": {
+                              "resource": {"type": "object", "required": ["resourceType"],
+                                           "properties": {"resourceType": {"const": "Composition"}}}}}],
+                          "items": {"type": "object", "required": ["resource"],
+                                    "properties": {"resource": resource}}},
+            },
+        },
+        "CapabilityStatement": {
+            "type": "object", "required": ["resourceType", "status", "kind", "fhirVersion", "format", "rest"],
+            "properties": {
+                "resourceType": {"const": "CapabilityStatement"},
+                "status": {"const": "active"},
+                "kind": {"const": "instance"},
+                "fhirVersion": {"const": "4.0.1"},
+                "format": {"type": "array", "items": {"type": "string"}},
+                "rest": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["mode"]}},
+            },
+        },
+        "Parameters": {
+            "type": "object", "required": ["resourceType"],
+            "properties": {
+                "resourceType": {"const": "Parameters"},
+                "parameter": {"type": "array", "items": {"type": "object", "required": ["name"],
+                                                         "properties": {"name": {"type": "string"}}}},
+            },
+        },
+        "SummaryParameters": {
+            "type": "object", "required": ["resourceType", "parameter"],
+            "properties": {
+                "resourceType": {"const": "Parameters"},
+                "parameter": {"type": "array", "items": {
+                    "type": "object", "required": ["name"],
+                    "properties": {
+                        "name": {"enum": ["identifier", "country", "family", "given", "birthdate", "gender",
+                                          "birthplace", "language"]},
+                        "valueIdentifier": {"type": "object", "required": ["value"], "properties": {
+                            "system": {"type": "string"}, "value": {"type": "string"}}},
+                        "valueString": {"type": "string"}, "valueCode": {"type": "string"},
+                        "valueDate": {"type": "string"}}}},
+            },
+        },
+        "ValueSet": {
+            "type": "object", "required": ["resourceType"],
+            "properties": {"resourceType": {"const": "ValueSet"},
+                           "expansion": {"type": "object", "properties": {
+                               "contains": {"type": "array", "items": coding}}}},
+        },
+        "SmartConfiguration": {
+            "type": "object",
+            "required": ["token_endpoint", "token_endpoint_auth_methods_supported", "grant_types_supported",
+                         "capabilities"],
+            "properties": {
+                "issuer": {"type": "string"},
+                "token_endpoint": {"type": "string"},
+                "token_endpoint_auth_methods_supported": {"type": "array", "contains": {"const": "private_key_jwt"}},
+                "token_endpoint_auth_signing_alg_values_supported": {
+                    "type": "array", "items": {"enum": list(CLIENT_ASSERTION_ALGORITHMS)}},
+                "grant_types_supported": {"type": "array", "contains": {"const": "client_credentials"}},
+                "scopes_supported": {"type": "array", "items": {"type": "string"}},
+                "capabilities": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "TokenRequest": {
+            "type": "object", "required": ["grant_type"],
+            "properties": {
+                "grant_type": {"const": "client_credentials"},
+                "scope": {"type": "string"},
+                "client_assertion_type": {"const": JWT_BEARER},
+                "client_assertion": {"type": "string"},
+                "client_id": {"type": "string"},
+                "client_secret": {"type": "string"},
+            },
+        },
+        "TokenResponse": {
+            "type": "object", "required": ["access_token", "token_type", "expires_in", "scope"],
+            "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
+                           "expires_in": {"type": "integer", "maximum": 300}, "scope": {"type": "string"}},
+        },
+        "OAuthError": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {"enum": ["invalid_request", "invalid_client", "invalid_grant",
+                                              "unauthorized_client", "unsupported_grant_type", "invalid_scope"]},
+                           "error_description": {"type": "string"}},
+        },
+    }

