@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 COUNTRIES ?= FR,DE
 
-.PHONY: install demo test lint clean chromium bench
+.PHONY: install demo test lint clean chromium bench catalogs
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -46,6 +46,22 @@ BENCH_ARGS ?=
 bench: install
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/crossborder_bench.py $(BENCH_ARGS)
+
+# Interface languages of the portal (Flask-Babel): re-extract the messages (babel.cfg) into
+# gateway/translations/messages.pot and bring every catalog up to date (a new language is created);
+# then translate the empty and fuzzy entries (tests/portal/test_catalogs.py names them). The English
+# catalog is the source language: its empty entries are filled with the message itself. The .mo files
+# are compiled at start (gateway/i18n.py) and in the image (Dockerfile), never committed.
+CATALOG_LANGUAGES ?= fr en de es it pt nl pl
+PROJECT_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+catalogs: install
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) -c TRANSLATORS: --add-location=file \
+		--project=ncpeh-gateway --version=$(PROJECT_VERSION) --copyright-holder="ncpeh-gateway contributors" -o gateway/translations/messages.pot .
+	for lang in $(CATALOG_LANGUAGES); do \
+		$(BIN)/pybabel -q update -i gateway/translations/messages.pot -d gateway/translations -l $$lang --init-missing \
+			|| exit 1; done
+	$(BIN)/python -c 'from gateway.i18n import tidy_catalogs; tidy_catalogs()'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

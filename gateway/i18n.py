@@ -1,9 +1,11 @@
 """Interface languages of the portal (Flask-Babel): catalogues, compilation at start, locale choice.
 
-The ``.po`` sources live in ``gateway/translations/<lang>/LC_MESSAGES/messages.po`` (extracted with
-``pybabel extract -F babel.cfg``); the compiled ``.mo`` files are not versioned: :func:`compile_catalogs`
-builds them at start when missing or older than their source, into the package when it is writable,
-else into a cache folder.
+The ``.po`` sources live in ``gateway/translations/<lang>/LC_MESSAGES/messages.po``, the template in
+``gateway/translations/messages.pot`` (``make catalogs``: ``pybabel extract -F babel.cfg`` with
+:data:`EXTRACT_KEYWORDS`, ``pybabel update``, then :func:`tidy_catalogs`); the compiled ``.mo`` files
+are not versioned: :func:`compile_catalogs` builds them at start when missing or older than their
+source, into the package when it is writable, else into a cache folder (the image compiles them at
+build time with ``pybabel compile``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel
 
@@ -26,8 +29,21 @@ LANGUAGES: dict[str, str] = {
     "fr": "Français", "en": "English", "de": "Deutsch", "es": "Español", "it": "Italiano", "pt": "Português",
     "nl": "Nederlands", "pl": "Polski",
 }
-#: Languages whose catalogue must be complete (a test compares them with the extracted messages).
+#: The language the messages are written in (its catalogue repeats them, so that wording can change there).
 SOURCE_LANGUAGE = "en"
+#: Translation functions besides Babel's defaults (``_``, ``gettext``, ``ngettext``...): the Makefile's
+#: ``catalogs`` target and tests/portal/test_catalogs.py extract with these.
+EXTRACT_KEYWORDS: dict[str, tuple | None] = {
+    "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2), "lazy_pgettext": ((1, "c"), 2),
+}
+#: The first lines of every catalogue (kept by ``make catalogs``); each under the .po line width.
+REVIEW_NOTE = ("# Written for the ncpeh-gateway prototype by its developers: NOT reviewed\n"
+               "# by native-speaking clinicians. Have a clinician whose language this is\n"
+               "# review every string before any real use.")
+TRANSLATOR = "ncpeh-gateway developers (not native-speaking clinicians)"
+#: Compiled files may be a little older than their source when both were unpacked together (wheel
+#: installs write files in name order, ``messages.mo`` before ``messages.po``): not stale for that.
+MTIME_SLACK = 2.0
 
 
 def catalogue_languages() -> list[str]:
@@ -35,7 +51,7 @@ def catalogue_languages() -> list[str]:
 
 
 def _stale(po: Path, mo: Path) -> bool:
-    return not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime
+    return not mo.exists() or mo.stat().st_mtime + MTIME_SLACK < po.stat().st_mtime
 
 
 def _write_mo(po: Path, mo: Path) -> None:
@@ -72,6 +88,39 @@ def compile_catalogs(cache_dir: Path | None = None) -> Path:
             _write_mo(po, mo)
     log.info("message catalogues compiled into %s (package folder not writable)", target)
     return target
+
+
+def tidy_catalogs(source_dir: Path = SOURCE_DIR) -> list[str]:
+    """After ``pybabel update``: the review note in every header, and the English catalogue filled with
+    the messages themselves (empty or fuzzy entries); returns the catalogues rewritten."""
+    changed = []
+    for po in sorted(source_dir.glob("*/LC_MESSAGES/messages.po")):
+        lang = po.parent.parent.name
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        dirty = False
+        if "NOT reviewed" not in (catalog.header_comment or ""):
+            name = Locale.parse(lang).english_name
+            catalog.header_comment = (f"# {name} ({lang}) interface of the ncpeh-gateway clinician portal.\n"
+                                      f"# Copyright (C) ncpeh-gateway contributors; Apache-2.0.\n{REVIEW_NOTE}\n#")
+            dirty = True
+        if catalog.last_translator != TRANSLATOR or catalog.language_team != TRANSLATOR:
+            catalog.last_translator = catalog.language_team = TRANSLATOR
+            dirty = True
+        if lang == SOURCE_LANGUAGE:
+            for message in catalog:
+                strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+                if not message.id or (all(strings) and not message.fuzzy):
+                    continue
+                message.string = message.id if not message.pluralizable else tuple(message.id)
+                message.flags.discard("fuzzy")
+                message.previous_id = []
+                dirty = True
+        if dirty:
+            with po.open("wb") as handle:
+                write_po(handle, catalog, width=76)
+            changed.append(str(po))
+    return changed
 
 
 def select_locale() -> str:

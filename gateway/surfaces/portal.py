@@ -155,12 +155,13 @@ def _context(purpose: str) -> crossborder.CallContext:
                                    purpose=purpose, signer=runtime().signer())
 
 
-def _note_clinician(purpose: str | None, country: TrustedCountry | None = None, **fields: Any) -> None:
+def _note_clinician(purpose: str | None, country: TrustedCountry | None = None, *,
+                    detail: dict[str, Any] | None = None, **fields: Any) -> None:
     user = g.portal_user
     audit_trail.note(actor_type=events.ACTOR_CLINICIAN, actor_id=user.professional_id, actor_role=user.role,
                      organisation=user.organisation_id, purpose=purpose,
                      peer_country=country.code if country else None,
-                     detail={"surface": "portal", "username": user.username}, **fields)
+                     detail={"surface": "portal", "username": user.username, **(detail or {})}, **fields)
 
 
 def _foreign_countries() -> list[TrustedCountry]:
@@ -241,6 +242,8 @@ def template_globals() -> dict[str, Any]:
         "form_nonce": form_nonce, "role_label": role_label, "request_id": g.get("request_id"),
         "notices": get_flashed_messages(category_filter=["notice"]),
         "own_country": portal_view.country_name(runtime().cfg.code, _lang(), runtime().cfg.name),
+        "language_name": lambda code: portal_view.language_name(code, _lang()),
+        "kind_label": portal_view.kind_label,
     }
 
 
@@ -274,6 +277,9 @@ PROBLEMS: dict[str, tuple[Any, Any, Any]] = {
     "UNKNOWN_COUNTRY": (_l("Country not connected"),
                         _l("This country does not take part in the exchange with your national contact point."),
                         _l("Choose one of the countries offered.")),
+    "OWN_COUNTRY": (_l("This is your own country"),
+                    _l("Patients insured in your own country are not searched through the cross-border service."),
+                    _l("Use your national services (for example the national health record) for this patient.")),
     "NO_PATIENT": (_l("No patient selected"),
                    _l("There is no patient search in progress (or it was started in another window)."),
                    _l("Start a new search.")),
@@ -301,12 +307,44 @@ PROBLEMS: dict[str, tuple[Any, Any, Any]] = {
                           "give the reference below.")),
     "NOT_FOUND": (_l("Page not found"), _l("There is no page at this address."), _l("Go back to the start page.")),
 }
+#: The patient information notice: what the clinician tells the patient before retrieving the summary
+#: (the common part, then what the patient's country adds); ``%(country)s`` is that country's name.
+NOTICE_COMMON = (
+    _l("%(country)s releases the patient summary only to a health professional who is treating the patient, "
+       "for this care."),
+    _l("Every access is recorded, in %(country)s and here; the patient can ask %(country)s who accessed their "
+       "summary and when."),
+    _l("This service does not store the summary; you may copy it (print or PDF) into your local record of this care."),
+    _l("The patient may refuse: in that case, do not retrieve the summary."),
+)
+NOTICE_COUNTRY = {
+    "FR": _l("In France, the summary comes from the patient's shared medical record (DMP, summary sheet); the "
+             "patient can oppose cross-border access at any time in Mon espace santé."),
+    "DE": _l("In Germany, the summary comes from the patient's electronic patient record (ePA); the patient can "
+             "object to cross-border access through their health insurer."),
+    "IT": _l("In Italy, the summary comes from the patient's electronic health record (Fascicolo Sanitario "
+             "Elettronico); the patient can withdraw consent through their region's health record service."),
+}
+
+
+def patient_notice(country: TrustedCountry) -> list[str]:
+    """The patient information notice of ``country``, in the clinician's language."""
+    name = portal_view.country_name(country.code, _lang(), country.name)
+    paragraphs = [str(p) % {"country": name} for p in NOTICE_COMMON]
+    if country.code in NOTICE_COUNTRY:
+        paragraphs.insert(0, str(NOTICE_COUNTRY[country.code]))
+    return paragraphs
+
+
 _PEER_CODES = {"PEER_UNAVAILABLE", "PEER_UNREACHABLE", "PEER_TLS_FAILURE", "PEER_BAD_ANSWER", "PEER_CIRCUIT_OPEN"}
 
 
 def problem(code: str, *, status: int, country: TrustedCountry | None = None, retry: str | None = None,
-            detail_code: str | None = None, **extra: Any):  # noqa: ANN201
-    """A page saying what happened and what to do next, in the clinician's language."""
+            retry_post: bool = False, detail_code: str | None = None, **extra: Any):  # noqa: ANN201
+    """A page saying what happened and what to do next, in the clinician's language.
+
+    ``retry``: where the "Try again" button leads (a POST form with a fresh nonce when ``retry_post``).
+    """
     key = "PEER_UNAVAILABLE" if code in _PEER_CODES else code
     if key not in PROBLEMS:
         key = "REFUSED_BY_COUNTRY" if country is not None and status < 500 else "INTERNAL_ERROR"
@@ -314,7 +352,7 @@ def problem(code: str, *, status: int, country: TrustedCountry | None = None, re
     name = portal_view.country_name(country.code, _lang(), country.name) if country else ""
     body = render_template("portal/problem.html", code=key, detail_code=detail_code or code, title=title,
                            what=str(what) % {"country": name, "code": detail_code or code}, next_step=next_step,
-                           retry=retry, country=country, **extra)
+                           retry=retry, retry_post=retry_post, country=country, **extra)
     return body, status
 
 
@@ -326,12 +364,13 @@ def render_error(error: GatewayError, request_id: str | None):  # noqa: ANN201 -
     return body, status, error.headers
 
 
-def _refused(exc: GatewayError, country: TrustedCountry | None, retry: str | None = None):  # noqa: ANN202
+def _refused(exc: GatewayError, country: TrustedCountry | None, retry: str | None = None,
+             retry_post: bool = False):  # noqa: ANN202
     audit_trail.note(outcome_code=exc.code)
     if exc.code in ("ROLE_NOT_ALLOWED", "ROLE_MISSING", "PURPOSE_NOT_ALLOWED", "PURPOSE_OF_USE_MISSING"):
         return not_allowed(exc.code, status=403)
     return problem(exc.code, status=exc.status, country=country, detail_code=exc.code,
-                   retry=retry if exc.status >= 500 else None)
+                   retry=retry if exc.status >= 500 else None, retry_post=retry_post)
 
 
 def not_allowed(code: str = "ROLE_NOT_ALLOWED", status: int = 403):  # noqa: ANN201
@@ -595,12 +634,13 @@ def _identify(country: TrustedCountry, traits: dict[str, str]):  # noqa: ANN202
     """Ask the patient's country to identify them; a page for the outcome."""
     _note_clinician(policy.TREATMENT, country, detail={"parameters": sorted(traits)})
     query = dict(traits)
-    query["identifier"] = f"{country.identifier_system}|{traits['identifier']}"
+    if "identifier" in query:
+        query["identifier"] = f"{country.identifier_system}|{traits['identifier']}"
     retry = url_for("portal.search_retry", code=country.code)
     try:
         found = crossborder.identify_abroad(runtime().peers, country, query, _context(policy.TREATMENT))
     except GatewayError as exc:
-        return _refused(exc, country, retry=retry)
+        return _refused(exc, country, retry=retry, retry_post=True)
     audit_trail.note(detail={"matches": len(found)},
                      patient_id=found[0]["id"] if len(found) == 1 else None)
     if not found:
@@ -695,6 +735,7 @@ def _confirm_page(match: dict[str, Any], country: TrustedCountry, error: Any, st
         birth=portal_view.date_view(match.get("birthdate"), _lang()),
         gender=portal_view.GENDERS.get(match.get("gender", ""), match.get("gender")),
         identifier_label=lambda system: country.identifier_label if system == country.identifier_system else system,
+        notice=patient_notice(country),
     ), status
 
 

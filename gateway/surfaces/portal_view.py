@@ -60,6 +60,18 @@ SYSTEM_LABELS = {
     systems.DATA_ABSENT_REASON: "HL7 data-absent-reason", systems.ISO3166: "ISO 3166", systems.ISO3166_EHDSI: "ISO 3166",
 }
 
+_HL7_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/"
+
+
+def system_label(system: str) -> str:
+    """A short name for a code system (the URI itself when it has none)."""
+    if system in SYSTEM_LABELS:
+        return SYSTEM_LABELS[system]
+    if system.startswith(_HL7_CODE_SYSTEM):
+        return "HL7 " + system[len(_HL7_CODE_SYSTEM):]
+    return system
+
+
 # --- sanitising foreign narratives -------------------------------------------------------------------
 
 _NARRATIVE_TAGS = {"div", "p", "br", "span", "b", "strong", "i", "em", "u", "sub", "sup", "small", "ul", "ol", "li",
@@ -248,7 +260,7 @@ class Builder:
         best: tuple[int, str, str | None, str | None] | None = None
         for c in codings:
             original = Original(c.get("display"), str(c.get("code")), str(c.get("system") or ""),
-                                SYSTEM_LABELS.get(str(c.get("system") or ""), str(c.get("system") or "")),
+                                system_label(str(c.get("system") or "")),
                                 self.original_lang(c))
             (view.pivots if _has_ext(c, systems.EXT_TRANSCODED) else view.originals).append(original)
             if _has_ext(c, systems.EXT_UNMAPPED):
@@ -344,6 +356,17 @@ COLUMNS: dict[str, list[Column]] = {
 }
 COLUMNS["MedicationRequest"] = COLUMNS["MedicationStatement"]
 COLUMNS["ClinicalImpression"] = COLUMNS["Other"]
+#: Caption of an entries table, by the kind of entry it holds.
+KIND_LABELS = {
+    "AllergyIntolerance": _l("Allergies and intolerances"), "Condition": _l("Problems"),
+    "MedicationStatement": _l("Medicines"), "MedicationRequest": _l("Prescribed medicines"),
+    "Immunization": _l("Vaccinations"), "Procedure": _l("Procedures"), "DeviceUseStatement": _l("Devices"),
+    "Observation": _l("Observations"), "CarePlan": _l("Care plans"), "Flag": _l("Alerts"), "Other": _l("Other entries"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, KIND_LABELS["Other"]))
 
 
 def _quantity(q: Any) -> str | None:
