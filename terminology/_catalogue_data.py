@@ -16,14 +16,17 @@ from .systems import (
     ABSENT_UNKNOWN_UV_IPS,
     ALLERGY_CATEGORY,
     ALLERGY_TYPE,
+    ALLERGY_VERIFICATION,
     ATC,
     CONDITION_CATEGORY,
     CONDITION_CLINICAL,
+    CONDITION_VER_STATUS,
     DATA_ABSENT_REASON,
     LOINC,
     OBSERVATION_CATEGORY,
     REACTION_SEVERITY,
     SNOMED,
+    UCUM,
 )
 
 Entry = tuple[str, str, str, dict[str, Any]]  # system, code, English display, properties
@@ -238,7 +241,9 @@ SHARED: dict[str, list[Entry]] = {
 }
 
 #: concepts used by patient summaries (IPS examples, FHIR status codes, answer codes, target
-#: diseases) that the MVC snapshot does not carry, with their published English displays
+#: diseases) that the MVC snapshot does not carry, with their published English displays. A curated
+#: designation (``sources/designations/*.csv``) may only name a code the terminology ships: an MVC
+#: code, a national code or one listed here / in SHARED (``build_data`` checks it).
 EXTRA: list[tuple[str, str, str]] = [
     (CONDITION_CLINICAL, "active", "Active"),
     (CONDITION_CLINICAL, "recurrence", "Recurrence"),
@@ -246,6 +251,8 @@ EXTRA: list[tuple[str, str, str]] = [
     (CONDITION_CLINICAL, "inactive", "Inactive"),
     (CONDITION_CLINICAL, "remission", "Remission"),
     (CONDITION_CLINICAL, "resolved", "Resolved"),
+    (CONDITION_VER_STATUS, "entered-in-error", "Entered in Error"),
+    (ALLERGY_VERIFICATION, "entered-in-error", "Entered in Error"),
     (CONDITION_CATEGORY, "problem-list-item", "Problem List Item"),
     (CONDITION_CATEGORY, "encounter-diagnosis", "Encounter Diagnosis"),
     (OBSERVATION_CATEGORY, "vital-signs", "Vital Signs"),
@@ -274,6 +281,7 @@ EXTRA: list[tuple[str, str, str]] = [
     (ABSENT_UNKNOWN_UV_IPS, "no-procedure-info", "No information about past history of procedures"),
     (ABSENT_UNKNOWN_UV_IPS, "no-known-procedures", "No known procedures"),
     (ABSENT_UNKNOWN_UV_IPS, "no-immunization-info", "No information about immunizations"),
+    (ABSENT_UNKNOWN_UV_IPS, "no-known-immunizations", "No known immunizations"),
     (ABSENT_UNKNOWN_UV_IPS, "no-device-info", "No information about devices"),
     (ABSENT_UNKNOWN_UV_IPS, "no-known-devices", "No known devices in use"),
     (LOINC, "75326-9", "Problem"),
@@ -290,6 +298,8 @@ EXTRA: list[tuple[str, str, str]] = [
     (SNOMED, "77176002", "Smoker"),
     (SNOMED, "198436008", "Menopausal flushing"),
     (SNOMED, "108774000", "Product containing anastrozole"),
+    # drug-allergy agent of French patient summaries (SNOMED CT substance, FSN "Penicillin (substance)")
+    (SNOMED, "764146007", "Penicillin"),
     # target diseases of the vaccines
     (SNOMED, "6142004", "Influenza"),
     (SNOMED, "840539006", "Disease caused by severe acute respiratory syndrome coronavirus 2"),
@@ -307,6 +317,8 @@ EXTRA: list[tuple[str, str, str]] = [
     (SNOMED, "23511006", "Meningococcal infectious disease"),
     (SNOMED, "712986001", "Encephalitis caused by tick-borne encephalitis virus"),
     (SNOMED, "4740000", "Herpes zoster"),
+    # UCUM unit (with annotation) of the alcohol-intake observation of the synthetic population
+    (UCUM, "{drinks}/d", "drinks per day"),
     ("http://terminology.hl7.org/CodeSystem/dose-rate-type", "ordered", "Ordered"),
     ("http://terminology.hl7.org/CodeSystem/v3-ActClass", "PCPR", "care provision"),
     ("http://terminology.hl7.org/CodeSystem/v2-0360", "MD", "Doctor of Medicine"),

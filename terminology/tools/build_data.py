@@ -17,7 +17,9 @@ Inputs -> outputs:
 - :mod:`terminology._catalogue_data` (+ the SNOMED CT codes of problems.csv) -> ``data/project/``
   CodeSystem fragments (English displays of concepts the MVC lacks) and catalogue ValueSets;
 - ``sources/designations/*.csv`` (curated, header ``system,code,en,fr,de,es,it,pt,nl,pl``) ->
-  ``data/supplements/CodeSystem-supplement-<system>.json`` (FHIR CodeSystem supplements).
+  ``data/supplements/CodeSystem-supplement-<system>.json`` (FHIR CodeSystem supplements). Each row must
+  name a code the compiled data has (MVC, national or project CodeSystem; concepts the MVC lacks are
+  added to ``_catalogue_data.EXTRA`` first) and its ``en`` cell must equal that code's display.
 
 ConceptMap product convention (documented in data/PROVENANCE.md): for a medicinal product the
 main target is the ATC code (equivalence ``wider``: the product is narrower than its substance
@@ -387,6 +389,14 @@ def build_supplements(known: dict[str, dict[str, str]]) -> dict[str, dict[str, A
                     raise SourceError(f"{path}:{line}: {len(row)} cells, expected {len(DESIGNATION_HEADER)}")
                 system, code = row[0].strip(), row[1].strip()
                 texts = {lang: cell.strip() for lang, cell in zip(LANGS, row[2:], strict=True) if cell.strip()}
+                display = known.get(system, {}).get(code)
+                if display is None:
+                    raise SourceError(
+                        f"{path}:{line}: {system}|{code} is not a code the terminology ships (eHDSI MVC, national or "
+                        "project CodeSystems); add a concept the MVC lacks to terminology/_catalogue_data.py EXTRA")
+                if texts.get("en", display) != display:
+                    raise SourceError(f"{path}:{line}: en {texts['en']!r} differs from the code system's display "
+                                      f"{display!r}")
                 merged = per_system[system].setdefault(code, {})
                 merged.update(texts)
                 origin[system].add(path.name)

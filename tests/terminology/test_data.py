@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import terminology
 from terminology.tools import build_data, import_mvc
 
@@ -77,3 +79,23 @@ def test_check_digits():
     for real in ("031981069", "033736075", "027860042", "020609083"):
         assert build_data.aic_ok(real), real
     assert not build_data.aic_ok("031981068") and not build_data.aic_ok("03198106") and not build_data.aic_ok("0319810A9")
+
+
+def test_a_designation_row_must_name_a_shipped_code_with_its_display(tmp_path, monkeypatch):
+    folder = tmp_path / "designations"
+    folder.mkdir()
+    monkeypatch.setattr(build_data, "SOURCES_DIR", tmp_path)
+    header = ",".join(build_data.DESIGNATION_HEADER)
+    known = {"http://snomed.info/sct": {"764146007": "Penicillin"}}
+
+    def build(row: str):
+        (folder / "x.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+        return build_data.build_supplements(known)
+
+    out = build("http://snomed.info/sct,764146007,Penicillin,Pénicilline,Penicillin,,,,,")
+    (concept,) = out["supplements/CodeSystem-supplement-snomed-ct.json"]["concept"]
+    assert concept["display"] == "Penicillin" and {"language": "fr", "value": "Pénicilline"} in concept["designation"]
+    with pytest.raises(build_data.SourceError, match="not a code the terminology ships"):
+        build("http://snomed.info/sct,999999999,Nothing,Rien,,,,,,")
+    with pytest.raises(build_data.SourceError, match="differs from the code system's display"):
+        build("http://snomed.info/sct,764146007,Penicillin (substance),Pénicilline,,,,,,")

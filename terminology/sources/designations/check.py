@@ -5,8 +5,9 @@ Not needed at run time. Run:  python3 check.py [MVC_DIR]
 Checks, for every *.csv here:
   * exact header  system,code,en,fr,de,es,it,pt,nl,pl  and 10 cells per row, UTF-8
   * every (system, code) exists in the eHDSI MVC 8.1.0 JSON files, or is one of the
-    whitelisted FHIR/IPS codes below
-  * the en column equals the MVC English display (or the FHIR display for FHIR codes)
+    whitelisted FHIR/IPS codes below, or is a concept the project adds to the MVC
+    (terminology/data/project/CodeSystem-*.json, compiled from terminology/_catalogue_data.py)
+  * the en column equals the MVC English display (or the FHIR / project display)
   * no duplicate (system, code) within or across files
   * no leading/trailing blanks, no double blanks, no mojibake, no replacement char
 Prints row counts per file and per language. Exit status 1 on any error.
@@ -20,6 +21,7 @@ import unicodedata
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT_DIR = os.path.join(HERE, '..', '..', 'data', 'project')
 MVC_DIR = sys.argv[1] if len(sys.argv) > 1 else '/work/shared/reference/ehdsi-mvc'
 HEADER = ['system', 'code', 'en', 'fr', 'de', 'es', 'it', 'pt', 'nl', 'pl']
 LANGS = HEADER[3:]
@@ -72,6 +74,13 @@ def load_mvc():
     for system, codes in FHIR.items():
         for code, disp in codes.items():
             idx.setdefault((system, code), disp)
+    # concepts the MVC snapshot lacks, added by the project (LOINC laboratory codes, SNOMED CT
+    # disorders and substances, FHIR category codes, ...): run build_data after editing EXTRA
+    for f in sorted(glob.glob(os.path.join(PROJECT_DIR, 'CodeSystem-*.json'))):
+        with open(f, encoding='utf-8') as fh:
+            cs = json.load(fh)
+        for c in cs['concept']:
+            idx.setdefault((cs['url'], c['code']), c['display'])
     return idx
 
 
