@@ -8,14 +8,14 @@ import re
 import secrets
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import __version__, errors, storage, timing
 from gateway.audit import trail as audit_trail
 from gateway.config import CountryConfig
 from gateway.fhir import fhir_response, operation_outcome
-from gateway.runtime import Runtime
+from gateway.runtime import Runtime, runtime
 from gateway.security.pki import atomic_write
 from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
 from gateway.server.worker import peer_certificate_middleware
@@ -122,8 +122,25 @@ def render_error(error: errors.GatewayError):
     g.audit_error_code = error.code  # the refusal code, for the audit record (gateway.audit.trail)
     if request.blueprint == portal.bp.name:
         return portal.render_error(error, request_id)
+    if _lost_browser():
+        body, status, headers = portal.render_error(error, request_id)
+        return portal.security_headers(Response(body, status=status, headers=headers, mimetype="text/html"))
     resp = fhir_response(operation_outcome(error, request_id), status=error.status, headers=error.headers)
     return resp
+
+
+#: Paths of the machine-facing surfaces of the public listener: their errors are always OperationOutcomes.
+_API_PREFIXES = ("/fhir", "/oauth", "/.well-known", "/openapi.json", "/_status", "/patient-portal")
+
+
+def _lost_browser() -> bool:
+    """A browser on an unknown address of the public listener (outside the APIs) gets a portal page."""
+    if request.blueprint is not None or runtime().surface != "public":
+        return False
+    if request.path.startswith(_API_PREFIXES):
+        return False
+    accept = request.accept_mimetypes
+    return accept.quality("text/html") > max(accept.quality("application/fhir+json"), accept.quality("application/json"))
 
 
 def _register_error_rendering(app: Flask) -> None:

@@ -92,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = user_storage.ABSOLUTE_TIMEOUT
     csrf.init_app(app)
     i18n.init_app(app)
+    app.context_processor(template_globals)
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -234,8 +235,8 @@ def security_headers(resp: Response) -> Response:
     return resp
 
 
-@bp.context_processor
 def template_globals() -> dict[str, Any]:
+    """What every portal page uses (app-wide: the page of an unknown address is a portal page too)."""
     user = g.get("portal_user")
     return {
         "cfg": runtime().cfg, "user": user, "lang": _lang(), "languages": i18n.LANGUAGES,
