@@ -128,11 +128,13 @@ def build(base: str) -> dict[str, Any]:
              {"type": "string", "enum": ["json", "application/fhir+json", "application/json"]})
     headers = [
         {"name": "Prefer", "in": "header", "required": False,
-         "description": "'handling=strict': refuse unknown parameters (400) instead of ignoring them.",
-         "schema": {"type": "string", "enum": ["handling=strict", "handling=lenient"]}},
+         "description": "'handling=strict': refuse unknown parameters (400) instead of ignoring them; other "
+                        "preferences are ignored.",
+         "schema": {"type": "string", "examples": ["handling=strict", "handling=lenient"]}},
         {"name": "X-Request-ID", "in": "header", "required": False,
-         "description": "Your correlation id (8-64 characters of A-Z a-z 0-9 . _ : -); otherwise one is made.",
-         "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,64}$"}},
+         "description": "Your correlation id, used when it is 8-64 characters of A-Z a-z 0-9 . _ : - (any other "
+                        "value is replaced by one the server makes; the response's X-Request-ID is the one used).",
+         "schema": {"type": "string", "examples": ["3f2c9a1e-partner-0001"]}},
     ]
     patient_security = [{"smart": ["system/Patient.read"], "clinicianAssertion": []}]
     summary_params = [*traits, _q("country", "Country of affiliation (else inferred from the identifier system).",
@@ -324,10 +326,12 @@ def _schemas() -> dict[str, Any]:
                 "type": {"const": "document"},
                 "identifier": {"type": "object"},
                 "timestamp": {"type": "string"},
+                # The Composition comes first (FHIR document rule); said with 'contains', not 'prefixItems',
+                # which response validators of OpenAPI tools (schemathesis) mishandle.
                 "entry": {"type": "array", "minItems": 1,
-                          "prefixItems": [{"type": "object", "required": ["resource"], "properties": {
+                          "contains": {"type": "object", "required": ["resource"], "properties": {
                               "resource": {"type": "object", "required": ["resourceType"],
-                                           "properties": {"resourceType": {"const": "Composition"}}}}}],
+                                           "properties": {"resourceType": {"const": "Composition"}}}}},
                           "items": {"type": "object", "required": ["resource"],
                                     "properties": {"resource": resource}}},
             },

@@ -10,11 +10,14 @@ from flask import Blueprint, request
 import terminology
 from gateway import errors
 from gateway.fhir import fhir_response, loads
-from gateway.surfaces.fhir_params import MAX_BODY_BYTES
+from gateway.surfaces.fhir_params import MAX_BODY_BYTES, check_value
 from gateway.surfaces.oauth import require_token
 
 bp = Blueprint("terminology_api", __name__, url_prefix="/fhir")
 MAX_COUNT = 1000
+#: The parameters these operations read; each value is bounded like every partner API parameter.
+KNOWN_PARAMETERS = ("system", "code", "targetsystem", "targetSystem", "url", "displayLanguage", "filter", "count",
+                    "offset")
 
 
 def _params() -> dict[str, str]:
@@ -31,13 +34,15 @@ def _params() -> dict[str, str]:
             for item in body.get("parameter", []):
                 value = next((v for k, v in item.items() if k.startswith("value")), None)
                 if isinstance(value, dict) and "code" in value:  # valueCoding
+                    if not isinstance(value.get("system", ""), str) or not isinstance(value["code"], str):
+                        raise ValueError
                     params.setdefault("system", value.get("system", ""))
                     params.setdefault("code", value["code"])
                 elif value is not None:
                     params[item["name"]] = str(value)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise errors.BadRequest("The body must be a FHIR Parameters resource.", code="INVALID_PARAMETERS") from None
-    return params
+    return {name: check_value(name, value) for name, value in params.items() if name in KNOWN_PARAMETERS}
 
 
 def _required(params: dict[str, str], *names: str) -> list[str]:

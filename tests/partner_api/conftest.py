@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from gateway.security import assertions
 from gateway.security.trustlist import key_id
@@ -100,17 +104,29 @@ def partner(countries) -> Partner:
     return add_partner(countries, rate=100_000)
 
 
-def stored_state(running: Running) -> dict[str, str]:
-    """A digest of what the countries store (records, consent, clients), audit and replay cache excepted."""
+#: Tables a refused request may legitimately write: the audit trail (every request is audited) and the
+#: replay cache of single-use assertions (filled when an assertion was accepted).
+NOT_STATE = {"audit_events", "assertion_replay", "sqlite_sequence"}
+
+
+def stored_state(running: Running, required: tuple[str, ...] = ("FR.patients", "FR.summaries", "DE.clients"),
+                 ) -> dict[str, tuple[int, str]]:
+    """Row count and content digest of every table of every country (records, consent, clients, portal
+    accounts, migrations...), the audit trail and the replay cache excepted."""
     out = {}
     for code in running.configs:
         store = running.store(code)
         try:
-            for table, order in (("patients", "id"), ("summaries", "id"), ("clients", "client_id")):
-                rows = store.db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()  # noqa: S608
-                out[f"{code}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+            tables = [row[0] for row in store.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()]
+            for table in tables:
+                if table in NOT_STATE:
+                    continue
+                rows = sorted(map(repr, store.db.execute(f'SELECT * FROM "{table}"').fetchall()))  # noqa: S608
+                out[f"{code}.{table}"] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
         finally:
             store.close()
+    assert set(required) <= set(out), sorted(out)
     return out
 
 
@@ -118,3 +134,25 @@ def code_of(resp: requests.Response) -> str:
     body = resp.json()
     assert body["resourceType"] == "OperationOutcome", body
     return body["issue"][0]["details"]["coding"][0]["code"]
+
+
+FHIR_JSON = "application/fhir+json"
+
+
+def _fhir_json(value: bytes, **_parameters: str) -> Any:
+    return json.loads(value)
+
+
+def served_openapi(running: Running, code: str = "DE") -> tuple[dict, OpenAPI]:
+    """The description served at /openapi.json, and an openapi-core validator built from it."""
+    resp = plain(running, code).get(running.public(code) + "/openapi.json", timeout=10)
+    assert resp.status_code == 200
+    spec = resp.json()
+    # openapi-core deserialises application/json itself; FHIR's media type is JSON too
+    return spec, OpenAPI.from_dict(spec, config=Config(extra_media_type_deserializers={FHIR_JSON: _fhir_json}))
+
+
+def conforms(api: OpenAPI, resp: requests.Response) -> requests.Response:
+    """Raises when the response (status, headers, body) is not what the description promises."""
+    api.validate_response(RequestsOpenAPIRequest(resp.request), RequestsOpenAPIResponse(resp))
+    return resp

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import ssl
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -245,3 +248,76 @@ def test_every_response_has_a_request_id_and_no_stack_trace(countries, partner):
     for resp in responses:
         assert len(resp.headers.get("X-Request-ID", "")) >= 8, resp.url
         assert "Traceback" not in resp.text and 'File "' not in resp.text
+
+
+def audit_rows(running, code: str = "DE") -> int:
+    store = running.store(code)
+    try:
+        return store.db.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+    finally:
+        store.close()
+
+
+def test_bad_posts_change_nothing_stored_but_the_audit_trail(countries, partner):
+    """Every kind of refused POST, on every endpoint that takes a body: no table changes (row counts and
+    contents of all of them), except the audit trail, which records the refusals."""
+    session = partner.session()
+    before, audited = stored_state(countries), audit_rows(countries)
+    big = "x" * 70_000
+    posts = [
+        (partner.fhir + "/Patient/$summary", "text/plain", json.dumps(DUPONT_PARAMETERS)),
+        (partner.fhir + "/Patient/$summary", "application/fhir+json", '{"resourceType": "Parameters", "parameter": ['),
+        (partner.fhir + "/Patient/$summary", "application/fhir+json", json.dumps({"resourceType": "Patient"})),
+        (partner.fhir + "/Patient/$summary", "application/fhir+json", json.dumps({**DUPONT_PARAMETERS, "x": big})),
+        (partner.fhir + "/Patient/$summary", "application/fhir+json", json.dumps(parameters(
+            identifier="1; DROP TABLE patients; --", country="FR", family="x' OR '1'='1", given="Marie",
+            birthdate="1984-05-12", gender="female"))),
+        (partner.fhir + "/CodeSystem/$lookup", "application/fhir+json", "[1, 2"),
+        (partner.fhir + "/ValueSet/$expand", "application/xml", "<Parameters/>"),
+        (partner.fhir + "/ConceptMap/$translate", "application/fhir+json", json.dumps({"parameter": big})),
+        (partner.fhir + "/Patient", "application/fhir+json", "{}"),
+        (partner.base + "/oauth/token", "application/json", json.dumps({"grant_type": "client_credentials"})),
+        (partner.base + "/oauth/token", "application/x-www-form-urlencoded", "grant_type=client_credentials"
+                                                                             "&client_id=x&client_secret=y"),
+    ]
+    for url, content_type, body in posts:
+        resp = session.post(url, data=body, headers={"Content-Type": content_type}, timeout=15)
+        assert 400 <= resp.status_code < 500, (url, resp.status_code, resp.text)
+        assert resp.headers["X-Request-ID"] and "Traceback" not in resp.text
+    assert stored_state(countries) == before
+    # the refused calls of the Patient endpoints are audited (terminology refusals need no record)
+    assert audit_rows(countries) - audited >= sum("/fhir/Patient" in url for url, _, _ in posts)
+
+
+def test_a_refused_oversized_body_leaves_the_connection_usable(partner):
+    """A 413 arrives whole while the client is still sending (the server reads the rest first), and the
+    same keep-alive connection serves the next call."""
+    session = partner.session()
+    for size in (70_000, 200_000, 900_000):
+        big = {**DUPONT_PARAMETERS, "parameter": [*DUPONT_PARAMETERS["parameter"], {"name": "x", "valueString":
+                                                                                   "x" * size}]}
+        refused = post_summary(session, partner.fhir, big)
+        assert refused.status_code == 413 and code_of(refused) == "PAYLOAD_TOO_LARGE"
+        assert refused.headers.get("Connection", "keep-alive").lower() == "keep-alive"
+        after = session.get(partner.fhir + "/metadata", timeout=10)
+        assert after.status_code == 200
+
+
+def test_a_body_too_large_to_read_is_refused_and_the_connection_closed(partner):
+    """Beyond what the server reads of a refused body, it answers at once, says Connection: close, and closes."""
+    token = partner.token()
+    host, port = urlsplit(partner.base).hostname, urlsplit(partner.base).port
+    head = (f"POST /fhir/Patient/$summary HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"X-Clinician-Assertion: {partner.clinician_assertion()}\r\nContent-Type: application/fhir+json\r\n"
+            f"Content-Length: {5 * 1024 * 1024}\r\n\r\n").encode()
+    context = ssl.create_default_context(cafile=partner.running.ca("DE"))
+    with socket.create_connection((host, port), timeout=10) as raw, context.wrap_socket(raw, server_hostname=host) as tls:
+        tls.sendall(head)  # and not one byte of the announced body
+        answer = b""
+        while chunk := tls.recv(65536):  # until the server closes
+            answer += chunk
+    status, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 413")
+    assert b"connection: close" in headers.lower()
+    assert json.loads(body)["issue"][0]["details"]["coding"][0]["code"] == "PAYLOAD_TOO_LARGE"

@@ -1,0 +1,158 @@
+"""What the partner API answers when the patient's country answers something unusual: several matches
+(409 for $summary), a failure (502), no answer in time (504). Each answer fits /openapi.json and leaves
+nothing stored behind.
+
+France's NCPeH listener is a real HTTPS server on 127.0.0.1 holding France's real server certificate (so
+that Germany's channel, pinned to the trust list, accepts it) whose answers the test chooses.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from openapi_core import OpenAPI
+
+from tests.conftest import Running, make_topology
+from tests.partner_api.conftest import DUPONT, FR_INS_SYSTEM, INS, Partner, add_partner, code_of, conforms, served_openapi
+from tests.partner_api.conftest import stored_state as stored_state_of
+
+READ_TIMEOUT = 1.0
+
+
+def patient(pid: str, given: str) -> dict:
+    return {"resourceType": "Patient", "id": pid, "identifier": [{"system": FR_INS_SYSTEM, "value": INS}],
+            "name": [{"family": "DUPONT", "given": [given]}], "gender": "female", "birthDate": "1984-05-12"}
+
+
+class ForeignNCPeH:
+    """France's NCPeH endpoint, answering as ``mode`` says: 'two matches', '5xx', 'slow'."""
+
+    def __init__(self, host: str, port: int, cert: str, key: str) -> None:
+        self.mode = "two matches"
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if fake.mode == "slow":
+                    time.sleep(READ_TIMEOUT * 3)
+                status, body = 200, {"resourceType": "Bundle", "type": "searchset", "total": 2, "entry": [
+                    {"resource": patient("a1", "Marie")}, {"resource": patient("a2", "Marie Louise")}]}
+                if fake.mode == "5xx":
+                    status, body = 500, {"oops": True}
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/fhir+json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the caller gave up waiting ('slow')
+                    pass
+
+        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class World:
+    running: Running
+    france: ForeignNCPeH
+    partner: Partner
+    api: OpenAPI
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    topo = make_topology(tmp_path_factory.mktemp("foreign-answers"), ["FR", "DE"])
+    topo.env = {**topo.env, "NCPEH_PEER_CONNECT_TIMEOUT": "1", "NCPEH_PEER_READ_TIMEOUT": str(READ_TIMEOUT)}
+    topo.prepare(patients=0)
+    fr = topo.configs["FR"]
+    topo.start(skip=frozenset({("FR", "ncp"), ("FR", "public")}))
+    france = ForeignNCPeH(fr.ncp.host, fr.ncp.port, str(fr.certs.server_cert), str(fr.certs.server_key))
+    try:
+        running = Running(topo)
+        yield World(running, france, add_partner(running, rate=100_000), served_openapi(running)[1])
+    finally:
+        france.close()
+        topo.stop()
+
+
+@pytest.fixture
+def stored_state(world: World) -> Iterator[None]:
+    """Nothing the partner API stores changes (France is not a real instance here: Germany only)."""
+    de_only = Running(world.running.topo)
+    de_only.configs = {"DE": world.running.configs["DE"]}
+    before = stored_state_of(de_only, required=("DE.clients",))
+    yield
+    assert stored_state_of(de_only, required=("DE.clients",)) == before
+
+
+SUMMARY_BODY = {"resourceType": "Parameters", "parameter": [
+    {"name": "identifier", "valueIdentifier": {"system": FR_INS_SYSTEM, "value": INS}},
+    {"name": "family", "valueString": "Dupont"}, {"name": "given", "valueString": "Marie"},
+    {"name": "birthdate", "valueDate": "1984-05-12"}, {"name": "gender", "valueCode": "female"}]}
+
+
+def calls(world: World) -> dict:
+    session = world.partner.session()
+    fhir = world.partner.fhir
+    return {
+        "search": lambda: session.get(fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=15),
+        "GET $summary by id": lambda: session.get(fhir + "/Patient/fr-a1/$summary", timeout=15),
+        "GET $summary": lambda: session.get(fhir + "/Patient/$summary", params=DUPONT, timeout=15),
+        "POST $summary": lambda: session.post(fhir + "/Patient/$summary", data=json.dumps(SUMMARY_BODY),
+                                              headers={"Content-Type": "application/fhir+json"}, timeout=15),
+    }
+
+
+def test_several_matches_are_listed_by_the_search(world, stored_state):
+    world.france.mode = "two matches"
+    resp = conforms(world.api, calls(world)["search"]())
+    assert resp.status_code == 200
+    assert [e["resource"]["id"] for e in resp.json()["entry"]] == ["fr-a1", "fr-a2"]
+
+
+@pytest.mark.parametrize("call", ["GET $summary", "POST $summary"])
+def test_several_matches_for_summary_by_identifier_is_409(world, stored_state, call):
+    world.france.mode = "two matches"
+    resp = conforms(world.api, calls(world)[call]())
+    assert resp.status_code == 409, resp.text
+    assert code_of(resp) == "AMBIGUOUS_PATIENT"
+    assert resp.json()["issue"][0]["code"] == "conflict"
+    assert "Marie" not in resp.text and INS not in resp.text  # who matched is not told
+
+
+@pytest.mark.parametrize("mode, status, code", [("5xx", 502, "PEER_UNAVAILABLE"), ("slow", 504, "PEER_TIMEOUT")])
+@pytest.mark.parametrize("call", ["search", "GET $summary by id", "POST $summary"])
+def test_failing_or_silent_foreign_country_is_502_or_504(world, stored_state, mode, status, code, call):
+    world.france.mode = mode
+    started = time.monotonic()
+    try:
+        resp = conforms(world.api, calls(world)[call]())
+    finally:
+        world.france.mode = "two matches"
+    assert resp.status_code == status, resp.text
+    assert code_of(resp) in (code, "PEER_CIRCUIT_OPEN")
+    assert resp.headers["X-Request-ID"] and "Traceback" not in resp.text
+    assert time.monotonic() - started < 1 + READ_TIMEOUT + 3
+    calls(world)["search"]()  # a healthy answer closes the circuit breaker again for the next case
