@@ -1,7 +1,7 @@
 """Cross-border ``$summary`` benchmark: the real chain against a pass-through relay, in the same run.
 
     make bench                                   # or:
-    .venv/bin/python benchmarks/crossborder_bench.py [--duration 8] [--rounds 1] [--concurrency 1,4,16]
+    .venv/bin/python benchmarks/crossborder_bench.py [--duration 8] [--rounds 2] [--concurrency 1,4,16]
 
 What it does:
 
@@ -11,18 +11,23 @@ What it does:
    the NCPeHs, on 127.0.0.1) with ``gateway.server.demo.Topology``, and the pass-through relay of
    ``benchmarks/relay.py`` (B forwards, A returns the stored bytes) with the same certificates and
    worker settings.
-3. Per-stage breakdown: sequential ``$summary`` calls on patients never requested before (country
-   A's release cache is cold), timed by the product itself (``Server-Timing`` header, country A's
-   figures passed on by B as ``peer-*``), plus one identification call.
+3. Per-stage breakdown: sequential ``$summary`` calls on patients never requested before (cold:
+   country A's release cache and country B's translation cache miss, so transcoding, parsing,
+   translation and serialisation are really done), then the same calls again (warm), timed by the
+   product itself (``Server-Timing`` header, country A's figures passed on by B as ``peer-*``),
+   plus one identification call.
 4. Load: German partner software (OAuth token + ``X-Clinician-Assertion``, one keep-alive session
    per client thread) asks for French summaries at each concurrency, for each size; the relay is
-   driven the same way right after each case. Every patient is requested once before (warm release
-   cache: the cold transcoding cost is in the breakdown).
-5. Prints p50/p95/p99 latency, throughput, errors and the ratio to the relay; writes
-   ``benchmarks/results/latest.json`` and ``benchmarks/results/latency.png``.
+   driven the same way right after each case. Every patient is requested once before (warm caches:
+   the cold cost is in the breakdown). The partner client's rate limit is raised for the run (the
+   limiter's bucket update stays on the path; its 429s would otherwise be what is measured).
+5. Prints p50/p95/p99 latency, throughput (successful answers per second), errors and the ratio to
+   the relay; writes ``benchmarks/results/latest.json`` and ``benchmarks/results/latency.png``.
 
 The load generator runs in this process, on the same machine as the four servers: on a small
-machine its CPU use is part of what is measured (for product and relay alike).
+machine its CPU use is part of what is measured (for product and relay alike). The CPU used by
+other processes of the machine during each case is recorded (``other_cpu_cores``) and printed: on
+a shared machine it says how much the figures were disturbed.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ CLINICIAN = Clinician(id="de-lanr-123456789", name="Dr. Anna Schmidt", role="221
 #: Sessions are renewed between cases when older than this (access tokens live 300 s).
 SESSION_MAX_AGE = 200.0
 TARGET_P50_RATIO = 2.0
+#: Partner rate limit during the run (requests per minute and burst): far above what the machine serves.
+RATE_LIMIT = 1_000_000
 TARGET_THROUGHPUT_RATIO = 0.5
 
 
@@ -206,6 +213,51 @@ class Clients:
 # --- measuring -------------------------------------------------------------------------------------
 
 
+class CpuMeter:
+    """CPU time used by the whole machine and by this benchmark: this process (the client) and every
+    process of the sessions it started (the gunicorn masters and workers of both countries and of the
+    relay), per session label (``DE public``, ``FR ncp``, ``relay b``...)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[int, str] = {}
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> tuple[float, float, dict[str, float]]:
+        """(monotonic time, busy CPU seconds of the machine, {label: CPU seconds}) with label
+        ``client`` for this process."""
+        try:
+            values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        except OSError:
+            return time.monotonic(), float("nan"), {}
+        busy = (sum(values) - values[3] - values[4]) / self.tick  # all but idle and iowait
+        ours: dict[str, float] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            label = "client" if int(entry.name) == os.getpid() else self.sessions.get(int(fields[3]))
+            if label:
+                ours[label] = ours.get(label, 0.0) + (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+        return time.monotonic(), busy, ours
+
+    @staticmethod
+    def usage(before: tuple[float, float, dict[str, float]], after: tuple[float, float, dict[str, float]],
+              requests: int) -> dict[str, float]:
+        """``other_cpu_cores``: cores' worth of CPU used by the rest of the machine between the two
+        samples; ``cpu_ms_per_request``: {label: CPU milliseconds per answered request}."""
+        wall = after[0] - before[0]
+        spent = {k: v - before[2].get(k, 0.0) for k, v in after[2].items()}
+        other = max(0.0, ((after[1] - before[1]) - sum(spent.values())) / wall) if wall > 0 else float("nan")
+        per_request = {k: round(v * 1000 / requests, 2) for k, v in sorted(spent.items()) if v > 0} if requests else {}
+        return {"other_cpu_cores": other, "cpu_ms_per_request": per_request}
+
+
+CPU = CpuMeter()
+
+
 def fetch(session: requests.Session, url: str) -> tuple[bool, str]:
     try:
         resp = session.get(url, timeout=30)
@@ -245,8 +297,11 @@ def run_case(base: str, ids: list[str], sessions: list[requests.Session], durati
     threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
     for thread in threads:
         thread.start()
+    time.sleep(max(0.0, measure_from - time.perf_counter()))
+    cpu_before = CPU.sample()
     for thread in threads:
         thread.join()
+    cpu_after = CPU.sample()
     measured = [s for s in samples if s[0] >= measure_from]
     window = max(s[1] for s in measured) - measure_from if measured else duration
     latencies = [(s[1] - s[0]) * 1000 for s in measured]
@@ -254,11 +309,13 @@ def run_case(base: str, ids: list[str], sessions: list[requests.Session], durati
     for s in measured:
         if not s[2]:
             errors[s[3]] = errors.get(s[3], 0) + 1
+    succeeded = len(measured) - sum(errors.values())
     return {
         "requests": len(measured),
         "errors": sum(errors.values()),
         "error_kinds": errors,
-        "throughput_rps": len(measured) / window if window > 0 else 0.0,
+        "throughput_rps": succeeded / window if window > 0 else 0.0,  # successful answers only
+        **CpuMeter.usage(cpu_before, cpu_after, len(measured)),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
@@ -269,7 +326,8 @@ def run_case(base: str, ids: list[str], sessions: list[requests.Session], durati
 
 #: Stages in the order of the breakdown table: (Server-Timing name, side, what it is).
 STAGES = [
-    ("auth", "B", "authentication: partner access token (ES256) and client lookup"),
+    ("auth", "B", "authentication: partner access token (ES256), client lookup, rate limit"),
+    ("rate-limit", "B", "  of which: the client's rate-limit bucket (SQLite)"),
     ("clinician", "B", "clinician assertion verification (ES256)"),
     ("db-open", "B", "database connection"),
     ("sign", "B", "HCP + TRC assertion signing (2 x ES256)"),
@@ -277,14 +335,14 @@ STAGES = [
     ("peer-verify", "A", "HCP + TRC verification (2 x ES256), replay cache, policy"),
     ("peer-replay", "A", "  of which: replay-cache writes"),
     ("peer-identify", "A", "identification (identification call)"),
-    ("peer-store", "A", "store read (patient, summary, decompression)"),
-    ("peer-transcode", "A", "transcoding on release (cold: first request of the document)"),
+    ("peer-store", "A", "store read (patient, summary; the document itself only when not released yet)"),
+    ("peer-transcode", "A", "transcoding on release (warm: the cached release, by content digest)"),
     ("peer-serialise", "A", "serialisation"),
     ("peer-audit", "A", "audit record (committed before the answer)"),
     ("peer-other", "A", "Flask, request id, headers (rest of A's application time)"),
     ("network-ab", "B-A", "network B<->A: mutual TLS, gunicorn at A, WSGI (peer - peer-app)"),
     ("parse", "B", "parsing A's answer"),
-    ("translate", "B", "translation into the clinician's language"),
+    ("translate", "B", "translation into the clinician's language (warm: digest + cached translation)"),
     ("serialise", "B", "serialisation"),
     ("audit", "B", "audit record (committed before the answer)"),
     ("other", "B", "Flask, request id, headers (rest of B's application time)"),
@@ -319,28 +377,30 @@ def breakdown(base: str, session: requests.Session, ids: list[str], identify_par
 # --- output ----------------------------------------------------------------------------------------
 
 
-def print_breakdown(figures: dict[str, dict]) -> None:
-    sizes = [s for s in SIZES if s in figures]
+def print_breakdown(cold: dict[str, dict], warm: dict[str, dict]) -> None:
+    sizes = [s for s in SIZES if s in cold]
     print("\nWhere the time goes: one $summary request, median of sequential calls, milliseconds")
-    print("(timed by the product: Server-Timing; country A's figures passed on by B as peer-*)")
-    head = f"{'stage':<16} {'side':<9}" + "".join(f"{s:>10}" for s in sizes) + "  what"
+    print("(timed by the product: Server-Timing; country A's figures passed on by B as peer-*;")
+    print(" cold: first request of each document, warm: the same requests again)")
+    head = f"{'stage':<16} {'side':<9}" + "".join(f"{s + ' ' + t:>15}" for s in sizes for t in ("cold", "warm")) + "  what"
     print(head)
     print("-" * len(head))
     for name, side, what in STAGES:
-        values = [figures[s].get(name) for s in sizes]
+        values = [f.get(name) for s in sizes for f in (cold[s], warm[s])]
         if name == "peer-identify":
-            values = [figures.get("_identify", {}).get(name)] + [None] * (len(sizes) - 1)
+            values = [cold.get("_identify", {}).get(name)] + [None] * (2 * len(sizes) - 1)
         if all(v is None for v in values):
             continue
-        cells = "".join(f"{v:>10.2f}" if v is not None else f"{'':>10}" for v in values)
+        cells = "".join(f"{v:>15.2f}" if v is not None else f"{'':>15}" for v in values)
         print(f"{name:<16} {side:<9}{cells}  {what}")
-    print(f"{'total latency':<26}" + "".join(f"{figures[s]['latency']:>10.2f}" for s in sizes))
+    print(f"{'total latency':<26}" + "".join(f"{f['latency']:>15.2f}" for s in sizes for f in (cold[s], warm[s])))
 
 
 def print_table(cases: list[dict]) -> None:
     print("\nLoad: cross-border $summary through DE's partner API (product) and through the relay (floor)")
+    print("(req/s: successful answers per second; other CPU: cores used by the rest of the machine meanwhile)")
     head = (f"{'size':<8} {'conc':>4} {'target':<8} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
-            f"{'p99 ms':>8} {'req/s':>8} {'p50 x relay':>11} {'req/s x relay':>13}")
+            f"{'p99 ms':>8} {'req/s':>8} {'other CPU':>9} {'p50 x relay':>11} {'req/s x relay':>13}")
     print(head)
     print("-" * len(head))
     for case in cases:
@@ -350,7 +410,8 @@ def print_table(cases: list[dict]) -> None:
             if target == "product":
                 ratios = f"{case['p50_ratio']:>11.2f} {case['throughput_ratio']:>13.2f}"
             print(f"{case['size']:<8} {case['concurrency']:>4} {target:<8} {f['requests']:>8} {f['errors']:>6} "
-                  f"{f['p50_ms']:>8.1f} {f['p95_ms']:>8.1f} {f['p99_ms']:>8.1f} {f['throughput_rps']:>8.1f} {ratios}")
+                  f"{f['p50_ms']:>8.1f} {f['p95_ms']:>8.1f} {f['p99_ms']:>8.1f} {f['throughput_rps']:>8.1f} "
+                  f"{f['other_cpu_cores']:>9.2f} {ratios}")
 
 
 def targets(cases: list[dict], low: int, high: int) -> list[dict]:
@@ -437,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(SIZES))
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per case and target")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each case")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat the whole matrix; samples are pooled")
+    parser.add_argument("--rounds", type=int, default=2, help="repeat the whole matrix (interleaved); samples are pooled")
     parser.add_argument("--patients", type=int, default=60, help="patients per summary size")
     parser.add_argument("--breakdown-samples", type=int, default=15)
     parser.add_argument("--workers", type=int, help="gunicorn processes per listener (default: the product's)")
@@ -454,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
 
     home = args.home or Path(tempfile.mkdtemp(prefix="ncpeh-bench-"))
     ports = free_ports(6)
-    env = {"NCPEH_LOG_LEVEL": "warning"}
+    env = {"NCPEH_LOG_LEVEL": "warning", "NCPEH_RATE_PER_MINUTE": str(RATE_LIMIT), "NCPEH_RATE_BURST": str(RATE_LIMIT)}
     if args.workers:
         env["NCPEH_WORKERS"] = str(args.workers)
     if args.threads:
@@ -471,24 +532,30 @@ def main(argv: list[str] | None = None) -> int:
     fr_cfg = topo.configs["FR"]
     settings = {"workers": fr_cfg.workers, "threads": fr_cfg.threads, "duration_s": args.duration,
                 "warmup_s": args.warmup, "rounds": args.rounds, "patients_per_size": args.patients,
-                "concurrency": levels, "sizes": sizes, "log_level": "warning"}
+                "concurrency": levels, "sizes": sizes, "log_level": "warning",
+                "partner_rate_limit_per_minute": RATE_LIMIT, "caches": "warm in the load cases, cold and warm in the breakdown"}
     try:
         topo.start()
         relay.start()
+        CPU.sessions = {proc.pid: name for name, proc in topo.processes}
+        CPU.sessions.update({proc.pid: f"relay {role}" for role, proc in zip("ab", relay.processes, strict=True)})
         product_clients, relay_clients = Clients(topo, partner=True), Clients(topo, partner=False)
         product_base, relay_base = topo.configs["DE"].public.url, relay.url
 
         # 3. breakdown: patients never requested before (cold release cache at A)
         figures: dict[str, dict] = {}
+        warm_figures: dict[str, dict] = {}
         session = product_clients.get(1)[0]
         for size in sizes:
             figures[size] = breakdown(product_base, session, population[size]["ids"][-args.breakdown_samples:])
+        for size in sizes:
+            warm_figures[size] = breakdown(product_base, session, population[size]["ids"][-args.breakdown_samples:])
         traits = population["_identify"]
         identify_params = {"country": "FR", "identifier": f"{fr_cfg.identifier.system}|{traits['identifier']}",
                            "family": traits["family"], "given": traits["given"], "birthdate": traits["birthdate"],
                            "gender": traits["gender"]}
         figures["_identify"] = breakdown(product_base, session, ["-"] * 5, identify_params)
-        print_breakdown(figures)
+        print_breakdown(figures, warm_figures)
 
         # 4. warm pass, then the load cases (relay right after the product, for each case)
         for size in sizes:
@@ -507,7 +574,9 @@ def main(argv: list[str] | None = None) -> int:
                         result = run_case(base, ids, clients.get(level), args.duration, args.warmup)
                         pooled.setdefault((size, level, target), []).append(result)
                         print(f"  round {round_no + 1} {size:<8} c={level:<3} {target:<8} p50 {result['p50_ms']:7.1f} ms"
-                              f"  {result['throughput_rps']:7.1f} req/s  errors {result['errors']}", flush=True)
+                              f"  {result['throughput_rps']:7.1f} req/s  errors {result['errors']}"
+                              f"  other CPU {result['other_cpu_cores']:.2f} cores  CPU ms/request "
+                              + ", ".join(f"{k} {v}" for k, v in result["cpu_ms_per_request"].items()), flush=True)
     finally:
         relay.stop()
         topo.stop()
@@ -531,6 +600,9 @@ def main(argv: list[str] | None = None) -> int:
                     "p95_ms": round(percentile(latencies, 95), 2),
                     "p99_ms": round(percentile(latencies, 99), 2),
                     "throughput_rps": round(statistics.median(r["throughput_rps"] for r in runs), 1),
+                    "other_cpu_cores": round(statistics.median(r["other_cpu_cores"] for r in runs), 2),
+                    "cpu_ms_per_request": {k: round(statistics.median(r["cpu_ms_per_request"].get(k, 0.0) for r in runs), 2)
+                                           for k in sorted({k for r in runs for k in r["cpu_ms_per_request"]})},
                 }
             case["p50_ratio"] = round(case["product"]["p50_ms"] / case["relay"]["p50_ms"], 2)
             case["throughput_ratio"] = round(case["product"]["throughput_rps"] / case["relay"]["throughput_rps"], 2)
@@ -549,13 +621,16 @@ def main(argv: list[str] | None = None) -> int:
         "settings": settings,
         "population": {s: {k: v for k, v in population[s].items() if k != "ids"} for s in sizes},
         "breakdown_ms": {k: {n: round(v, 3) for n, v in f.items()} for k, f in figures.items()},
+        "breakdown_warm_ms": {k: {n: round(v, 3) for n, v in f.items()} for k, f in warm_figures.items()},
         "cases": cases,
         "targets": goals,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
-    title = (f"ncpeh-gateway cross-border $summary vs pass-through relay - {machine()['cores']} cores, "
-             f"{settings['workers']} worker x {settings['threads']} threads per listener - {result['taken']}")
+    load = result["machine"]["loadavg_before"]
+    title = (f"ncpeh-gateway cross-border $summary vs pass-through relay (warm caches), {result['taken']}\n"
+             f"{machine()['cores']} cores, {settings['workers']} worker x {settings['threads']} threads per listener, "
+             f"load average before the run {load[0] if load else '?'}")
     chart(cases, args.chart, title)
     print(f"figures: {args.json}\nchart:   {args.chart}")
     if not args.home:

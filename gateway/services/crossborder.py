@@ -5,17 +5,20 @@ Portal and partner API both call these functions; they differ only in authentica
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway import errors, timing
 from gateway.security import policy
 from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
+from gateway.services import terminology as terminology_service
 from gateway.services.peers import PeerClient
 
 __all__ = ["CallContext", "Clinician", "foreign_country", "identify_abroad", "local_id", "split_local_id",
-           "summary_abroad"]
+           "summary_abroad", "translated_summary_abroad"]
 
 _LOCAL_ID = re.compile(r"^([a-z]{2})-([A-Za-z0-9.]{1,60})$")
 
@@ -100,9 +103,26 @@ def identify_abroad(
     return resources
 
 
-def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> dict:
-    bundle = peers.get_json(country, f"/fhir/Patient/{remote_id}/$summary",
-                           headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id))
+def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
+                   ctx: CallContext) -> tuple[dict, str]:
+    """The patient's summary as country A sent it, and the SHA-256 of the exact bytes received (both
+    sides record that digest: what A sent is provably what B received)."""
+    resp = peers.get(country, f"/fhir/Patient/{remote_id}/$summary",
+                     headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id))
+    return _document_bundle(country, peers.json_of(country, resp.body)), hashlib.sha256(resp.body).hexdigest()
+
+
+def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
+                              ctx: CallContext) -> terminology_service.Translated:
+    """The summary, as :func:`summary_abroad`, translated into ``ctx.language`` and serialised (once per
+    document content and language: see ``terminology_service.translate_document``)."""
+    resp = peers.get(country, f"/fhir/Patient/{remote_id}/$summary",
+                     headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id))
+    return terminology_service.translate_document(
+        resp.body, ctx.language, lambda body: _document_bundle(country, peers.json_of(country, body)))
+
+
+def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:
     try:
         if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "document":
             raise ValueError("not a document Bundle")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,9 @@ class PeerClient:
         self._sessions: dict[str, tuple[frozenset[str], requests.Session]] = {}
         self._lock = threading.Lock()
         self.breaker = CircuitBreaker()
+        # a quarter of the threads (at least one) is kept for the other countries and the other pages;
+        # a call still running after the connect time-out means the peer hangs
+        self.bulkhead = Bulkhead(max(1, cfg.threads - max(1, cfg.threads // 4)), stuck_after=cfg.peer_connect_timeout)
 
     def _session(self, country: TrustedCountry) -> requests.Session:
         with self._lock:
@@ -114,13 +118,19 @@ class PeerClient:
         from a restarting peer) is retried once when the time budget allows. The whole call,
         retries and a slowly trickling body included, never takes longer than connect + read
         time-out. Repeated failures open the country's circuit breaker, so that a broken peer is
-        answered at once instead of tying up threads. ``headers`` may be a callable: it is called
+        answered at once instead of tying up threads; until it opens, a country's calls hold at most
+        :attr:`bulkhead` ``.limit`` of the process's threads, so that a hanging peer never leaves the
+        requests for other countries without a thread. ``headers`` may be a callable: it is called
         for every attempt, so that single-use assertions are fresh on a retry.
         """
         url = country.ncp_url + path
         if not url.startswith("https://"):
             raise errors.PeerError(f"{country.code}: the trust list gives a non-HTTPS address")
         self.breaker.before_call(country)
+        with self.bulkhead.slot(country):
+            return self._call(country, url, params, headers)
+
+    def _call(self, country: TrustedCountry, url: str, params, headers) -> PeerResponse:  # noqa: ANN001
         budget = self.cfg.peer_connect_timeout + self.cfg.peer_read_timeout
         deadline = time.monotonic() + budget
         attempt = 0
@@ -198,9 +208,13 @@ class PeerClient:
 
     def get_json(self, country: TrustedCountry, path: str, params=None, headers=None) -> Any:  # noqa: ANN001
         """Like :meth:`get`, for a JSON answer; garbage counts as a failure of the peer."""
-        resp = self.get(country, path, params=params, headers=headers)
+        return self.json_of(country, self.get(country, path, params=params, headers=headers).body)
+
+    def json_of(self, country: TrustedCountry, body: bytes) -> Any:
+        """The answer ``body`` of ``country`` as JSON; garbage counts as a failure of the peer."""
         try:
-            return resp.json()
+            with timing.stage("parse"):
+                return orjson.loads(body)
         except orjson.JSONDecodeError:
             self.breaker.record_failure(country)
             raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable answer.",
@@ -210,6 +224,42 @@ class PeerClient:
 class _Retryable(Exception):
     def __init__(self, error: errors.GatewayError) -> None:
         self.error = error
+
+
+class Bulkhead:
+    """Per-country cap on the calls in flight (so on the threads a country's calls hold).
+
+    A call that finds its country at the cap waits for a slot as long as the country's calls look
+    healthy; once its oldest call in flight has been running for ``stuck_after`` seconds (the peer
+    hangs: a healthy one answers within milliseconds), it is refused at once with ``PEER_BUSY``. The
+    threads beyond the cap stay free for requests to other countries while a peer hangs, until its
+    circuit breaker opens.
+    """
+
+    def __init__(self, limit: int, stuck_after: float) -> None:
+        self.limit, self.stuck_after = limit, stuck_after
+        self._started: dict[str, dict[object, float]] = {}
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def slot(self, country: TrustedCountry) -> Iterator[None]:
+        token = object()
+        with self._changed:
+            started = self._started.setdefault(country.code, {})
+            while len(started) >= self.limit:
+                wait = min(started.values()) + self.stuck_after - time.monotonic()
+                if wait <= 0:
+                    raise errors.PeerError(
+                        f"{country.name} ({country.code}) is not answering: {self.limit} requests are already "
+                        "waiting for it; try again shortly.", code="PEER_BUSY", headers={"Retry-After": "2"})
+                self._changed.wait(wait)
+            started[token] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._changed:
+                del started[token]
+                self._changed.notify_all()
 
 
 class CircuitBreaker:

@@ -1,8 +1,9 @@
 """Terminology in the exchange: transcoding at country A on release, translation at country B.
 
 The ``terminology`` library does the work; this module adds what the exchange needs around it:
-a cache of released (transcoded) documents keyed by content hash, language negotiation, and the
-mapping of the library's errors onto the gateway's error hierarchy.
+a cache of released (transcoded) documents keyed by content hash at country A, a cache of translated
+documents keyed by content hash and language at country B, language negotiation, and the mapping of
+the library's errors onto the gateway's error hierarchy.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +26,13 @@ COVERAGE_HEADER = "X-Terminology-Coverage"
 
 
 class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+    """At most ``size`` entries and, when ``max_bytes`` is given, at most that many bytes (each entry
+    weighs what :meth:`put` is told); the least recently used go first."""
+
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
+        self.size, self.max_bytes, self.data, self.lock = size, max_bytes, OrderedDict(), threading.Lock()
+        self.weights: dict[Any, int] = {}
+        self.total = 0
 
     def get(self, key: Any) -> Any:
         with self.lock:
@@ -34,15 +41,26 @@ class _LRU:
                 return self.data[key]
         return None
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: Any, value: Any, weight: int = 0) -> None:
         with self.lock:
-            self.data[key] = value
+            self.total += weight - self.weights.get(key, 0)
+            self.data[key], self.weights[key] = value, weight
             self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            while len(self.data) > self.size or (self.max_bytes is not None and self.total > self.max_bytes
+                                                 and len(self.data) > 1):
+                old, _ = self.data.popitem(last=False)
+                self.total -= self.weights.pop(old)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+            self.weights.clear()
+            self.total = 0
 
 
 _released = _LRU(512)
+#: Country B: translated summaries by (digest of the bytes country A sent, language), 64 MiB at most.
+_translated = _LRU(1024, max_bytes=64 * 1024 * 1024)
 
 
 def coverage_header(report: Any) -> str:
@@ -61,6 +79,11 @@ class Released:
     coverage: str  # summary for the X-Terminology-Coverage header
     body_sha256: str  # digest of ``body`` (the bytes that leave)
     document_id: str | None  # Bundle.identifier.value
+
+
+def cached_release(sha256: str, country: str) -> Released | None:
+    """The released form of the stored document with this digest, when this process has it already."""
+    return _released.get((sha256, country))
 
 
 @timing.timed("transcode")
@@ -116,3 +139,41 @@ def translate(bundle: dict[str, Any], language: str) -> tuple[dict[str, Any], st
     except UnsupportedLanguageError as exc:
         raise errors.BadRequest(str(exc), code="UNSUPPORTED_LANGUAGE") from None
     return bundle, coverage_header(report)
+
+
+@dataclass(frozen=True)
+class Translated:
+    """A foreign summary as country B returns it to the clinician's software."""
+
+    body: bytes  # JSON: every coded entry displayed in ``language`` (originals kept)
+    coverage: str  # summary for the X-Terminology-Coverage header
+    language: str
+    document_id: str | None  # Bundle.identifier.value (the id both sides record)
+    received_sha256: str  # digest of the exact bytes country A sent (A records the digest of what it sent)
+
+
+def translate_document(received: bytes, language: str, parse: Callable[[bytes], dict[str, Any]]) -> Translated:
+    """The document country A sent (``received``, its exact bytes) translated into ``language`` and
+    serialised; cached by content digest and language, like the release at country A, so that the same
+    document is parsed, translated and serialised once per process and language.
+
+    ``parse`` turns the bytes into the Bundle, raising the caller's error for garbage; it only runs on
+    a miss (bytes found in the cache were parsed and checked the first time). The translation depends
+    on nothing else: the terminology is loaded once per process.
+    """
+    with timing.stage("translate"):
+        digest = hashlib.sha256(received)
+        key = (digest.digest(), language)
+        cached = _translated.get(key)
+    if cached is not None:
+        return cached
+    from gateway.audit.trail import document_identifier
+
+    bundle = parse(received)
+    document_id = document_identifier(bundle)
+    bundle, coverage = translate(bundle, language)
+    with timing.stage("serialise"):
+        body = orjson.dumps(bundle)
+    result = Translated(body, coverage, language, document_id, digest.hexdigest())
+    _translated.put(key, result, weight=len(body))
+    return result

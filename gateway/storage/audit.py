@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 import sqlite_utils
 
 from gateway.audit.chain import FIELDS, GENESIS, AuditEntry
+from gateway.storage.db import write_lock
 
 _COLUMNS = ", ".join(FIELDS)
 _PLACEHOLDERS = ", ".join("?" for _ in FIELDS)
@@ -36,6 +37,7 @@ def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
 class AuditStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
+        self._write_lock = write_lock(db.conn)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -48,14 +50,15 @@ class AuditStore:
         conn = self.conn
         if conn.in_transaction:
             return append_locked(conn, draft)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            entry = append_locked(conn, draft)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        with self._write_lock:  # the process's writers queue here, not in SQLite's busy handler
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                entry = append_locked(conn, draft)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         return entry
 
     # --- reading -------------------------------------------------------------------------------

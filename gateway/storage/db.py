@@ -7,6 +7,7 @@ PostgreSQL backend can later be slotted in behind the same methods.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import sqlite_utils
@@ -35,3 +36,23 @@ def connect(path: Path, *, check: bool = False) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"{path}: not a usable SQLite database ({exc})") from None
     return sqlite_utils.Database(conn)
+
+
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def write_lock(conn: sqlite3.Connection) -> threading.Lock:
+    """The lock this process's writers of ``conn``'s database file hold around a write transaction
+    on the request path (audit records, replay cache).
+
+    SQLite admits one writer at a time, and a connection that finds the database locked sleeps in its
+    busy handler (1, 2, 5, 10... up to 100 ms) before trying again: under concurrency, threads slept
+    far longer than the writer before them needed (a commit takes about a millisecond). Threads of
+    one process queue on this lock instead and get it as soon as it is released; writers of other
+    processes still meet SQLite's own locking (and busy handler).
+    """
+    row = conn.execute("PRAGMA database_list").fetchone()
+    name = (row[2] if row else "") or f":memory:{id(conn)}"
+    with _write_locks_guard:
+        return _write_locks.setdefault(name, threading.Lock())

@@ -31,6 +31,7 @@ class RateLimiter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._write_lock = threading.Lock()  # this process's threads queue here, not in SQLite's busy handler
         conn = self._connect()
         conn.execute(
             "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated REAL NOT NULL)"
@@ -52,17 +53,19 @@ class RateLimiter:
         now = time.time() if now is None else now
         rate = max(per_minute, 1) / 60.0
         conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT tokens, updated FROM buckets WHERE key = ?", (key,)).fetchone()
-            tokens = float(burst) if row is None else min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
-            allowed = tokens >= 1.0
-            if allowed:
-                tokens -= 1.0
-            conn.execute("INSERT OR REPLACE INTO buckets (key, tokens, updated) VALUES (?, ?, ?)", (key, tokens, now))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT tokens, updated FROM buckets WHERE key = ?", (key,)).fetchone()
+                tokens = float(burst) if row is None else min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
+                allowed = tokens >= 1.0
+                if allowed:
+                    tokens -= 1.0
+                conn.execute("INSERT OR REPLACE INTO buckets (key, tokens, updated) VALUES (?, ?, ?)",
+                             (key, tokens, now))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(allowed, int(tokens), retry)

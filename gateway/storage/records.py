@@ -87,9 +87,12 @@ class RecordStore:
     def count_patients(self) -> int:
         return self.conn.execute("SELECT count(*) FROM patients").fetchone()[0]
 
-    def current_summary(self, patient_id: str) -> StoredSummary | None:
+    def current_summary(self, patient_id: str, with_document: bool = True) -> StoredSummary | None:
+        """The latest version; ``with_document=False``: without the document (``b""``), e.g. when the
+        caller has it by ``sha256`` already (no read or decompression of the stored bytes)."""
+        document_column = "document, compression" if with_document else "x'', NULL"
         row = self.conn.execute(
-            "SELECT patient_id, version, sha256, language, entries, created_at, document, compression"
+            f"SELECT patient_id, version, sha256, language, entries, created_at, {document_column}"  # noqa: S608
             " FROM summaries WHERE patient_id = ? ORDER BY version DESC LIMIT 1",
             (patient_id,),
         ).fetchone()
@@ -97,6 +100,15 @@ class RecordStore:
             return None
         document = zlib.decompress(row[6]) if row[7] == "zlib" else row[6]
         return StoredSummary(*row[:6], document)
+
+    def summary_document(self, patient_id: str, version: int) -> bytes | None:
+        """The stored document of one version (decompressed)."""
+        row = self.conn.execute(
+            "SELECT document, compression FROM summaries WHERE patient_id = ? AND version = ?", (patient_id, version)
+        ).fetchone()
+        if row is None:
+            return None
+        return zlib.decompress(row[0]) if row[1] == "zlib" else row[0]
 
     def iter_current_documents(self):  # noqa: ANN201 - iterator of dicts
         """The current summary of every patient, parsed (for reports over the whole store)."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import sqlite_utils
 
 from gateway import timing
+from gateway.storage.db import write_lock
 from gateway.storage.records import utcnow
 
 #: Forgotten entries are purged at most this often (seconds), by whichever request comes first.
@@ -16,6 +18,7 @@ PURGE_INTERVAL = 60
 class ReplayCache:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
+        self._write_lock = write_lock(db.conn)
 
     @timing.timed("replay")
     def remember(self, issuer: str, jti: str, kind: str, expires_at: int, now: int | None = None) -> bool:
@@ -35,11 +38,13 @@ class ReplayCache:
         if not conn.in_transaction:
             conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            self._purge(now)
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES (?, ?, ?, ?, ?)",
-                (issuer, jti, kind, int(expires_at), utcnow()),
-            )
+            with nullcontext() if conn.in_transaction else self._write_lock:  # see gateway.storage.db.write_lock
+                self._purge(now)
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (issuer, jti, kind, int(expires_at), utcnow()),
+                )
         finally:
             if not conn.in_transaction:
                 conn.execute(f"PRAGMA synchronous = {int(level)}")

@@ -107,12 +107,19 @@ def patient_summary(patient_id: str):
     store = get_store().records
     with timing.stage("store"):
         patient = store.get_patient(patient_id)
-        summary = store.current_summary(patient_id) if patient else None
+        summary = store.current_summary(patient_id, with_document=False) if patient else None
     if patient is None or summary is None:
         raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
     if patient.consent != "allowed":
         raise errors.ConsentRefused()
-    released = terminology_service.release_document(summary.document, summary.sha256, runtime().cfg.code)
+    code = runtime().cfg.code
+    released = terminology_service.cached_release(summary.sha256, code)
+    if released is None:  # first release of this stored version in this process: read, transcode, cache
+        with timing.stage("store"):
+            document = store.summary_document(patient_id, summary.version)
+        if document is None:
+            raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
+        released = terminology_service.release_document(document, summary.sha256, code)
     audit_trail.note(detail={"summary_version": summary.version, "document_sha256": released.body_sha256,
                              "document_id": released.document_id})
     return fhir_response(released.body, headers={"ETag": f'W/"{summary.version}"',

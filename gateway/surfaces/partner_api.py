@@ -58,19 +58,25 @@ _VALUE_TYPES = {
 }
 
 
-def _context(claims: dict, language: str | None = None) -> crossborder.CallContext:
-    rt = runtime()
-    cfg = rt.cfg
+def _clinician(claims: dict) -> tuple[assertions.Clinician, str | None]:
+    """The clinician the client acts for (and the purpose): checked right after the token, before the
+    request's parameters, so that a call without a valid clinician assertion always answers 401."""
     client = get_store().clients.get(claims["sub"])
     clinician, purpose = assertions.verify_clinician_assertion(
         request.headers.get(CLINICIAN_HEADER), claims["sub"], client.jwks if client else None,
-        audience=cfg.public.url + "/fhir",
+        audience=runtime().cfg.public.url + "/fhir",
     )
     audit_trail.note(actor_type="clinician", actor_id=clinician.id, actor_role=clinician.role,
                      organisation=clinician.organisation_id, purpose=purpose, detail={"client_id": claims["sub"]})
+    return clinician, purpose
+
+
+def _context(who: tuple[assertions.Clinician, str | None], language: str | None = None) -> crossborder.CallContext:
+    rt = runtime()
+    clinician, purpose = who
     language = terminology_service.negotiate_language(
         language, request.accept_languages if request.headers.get("Accept-Language") else None,
-        clinician.language or cfg.default_language)
+        clinician.language or rt.cfg.default_language)
     return crossborder.CallContext(request_id=g.request_id, language=language, clinician=clinician,
                                    purpose=purpose, signer=rt.signer())
 
@@ -173,7 +179,7 @@ def _search_self_link(used: dict[str, str]) -> str:
 
 @bp.get("/Patient")
 def search_patient():
-    claims = require_token(READ_SCOPE)
+    who = _clinician(require_token(READ_SCOPE))
     params = fhir_params.query(SEARCH_PARAMETERS)
     _note_ignored()
     rt = runtime()
@@ -182,7 +188,7 @@ def search_patient():
         raise errors.BadRequest("Give the patient's country in 'country' (e.g. country=FR).", code="MISSING_PARAMETER")
     country = crossborder.foreign_country(rt.trust, country_code.upper(), rt.cfg.code)
     traits = {k: v for k, v in params.items() if k in TRAITS}
-    patients = crossborder.identify_abroad(rt.peers, country, traits, _context(claims, params.get("language")))
+    patients = crossborder.identify_abroad(rt.peers, country, traits, _context(who, params.get("language")))
     audit_trail.note(patient_id=patients[0]["id"] if len(patients) == 1 else None,
                      detail={"matches": len(patients), "parameters": sorted(traits)})
     entries = [{"fullUrl": f"{rt.cfg.public.url}/fhir/Patient/{p['id']}", "resource": p,
@@ -190,23 +196,22 @@ def search_patient():
     return fhir_response(searchset(entries, self_url=_search_self_link(params)))
 
 
-def _summary_response(bundle: dict, ctx: crossborder.CallContext):
-    audit_trail.note(detail={"document_id": audit_trail.document_identifier(bundle)})
-    bundle, coverage = terminology_service.translate(bundle, ctx.language)
-    return fhir_response(bundle, headers={terminology_service.COVERAGE_HEADER: coverage,
-                                          "Content-Language": ctx.language})
+def _summary_response(summary: terminology_service.Translated):
+    audit_trail.note(detail={"document_id": summary.document_id, "document_sha256": summary.received_sha256})
+    return fhir_response(summary.body, headers={terminology_service.COVERAGE_HEADER: summary.coverage,
+                                                "Content-Language": summary.language})
 
 
 @bp.get("/Patient/<patient_id>/$summary")
 def patient_summary(patient_id: str):
-    claims = require_token(READ_SCOPE)
+    who = _clinician(require_token(READ_SCOPE))
     params = fhir_params.query(SUMMARY_PARAMETERS)
     _note_ignored()
     rt = runtime()
     code, remote_id = crossborder.split_local_id(patient_id)
     country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
-    ctx = _context(claims, params.get("language"))
-    return _summary_response(crossborder.summary_abroad(rt.peers, country, remote_id, ctx), ctx)
+    ctx = _context(who, params.get("language"))
+    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx))
 
 
 def _body_parameters() -> dict[str, str]:
@@ -249,7 +254,7 @@ def _country_of(params: dict[str, str]):  # noqa: ANN202 - a TrustedCountry
 @bp.route("/Patient/$summary", methods=["GET", "POST"])
 def summary_by_identifier():
     """IPS $summary at type level: identification and summary in one call."""
-    claims = require_token(READ_SCOPE)
+    who = _clinician(require_token(READ_SCOPE))
     if request.method == "POST":
         query = fhir_params.query(("language",))
         params = {**query, **_body_parameters()}
@@ -261,7 +266,7 @@ def summary_by_identifier():
     rt = runtime()
     country = _country_of(params)
     audit_trail.note(peer_country=country.code)
-    ctx = _context(claims, params.get("language"))
+    ctx = _context(who, params.get("language"))
     traits = {k: v for k, v in params.items() if k in TRAITS}
     patients = crossborder.identify_abroad(rt.peers, country, traits, ctx)
     if not patients:
@@ -272,7 +277,7 @@ def summary_by_identifier():
     local = patients[0]["id"]
     audit_trail.note(patient_id=local, detail={"parameters": sorted(traits)})
     _, remote_id = crossborder.split_local_id(local)
-    return _summary_response(crossborder.summary_abroad(rt.peers, country, remote_id, ctx), ctx)
+    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx))
 
 
 def _allowed_methods(path: str) -> list[str]:
@@ -289,7 +294,22 @@ def _allowed_methods(path: str) -> list[str]:
     return allowed
 
 
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def _allow_header(allowed: list[str]) -> str:
+    extra = ["HEAD"] if "GET" in allowed else []
+    return ", ".join([*allowed, *extra, "OPTIONS"])
+
+
+@bp.after_app_request
+def _accurate_allow(response):  # noqa: ANN001, ANN202 - a Flask response
+    """OPTIONS on a FHIR endpoint lists its own methods (Flask's would add the catch-all's below)."""
+    if request.method == "OPTIONS" and request.path.startswith("/fhir/") and response.status_code < 300:
+        allowed = _allowed_methods(request.path)
+        if allowed:
+            response.headers["Allow"] = _allow_header(allowed)
+    return response
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def unknown(rest: str):
     allowed = _allowed_methods(request.path)
     if allowed:

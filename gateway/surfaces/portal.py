@@ -337,7 +337,7 @@ def patient_notice(country: TrustedCountry) -> list[str]:
     return paragraphs
 
 
-_PEER_CODES = {"PEER_UNAVAILABLE", "PEER_UNREACHABLE", "PEER_TLS_FAILURE", "PEER_BAD_ANSWER", "PEER_CIRCUIT_OPEN"}
+_PEER_CODES = {"PEER_UNAVAILABLE", "PEER_UNREACHABLE", "PEER_TLS_FAILURE", "PEER_BAD_ANSWER", "PEER_CIRCUIT_OPEN", "PEER_BUSY"}
 
 
 def problem(code: str, *, status: int, country: TrustedCountry | None = None, retry: str | None = None,
@@ -836,8 +836,8 @@ def _fetch_summary(patient: dict[str, Any], country: TrustedCountry, purpose: st
     code, remote_id = crossborder.split_local_id(patient["id"])
     audit_trail.note(event=events.SUMMARY, side=events.REQUESTING, patient_id=patient["id"])
     _note_clinician(purpose, country)
-    bundle = crossborder.summary_abroad(runtime().peers, country, remote_id, _context(purpose))
-    audit_trail.note(detail={"document_id": audit_trail.document_identifier(bundle)})
+    bundle, received_sha256 = crossborder.summary_abroad(runtime().peers, country, remote_id, _context(purpose))
+    audit_trail.note(detail={"document_id": audit_trail.document_identifier(bundle), "document_sha256": received_sha256})
     with _cache_lock:
         _cache[key] = (now, bundle, None)
         while len(_cache) > 64:

@@ -72,6 +72,7 @@ def test_both_sides_record_the_exchange_joined_by_request_id(countries):
     # what was sent is what was received
     assert fr_release.detail["document_id"] == de_receipt.detail["document_id"] == document["identifier"]["value"]
     assert len(fr_release.detail["document_sha256"]) == 64
+    assert de_receipt.detail["document_sha256"] == fr_release.detail["document_sha256"]  # the same bytes
     assert de_receipt.detail["client_id"] == countries.partner_credentials("DE")["client_id"]
 
     # FHIR AuditEvents (BALP privacy disclosure at source and at recipient), valid R4B

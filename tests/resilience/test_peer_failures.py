@@ -217,3 +217,64 @@ def test_circuit_breaker_opens_then_recovers(world):
     assert code_of(resp) == "PEER_CIRCUIT_OPEN" and elapsed < 0.5
     assert int(resp.headers["Retry-After"]) >= 1
     peer.mode = "ok"
+
+
+def wait_until_answered(running: Running, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while query(running)[0].status_code != 200:
+        assert time.monotonic() < deadline, "France is still not answered"
+        time.sleep(0.5)
+
+
+class RawPeer:
+    """A TCP server on the peer's port that never completes a TLS handshake: it stays silent, or it
+    answers the ClientHello in plain HTTP (not a TLS server)."""
+
+    def __init__(self, host: str, port: int, mode: str) -> None:
+        self.mode, self.held = mode, []
+        self.sock = socket.create_server((host, port))
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            if self.mode == "plaintext":
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                conn.close()
+            else:
+                self.held.append(conn)  # accepted, never a byte back
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("mode, status, code", [
+    ("silent", 504, "PEER_TIMEOUT"),  # the handshake never completes: connect time-out
+    ("plaintext", 502, "PEER_TLS_FAILURE"),  # not a TLS server
+])
+def test_tls_handshake_that_never_completes(world, mode, status, code):
+    running, peer, _ = world
+    fr = running.configs["FR"]
+    wait_until_answered(running)  # a breaker left open by an earlier case would answer first
+    peer.close()
+    raw = RawPeer(fr.ncp.host, fr.ncp.port, mode)
+    try:
+        resp, elapsed = query(running)
+        assert resp.status_code == status, resp.text
+        assert code_of(resp) == code
+        assert elapsed < BUDGET + 1.5, f"{mode} took {elapsed:.1f}s"
+    finally:
+        raw.close()
+        peer.start(str(fr.certs.server_cert), str(fr.certs.server_key))
+    assert query(running)[0].status_code == 200

@@ -1,0 +1,98 @@
+"""The caches on the summary's hot path: release at country A (stored document read only on a miss),
+translation at country B (by digest of the bytes A sent and language), and their effect end to end."""
+
+from __future__ import annotations
+
+import hashlib
+
+import orjson
+import pytest
+
+from gateway import errors, storage
+from gateway.audit import events
+from gateway.config import country_file, load_config
+from gateway.services import terminology as terminology_service
+from gateway.services.population import store_documents
+from tests.conftest import load_fixture
+from tests.test_terminology_exchange import fetch_summary
+
+
+@pytest.fixture
+def released_body() -> bytes:
+    raw = orjson.dumps(load_fixture("ips-fr-dupont.json"))
+    return terminology_service.release_document(raw, hashlib.sha256(raw).hexdigest(), "FR").body
+
+
+def test_translation_is_cached_by_content_and_language(released_body):
+    terminology_service._translated.clear()
+    parsed: list[bytes] = []
+
+    def parse(body: bytes) -> dict:
+        parsed.append(body)
+        return orjson.loads(body)
+
+    first = terminology_service.translate_document(released_body, "de", parse)
+    again = terminology_service.translate_document(bytes(released_body), "de", parse)  # same content, other object
+    assert again is first and len(parsed) == 1
+    french = terminology_service.translate_document(released_body, "fr", parse)
+    assert len(parsed) == 2 and french.body != first.body and french.language == "fr"
+    # what the cache returns is what the uncached path gives
+    expected, coverage = terminology_service.translate(orjson.loads(released_body), "de")
+    assert first.body == orjson.dumps(expected) and first.coverage == coverage
+    assert first.document_id == orjson.loads(released_body)["identifier"]["value"]
+
+
+def test_unreadable_answer_is_never_cached():
+    terminology_service._translated.clear()
+
+    def parse(body: bytes) -> dict:
+        raise errors.PeerError("garbage")
+
+    for _ in range(2):
+        with pytest.raises(errors.PeerError):
+            terminology_service.translate_document(b"<html>", "de", parse)
+    assert not terminology_service._translated.data
+
+
+def test_translation_cache_is_bounded_in_bytes():
+    cache = terminology_service._LRU(100, max_bytes=1000)
+    for i in range(10):
+        cache.put(i, str(i), weight=300)
+    assert list(cache.data) == [7, 8, 9] and cache.total == 900
+    cache.put(9, "9", weight=100)  # replacing an entry re-weighs it
+    assert cache.total == 700
+    cache.put("big", "x", weight=5000)  # larger than the budget: kept alone (the latest answer)
+    assert list(cache.data) == ["big"] and cache.total == 5000
+
+
+def test_current_summary_without_the_document(tmp_path):
+    cfg = load_config(country_file("FR"), env={}, overrides={"home": str(tmp_path), "public.port": 1, "ncp.port": 2})
+    store = storage.open_store(cfg.database_path)
+    try:
+        store_documents(store, cfg, [load_fixture("ips-fr-dupont.json")])
+        patient = store.records.find_by_identifier("urn:oid:1.2.250.1.213.1.4.8", "284057505612387")
+        full = store.records.current_summary(patient.id)
+        head = store.records.current_summary(patient.id, with_document=False)
+        assert head.document == b"" and (head.version, head.sha256) == (full.version, full.sha256)
+        assert store.records.summary_document(patient.id, head.version) == full.document
+        assert store.records.summary_document(patient.id, head.version + 1) is None
+    finally:
+        store.close()
+
+
+def test_repeated_summary_is_identical_and_audited_each_time(countries):
+    first, second = fetch_summary(countries, language="de"), fetch_summary(countries, language="de")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert first.headers["X-Terminology-Coverage"] == second.headers["X-Terminology-Coverage"]
+    assert second.headers["Content-Language"] == "de"
+    rids = {first.headers["X-Request-ID"], second.headers["X-Request-ID"]}
+    document_id = first.json()["identifier"]["value"]
+    for code in ("DE", "FR"):
+        store = countries.store(code)
+        try:
+            entries = [e for e in store.audit.entries() if e.request_id in rids and e.event == events.SUMMARY]
+        finally:
+            store.close()
+        assert len(entries) == 2, (code, entries)
+        assert all((e.detail or {}).get("document_id") == document_id for e in entries), (code, entries)
