@@ -21,6 +21,8 @@ __all__ = ["CallContext", "Clinician", "foreign_country", "identify_abroad", "lo
            "summary_abroad", "translated_summary_abroad"]
 
 _LOCAL_ID = re.compile(r"^([a-z]{2})-([A-Za-z0-9.]{1,60})$")
+#: The ids a foreign NCPeH may give its patients (a FHIR id, as far as _LOCAL_ID can carry it back).
+_REMOTE_ID = re.compile(r"^[A-Za-z0-9.]{1,60}$")
 
 
 @dataclass
@@ -96,8 +98,11 @@ def identify_abroad(
         resources = [entry["resource"] for entry in bundle.get("entry", [])]
         if bundle.get("resourceType") != "Bundle" or any(r.get("resourceType") != "Patient" for r in resources):
             raise ValueError("not a searchset of Patients")
+        if any(not _REMOTE_ID.match(str(r.get("id", ""))) for r in resources):
+            raise ValueError("a Patient id that is not a FHIR id this gateway can relay")
     except Exception:  # noqa: BLE001 - garbage from the peer
-        raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable identification answer.") from None
+        raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable identification answer.",
+                                code="PEER_BAD_ANSWER") from None
     for resource in resources:
         resource["id"] = local_id(country, str(resource.get("id", "")))
     return resources
@@ -127,5 +132,6 @@ def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:
         if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "document":
             raise ValueError("not a document Bundle")
     except Exception:  # noqa: BLE001 - garbage from the peer
-        raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable patient summary.") from None
+        raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable patient summary.",
+                                code="PEER_BAD_ANSWER") from None
     return bundle

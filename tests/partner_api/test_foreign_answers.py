@@ -51,6 +51,8 @@ class ForeignNCPeH:
                     {"resource": patient("a1", "Marie")}, {"resource": patient("a2", "Marie Louise")}]}
                 if fake.mode == "5xx":
                     status, body = 500, {"oops": True}
+                if fake.mode == "hostile id":
+                    body["entry"] = [{"resource": patient("../../oauth/token?x=", "Marie")}]
                 data = json.dumps(body).encode()
                 try:
                     self.send_response(status)
@@ -156,3 +158,15 @@ def test_failing_or_silent_foreign_country_is_502_or_504(world, stored_state, mo
     assert resp.headers["X-Request-ID"] and "Traceback" not in resp.text
     assert time.monotonic() - started < 1 + READ_TIMEOUT + 3
     calls(world)["search"]()  # a healthy answer closes the circuit breaker again for the next case
+
+
+def test_a_foreign_patient_id_that_is_not_a_fhir_id_is_refused(world, stored_state):
+    world.france.mode = "hostile id"
+    try:
+        resp = conforms(world.api, calls(world)["search"]())
+    finally:
+        world.france.mode = "two matches"
+    assert resp.status_code == 502, resp.text
+    assert code_of(resp) == "PEER_BAD_ANSWER"
+    assert "oauth" not in resp.text
+    calls(world)["search"]()  # close the circuit breaker again, if this opened it
