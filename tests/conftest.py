@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,16 @@ class Running:
         return storage.open_store(self.configs[code].database_path)
 
 
+@contextmanager
+def started(topo: Topology, **start) -> Iterator[Running]:
+    """``topo`` started (``start``: Topology.start's arguments) and stopped afterwards."""
+    topo.start(**start)
+    try:
+        yield Running(topo)
+    finally:
+        topo.stop()
+
+
 @pytest.fixture(scope="session")
 def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """FR and DE, each with its public and NCPeH listeners, and the fixture patient stored in FR."""
@@ -135,8 +146,5 @@ def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     opposed = store.records.find_by_identifier("urn:oid:1.2.250.1.213.1.4.8", OPPOSED_INS)
     store.records.set_consent(opposed.id, "opposed")
     store.close()
-    topo.start()
-    try:
-        yield Running(topo)
-    finally:
-        topo.stop()
+    with started(topo) as running:
+        yield running

@@ -20,7 +20,7 @@ from gateway import storage
 from gateway.cli import load_country
 from gateway.records.identifiers import IDENTIFIER_SCHEMES
 from gateway.services.population import seed_population, store_documents
-from tests.conftest import Running, load_fixture, make_topology
+from tests.conftest import Running, load_fixture, make_topology, started
 from tests.foundation.test_demo import free_base_port, port_free
 
 CODES = ["FR", "DE", "IT"]
@@ -81,11 +81,8 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             store_documents(store, cfg, [national_document(code, cfg.identifier.system)])
         finally:
             store.close()
-    topo.start()
-    try:
-        yield Running(topo)
-    finally:
-        topo.stop()
+    with started(topo) as running:
+        yield running
 
 
 def test_every_listener_is_healthy_and_trusts_the_three(three):

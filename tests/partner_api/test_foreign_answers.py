@@ -8,10 +8,7 @@ that Germany's channel, pinned to the trust list, accepts it) whose answers the 
 
 from __future__ import annotations
 
-import http.server
 import json
-import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from openapi_core import OpenAPI
 from tests.conftest import Running, make_topology
 from tests.partner_api.conftest import DUPONT, FR_INS_SYSTEM, INS, Partner, add_partner, code_of, conforms, served_openapi
 from tests.partner_api.conftest import stored_state as stored_state_of
+from tests.standin import StandIn, reply, standing_in
 
 READ_TIMEOUT = 1.0
 
@@ -31,54 +29,23 @@ def patient(pid: str, given: str) -> dict:
             "name": [{"family": "DUPONT", "given": [given]}], "gender": "female", "birthDate": "1984-05-12"}
 
 
-class ForeignNCPeH:
-    """France's NCPeH endpoint, answering as ``mode`` says: 'two matches', '5xx', 'slow'."""
-
-    def __init__(self, host: str, port: int, cert: str, key: str) -> None:
-        self.mode = "two matches"
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                if fake.mode == "slow":
-                    time.sleep(READ_TIMEOUT * 3)
-                status, body = 200, {"resourceType": "Bundle", "type": "searchset", "total": 2, "entry": [
-                    {"resource": patient("a1", "Marie")}, {"resource": patient("a2", "Marie Louise")}]}
-                if fake.mode == "5xx":
-                    status, body = 500, {"oops": True}
-                if fake.mode == "hostile id":
-                    body["entry"] = [{"resource": patient("../../oauth/token?x=", "Marie")}]
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/fhir+json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the caller gave up waiting ('slow')
-                    pass
-
-        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def answer(request, mode: str) -> None:
+    """France's NCPeH endpoint, answering as ``mode`` says: 'two matches', '5xx', 'slow', 'hostile id'."""
+    if mode == "slow":
+        time.sleep(READ_TIMEOUT * 3)
+    status, body = 200, {"resourceType": "Bundle", "type": "searchset", "total": 2, "entry": [
+        {"resource": patient("a1", "Marie")}, {"resource": patient("a2", "Marie Louise")}]}
+    if mode == "5xx":
+        status, body = 500, {"oops": True}
+    if mode == "hostile id":
+        body["entry"] = [{"resource": patient("../../oauth/token?x=", "Marie")}]
+    reply(request, status, body)  # 'slow': the caller may have given up waiting
 
 
 @dataclass
 class World:
     running: Running
-    france: ForeignNCPeH
+    france: StandIn
     partner: Partner
     api: OpenAPI
 
@@ -88,15 +55,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     topo = make_topology(tmp_path_factory.mktemp("foreign-answers"), ["FR", "DE"])
     topo.env = {**topo.env, "NCPEH_PEER_CONNECT_TIMEOUT": "1", "NCPEH_PEER_READ_TIMEOUT": str(READ_TIMEOUT)}
     topo.prepare(patients=0)
-    fr = topo.configs["FR"]
-    topo.start(skip=frozenset({("FR", "ncp"), ("FR", "public")}))
-    france = ForeignNCPeH(fr.ncp.host, fr.ncp.port, str(fr.certs.server_cert), str(fr.certs.server_key))
-    try:
-        running = Running(topo)
+    with standing_in(topo, answer, "two matches") as (running, france):
         yield World(running, france, add_partner(running, rate=100_000), served_openapi(running)[1])
-    finally:
-        france.close()
-        topo.stop()
 
 
 @pytest.fixture

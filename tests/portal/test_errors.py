@@ -7,18 +7,14 @@ Germany's real public listener (gunicorn) talks to a stand-in for France's NCPeH
 
 from __future__ import annotations
 
-import http.server
-import json
-import socket
-import ssl
-import threading
 import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import Running, make_topology
+from tests.conftest import make_topology
 from tests.portal.conftest import DUPONT, Clinician, add_user, message
+from tests.standin import reply, standing_in
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 2.0
 
@@ -29,60 +25,13 @@ def patient(number: int) -> dict:
             "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": DUPONT["identifier"]}]}
 
 
-class StandIn:
+def answer(request, mode: str) -> None:
     """France's NCPeH listener as the test wants it: answering one or two patients, or too slowly."""
-
-    def __init__(self, host: str, port: int, cert: str, key: str) -> None:
-        self.mode = "one"
-        self.host, self.port, self.cert, self.key = host, port, cert, key
-        self.connections: list[socket.socket] = []
-        self.server: http.server.ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        stand_in = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # noqa: ANN002
-                pass
-
-            def setup(self):
-                super().setup()
-                stand_in.connections.append(self.connection)
-
-            def do_GET(self):  # noqa: N802
-                if stand_in.mode == "slow":
-                    time.sleep(READ_TIMEOUT * 3)
-                count = 2 if stand_in.mode == "several" else 1
-                body = json.dumps({"resourceType": "Bundle", "type": "searchset", "total": count,
-                                   "entry": [{"resource": patient(i)} for i in range(count)]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
-        self.server.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.cert, self.key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop listening and drop every open (keep-alive) connection: the country is down."""
-        if self.server is None:
-            return
-        self.server.shutdown()
-        self.server.server_close()
-        self.server = None
-        for conn in self.connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.connections.clear()
+    if mode == "slow":
+        time.sleep(READ_TIMEOUT * 3)
+    count = 2 if mode == "several" else 1
+    reply(request, 200, {"resourceType": "Bundle", "type": "searchset", "total": count,
+                         "entry": [{"resource": patient(i)} for i in range(count)]})
 
 
 @pytest.fixture(scope="module")
@@ -93,15 +42,8 @@ def germany(tmp_path_factory):
     topo.env = {**topo.env, "NCPEH_PEER_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
                 "NCPEH_PEER_READ_TIMEOUT": str(READ_TIMEOUT)}
     topo.prepare()
-    fr = topo.configs["FR"]
-    topo.start(skip=frozenset({("FR", "ncp"), ("FR", "public"), ("DE", "ncp")}))
-    stand_in = StandIn(fr.ncp.host, fr.ncp.port, str(fr.certs.server_cert), str(fr.certs.server_key))
-    stand_in.start()
-    try:
-        yield Running(topo), stand_in
-    finally:
-        stand_in.stop()
-        topo.stop()
+    with standing_in(topo, answer, "one", skip=frozenset({("DE", "ncp")})) as (running, stand_in):
+        yield running, stand_in
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from gateway import storage
 from gateway.records.synthetic import generate_patient
 from gateway.services.population import store_documents
 from tests.conftest import Running, make_topology
-from tests.resilience.test_peer_failures import TRAITS, FakePeer, code_of
+from tests.resilience.test_peer_failures import TRAITS, code_of, misbehaving
+from tests.standin import standing_in
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 2.0
 BUDGET = CONNECT_TIMEOUT + READ_TIMEOUT
@@ -40,14 +41,8 @@ def world(tmp_path_factory):
         italian = store.records.find_by_identifier(traits.identifier_system, traits.identifier_value)
     finally:
         store.close()
-    fr = topo.configs["FR"]
-    topo.start(skip=frozenset({("FR", "ncp"), ("FR", "public")}))
-    peer = FakePeer(fr.ncp.host, fr.ncp.port, str(fr.certs.server_cert), str(fr.certs.server_key))
-    try:
-        yield Running(topo), peer, f"it-{italian.id}"
-    finally:
-        peer.close()
-        topo.stop()
+    with standing_in(topo, misbehaving, "ok") as (running, peer):
+        yield running, peer, f"it-{italian.id}"
 
 
 def french_query(running: Running) -> tuple[requests.Response, float]:

@@ -7,9 +7,7 @@ that the channel passes the trust-list pinning) or, for the TLS case, a certific
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import socket
-import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import Running, make_topology
+from tests.standin import reply, standing_in
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 2.0
 BUDGET = CONNECT_TIMEOUT + READ_TIMEOUT
@@ -29,71 +28,29 @@ TRAITS = {"country": "FR", "identifier": "284057505612387", "family": "Dupont", 
           "birthdate": "1984-05-12", "gender": "female"}
 
 
-class FakePeer:
-    """An HTTPS server whose behaviour the test switches between cases."""
-
-    def __init__(self, host: str, port: int, cert, key) -> None:
-        self.mode = "ok"
-        self.connections: list[socket.socket] = []
-        self.host, self.port = host, port
-        self.start(cert, key)
-
-    def start(self, cert, key) -> None:
-        peer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # noqa: ANN002
-                pass
-
-            def setup(self):
-                super().setup()
-                peer.connections.append(self.connection)
-
-            def do_GET(self):  # noqa: N802
-                mode = peer.mode
-                if mode == "slow":
-                    time.sleep(READ_TIMEOUT * 3)
-                if mode == "reset":
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.connection.shutdown(socket.SHUT_RDWR)  # RST: the connection drops without an answer
-                    self.close_connection = True
-                    return
-                status, body = {"5xx": (500, b"oops"), "garbage": (200, b"<html>not json")}.get(
-                    mode, (200, b'{"resourceType": "Bundle", "type": "searchset", "entry": []}'))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                if mode == "trickle":
-                    self.send_header("Content-Length", "1000")
-                    self.end_headers()
-                    for _ in range(20):
-                        self.wfile.write(b" ")
-                        self.wfile.flush()
-                        time.sleep(0.5)
-                    return
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
-        self.server.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop listening and drop every open (keep-alive) connection: the peer is down."""
-        self.server.shutdown()
-        self.server.server_close()
-        for conn in self.connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.connections.clear()
+def misbehaving(request, mode: str) -> None:
+    """FR's NCPeH answering as the test switches between cases: 'ok', 'slow', 'trickle', '5xx', 'garbage',
+    'reset'."""
+    if mode == "slow":
+        time.sleep(READ_TIMEOUT * 3)
+    if mode == "reset":
+        request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        request.connection.shutdown(socket.SHUT_RDWR)  # RST: the connection drops without an answer
+        request.close_connection = True
+        return
+    if mode == "trickle":
+        request.send_response(200)
+        request.send_header("Content-Type", "application/fhir+json")
+        request.send_header("Content-Length", "1000")
+        request.end_headers()
+        for _ in range(20):
+            request.wfile.write(b" ")
+            request.wfile.flush()
+            time.sleep(0.5)
+        return
+    status, body = {"5xx": (500, b"oops"), "garbage": (200, b"<html>not json")}.get(
+        mode, (200, b'{"resourceType": "Bundle", "type": "searchset", "entry": []}'))
+    reply(request, status, body)
 
 
 def self_signed(tmp_path):
@@ -120,14 +77,8 @@ def world(tmp_path_factory):
     topo.env = {**topo.env, "NCPEH_PEER_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
                 "NCPEH_PEER_READ_TIMEOUT": str(READ_TIMEOUT), "NCPEH_THREADS": "8"}
     topo.prepare()
-    fr = topo.configs["FR"]
-    topo.start(skip=frozenset({("FR", "ncp"), ("FR", "public")}))
-    peer = FakePeer(fr.ncp.host, fr.ncp.port, str(fr.certs.server_cert), str(fr.certs.server_key))
-    try:
-        yield Running(topo), peer, home
-    finally:
-        peer.close()
-        topo.stop()
+    with standing_in(topo, misbehaving, "ok") as (running, peer):
+        yield running, peer, home
 
 
 def query(running: Running) -> tuple[requests.Response, float]:
@@ -166,28 +117,26 @@ def test_misbehaving_peer_gives_clear_error_within_the_time_out(world, mode, sta
 
 def test_peer_down(world):
     running, peer, _ = world
-    fr = running.configs["FR"]
-    peer.close()
+    peer.stop()
     try:
         resp, elapsed = query(running)
         assert resp.status_code == 502 and code_of(resp) == "PEER_UNREACHABLE"
         assert elapsed < BUDGET + 1.5
     finally:
-        peer.start(str(fr.certs.server_cert), str(fr.certs.server_key))
+        peer.start()
     assert query(running)[0].status_code == 200
 
 
 def test_tls_handshake_failure_with_untrusted_certificate(world, tmp_path):
     running, peer, _ = world
-    fr = running.configs["FR"]
-    peer.close()
+    peer.stop()
     peer.start(*self_signed(tmp_path))
     try:
         resp, _ = query(running)
         assert resp.status_code == 502 and code_of(resp) == "PEER_TLS_FAILURE"
     finally:
-        peer.close()
-        peer.start(str(fr.certs.server_cert), str(fr.certs.server_key))
+        peer.stop()
+        peer.start()
     assert query(running)[0].status_code == 200
 
 
@@ -267,7 +216,7 @@ def test_tls_handshake_that_never_completes(world, mode, status, code):
     running, peer, _ = world
     fr = running.configs["FR"]
     wait_until_answered(running)  # a breaker left open by an earlier case would answer first
-    peer.close()
+    peer.stop()
     raw = RawPeer(fr.ncp.host, fr.ncp.port, mode)
     try:
         resp, elapsed = query(running)
@@ -276,5 +225,5 @@ def test_tls_handshake_that_never_completes(world, mode, status, code):
         assert elapsed < BUDGET + 1.5, f"{mode} took {elapsed:.1f}s"
     finally:
         raw.close()
-        peer.start(str(fr.certs.server_cert), str(fr.certs.server_key))
+        peer.start()
     assert query(running)[0].status_code == 200

@@ -21,7 +21,7 @@ from gateway import storage
 from gateway.security import pki, trustlist
 from gateway.server.demo import Topology
 from gateway.services.population import store_documents
-from tests.conftest import CLINICIAN, Running, free_ports, load_fixture, make_topology
+from tests.conftest import CLINICIAN, Running, free_ports, load_fixture, make_topology, started
 from tests.security.helpers import INS, TRAITS, assert_refused, parts
 
 
@@ -32,11 +32,8 @@ def pair(tmp_path: Path) -> Iterator[Running]:
     store = storage.open_store(topo.configs["FR"].database_path)
     store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json")])
     store.close()
-    topo.start()
-    try:
-        yield Running(topo)
-    finally:
-        topo.stop()
+    with started(topo) as running:
+        yield running
 
 
 def _patient_id(running: Running) -> str:
