@@ -298,6 +298,37 @@ def consent(country: str, identifier: str, setting: str) -> None:
     click.echo(f"cross-border access for patient {patient.id}: {setting}")
 
 
+@main.command("patients")
+@country_option
+@click.option("--limit", type=click.IntRange(1, 10_000), default=10, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@friendly_errors
+def patients(country: str, limit: int, offset: int, fmt: str) -> None:
+    """List patients of the country's store with their identity traits (whom a foreign clinician can search
+    for in a demo); recorded in the audit trail as an administrative read."""
+    from dataclasses import asdict
+
+    from gateway import storage
+
+    cfg = load_country(country)
+    if not cfg.database_path.exists():
+        fail(f"{cfg.database_path}: no database yet (create it with 'ncpeh seed' or 'ncpeh import')", code=1)
+    store = storage.open_store(cfg.database_path, check=True)
+    try:
+        found = store.records.list_patients(limit, offset)
+        record_admin(cfg, "patients.list", store, action="R", limit=limit, offset=offset, listed=len(found))
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([asdict(p) for p in found], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{cfg.identifier.label:<18} {'family':<16} {'given':<28} {'birthdate':<10} {'sex':<7} {'birthplace':<10} consent")
+    for p in found:
+        click.echo(f"{p.identifier_value:<18} {p.family:<16} {p.given:<28} {p.birthdate:<10} {p.gender:<7} "
+                   f"{p.birthplace or '-':<10} {p.consent}")
+
+
 # --- serving -------------------------------------------------------------------------------------
 
 

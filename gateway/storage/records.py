@@ -84,6 +84,12 @@ class RecordStore:
     def find_by_identifier(self, system: str, value: str) -> Patient | None:
         return self._patient("identifier_system = ? AND identifier_value = ?", (system, value))
 
+    def list_patients(self, limit: int, offset: int = 0) -> list[Patient]:
+        """Patients in the order they were stored (testers pick whom to search for)."""
+        cur = self.conn.execute(f"SELECT {_PATIENT_COLUMNS} FROM patients ORDER BY rowid LIMIT ? OFFSET ?",  # noqa: S608
+                                (limit, offset))
+        return [Patient(*row) for row in cur.fetchall()]
+
     def count_patients(self) -> int:
         return self.conn.execute("SELECT count(*) FROM patients").fetchone()[0]
 
