@@ -9,6 +9,7 @@ import secrets
 import uuid
 
 from flask import Flask, Response, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from gateway import __version__, errors, storage, timing
@@ -25,6 +26,25 @@ SURFACES = ("public", "ncp")
 MAX_BODY_BYTES = 5 * 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 log = logging.getLogger("ncpeh")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per secret key.
+
+    Flask opens the session of every request (API calls included) and builds a new serializer each
+    time; the serializer holds no per-request state, so one per key (and fallback keys) serves all.
+    """
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple, object] | None = None
+
+    def get_signing_serializer(self, app: Flask):  # noqa: ANN201 - itsdangerous serializer or None
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or ()
+        key = (app.secret_key, tuple(fallbacks) if isinstance(fallbacks, list | tuple) else fallbacks)
+        cached = self._serializer
+        if cached is None or cached[0] != key:
+            cached = self._serializer = (key, super().get_signing_serializer(app))
+        return cached[1]
 
 
 def _secret_key(cfg: CountryConfig) -> str:
@@ -50,6 +70,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         SESSION_COOKIE_NAME=f"ncpeh_{cfg.slug}_session",
         TESTING=cfg.testing,
     )
+    app.session_interface = _SessionInterface()
     kid, key = load_signing_key(cfg)
     trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert)
     listed = trust_state.current()

@@ -69,8 +69,16 @@ class AuditEntry:
         data["v"] = HASH_VERSION
         return data
 
+    def _shallow_fields(self) -> dict[str, Any]:
+        """The fields without the deep copy of ``asdict`` (only serialised, never changed)."""
+        return {name: getattr(self, name) for name in FIELDS}
+
     def compute_hash(self) -> str:
-        return entry_hash(self.hashed_fields())
+        # the same dict as hashed_fields(), without copying ``detail`` (it is only serialised)
+        data = self._shallow_fields()
+        data.pop("hash")
+        data["v"] = HASH_VERSION
+        return entry_hash(data)
 
     @classmethod
     def from_row(cls, row: tuple | list) -> AuditEntry:
@@ -79,7 +87,7 @@ class AuditEntry:
         return cls(**values)
 
     def to_row(self) -> tuple:
-        data = asdict(self)
+        data = self._shallow_fields()
         data["detail"] = canonical_json(self.detail)
         return tuple(data[name] for name in FIELDS)
 

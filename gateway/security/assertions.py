@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from gateway import errors, timing
-from gateway.security import policy
+from gateway.security import jws, policy
 from gateway.security.trustlist import TrustedCountry, TrustList
 
 ALGORITHM = "ES256"
@@ -255,7 +255,7 @@ class AssertionVerifier:
         if len(token) > MAX_TOKEN_CHARS:
             raise _reject(kind, "ASSERTION_TOO_LARGE", f"longer than {MAX_TOKEN_CHARS} characters.")
         try:
-            header = jwt.get_unverified_header(token)
+            header = jws.get_unverified_header(token)
         except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
             raise _reject(kind, "ASSERTION_MALFORMED", "not a compact JWS (header.payload.signature).") from None
         if not isinstance(header, dict):
@@ -278,7 +278,7 @@ class AssertionVerifier:
             raise _reject(kind, "ASSERTION_UNKNOWN_KEY",
                           f"key {kid[:32]!r} is not among {self.peer.code}'s signing keys in the trust list.")
         try:
-            decoded = jwt.api_jws.PyJWS().decode_complete(token, key, algorithms=[ALGORITHM])
+            decoded = jws.decode_complete_jws(token, key, algorithms=[ALGORITHM])
         except jwt.InvalidSignatureError:
             raise _reject(kind, "ASSERTION_SIGNATURE_INVALID", "the signature does not verify.") from None
         except (jwt.PyJWTError, ValueError, TypeError):
@@ -392,6 +392,11 @@ def _clinician_error(code: str, message: str) -> errors.Unauthorized:
                                                             f'error_description="{code}"'})
 
 
+#: Clinician assertions that verified with a client's registered key, until they expire (keyed by the
+#: token and that key: the client's keys are read, and the key looked up, on every call).
+_VERIFIED_CLINICIANS = jws.VerifiedTokens()
+
+
 @timing.timed("clinician")
 def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | None, audience: str,
                                clock: Callable[[], float] = time.time) -> tuple[Clinician, str | None]:
@@ -413,7 +418,7 @@ def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | N
     if len(token) > MAX_TOKEN_CHARS:
         raise _clinician_error("CLINICIAN_ASSERTION_INVALID", "The clinician assertion is too long.")
     try:
-        header = jwt.get_unverified_header(token.strip())
+        header = jws.get_unverified_header(token.strip())
     except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
         raise _clinician_error("CLINICIAN_ASSERTION_INVALID", "The clinician assertion is not a JWT.") from None
     if header.get("alg") != ALGORITHM:
@@ -428,8 +433,9 @@ def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | N
                                "No registered key of this client matches the clinician assertion's 'kid' "
                                "(register one with 'ncpeh clients set-key').")
     try:
-        claims = jwt.decode(token.strip(), key, algorithms=[ALGORITHM], audience=audience, issuer=client_id,
-                            options={"require": ["iss", "sub", "aud", "iat", "exp"]}, leeway=CLOCK_SKEW)
+        claims = _VERIFIED_CLINICIANS.decode(token.strip(), key, algorithms=[ALGORITHM], audience=audience,
+                                             issuer=client_id, require=["iss", "sub", "aud", "iat", "exp"],
+                                             leeway=CLOCK_SKEW)
     except jwt.ExpiredSignatureError:
         raise _clinician_error("CLINICIAN_ASSERTION_EXPIRED", "The clinician assertion has expired.") from None
     except jwt.InvalidSignatureError:

@@ -1,8 +1,9 @@
 """Calls to foreign NCPeHs over mutual TLS, pinned to the trust list, with keep-alive connections.
 
-Each trusted country gets its own ``requests.Session`` whose connections only accept a server
-certificate issued by the demo CA *and* whose SHA-256 fingerprint the trust list gives to that
-country. Proxy settings from the environment are ignored; every call has explicit timeouts.
+Each trusted country gets its own urllib3 pool manager (no ``requests`` layer on this hot path)
+whose connections only accept a server certificate issued by the demo CA *and* whose SHA-256
+fingerprint the trust list gives to that country. Proxy settings from the environment are ignored
+(urllib3 never reads them); every call has explicit timeouts.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from urllib3 import exceptions as u3
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 
@@ -48,18 +50,12 @@ def _pinned_pool(pins: frozenset[str]) -> type[HTTPSConnectionPool]:
     return PinnedPool
 
 
-class _PinnedAdapter(HTTPAdapter):
-    def __init__(self, ctx: ssl.SSLContext, pins: frozenset[str], pool_size: int) -> None:
-        self._ctx, self._pins = ctx, pins
-        super().__init__(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-
-    def init_poolmanager(self, connections, maxsize, block=False, **kwargs):  # type: ignore[override]
-        kwargs["ssl_context"] = self._ctx
-        super().init_poolmanager(connections, maxsize, block=block, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            **self.poolmanager.pool_classes_by_scheme,
-            "https": _pinned_pool(self._pins),
-        }
+def _pinned_manager(ctx: ssl.SSLContext, ca_cert: str, pins: frozenset[str], pool_size: int) -> urllib3.PoolManager:
+    """Keep-alive pools whose connections check the CA (``ctx``), the host name and the pinned fingerprint."""
+    manager = urllib3.PoolManager(num_pools=1, maxsize=pool_size, block=False, ssl_context=ctx,
+                                  cert_reqs="CERT_REQUIRED", ca_certs=ca_cert, retries=False)
+    manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": _pinned_pool(pins)}
+    return manager
 
 
 @dataclass(frozen=True)
@@ -80,14 +76,14 @@ class PeerClient:
         self.cfg = cfg
         self.pool_size = pool_size
         self._ctx: ssl.SSLContext | None = None
-        self._sessions: dict[str, tuple[frozenset[str], requests.Session]] = {}
+        self._sessions: dict[str, tuple[frozenset[str], urllib3.PoolManager]] = {}
         self._lock = threading.Lock()
         self.breaker = CircuitBreaker()
         # a quarter of the threads (at least one) is kept for the other countries and the other pages;
         # a call still running after the connect time-out means the peer hangs
         self.bulkhead = Bulkhead(max(1, cfg.threads - max(1, cfg.threads // 4)), stuck_after=cfg.peer_connect_timeout)
 
-    def _session(self, country: TrustedCountry) -> requests.Session:
+    def _session(self, country: TrustedCountry) -> urllib3.PoolManager:
         with self._lock:
             pins = country.tls_fingerprints
             cached = self._sessions.get(country.code)
@@ -95,13 +91,9 @@ class PeerClient:
                 return cached[1]
             if self._ctx is None:
                 self._ctx = client_context(self.cfg)
-            session = requests.Session()
-            session.trust_env = False  # no proxies or netrc from the environment
-            session.verify = str(self.cfg.certs.ca_cert)
-            session.mount("https://", _PinnedAdapter(self._ctx, pins, self.pool_size))
-            session.mount("http://", HTTPAdapter(max_retries=0))  # never used: URLs are https
+            session = _pinned_manager(self._ctx, str(self.cfg.certs.ca_cert), pins, self.pool_size)
             if cached:
-                cached[1].close()
+                cached[1].clear()
             self._sessions[country.code] = (pins, session)
             return session
 
@@ -159,32 +151,36 @@ class PeerClient:
         name = f"{country.name} ({country.code})"
         session = self._session(country)
         remaining = max(0.1, deadline - time.monotonic())
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         try:
-            resp = session.get(
+            resp = session.urlopen(
+                "GET",
                 url,
-                params=params,
                 headers={"Accept": "application/fhir+json", **(headers or {})},
-                timeout=(min(self.cfg.peer_connect_timeout, remaining), min(self.cfg.peer_read_timeout, remaining)),
-                allow_redirects=False,
-                stream=True,
+                timeout=urllib3.Timeout(connect=min(self.cfg.peer_connect_timeout, remaining),
+                                        read=min(self.cfg.peer_read_timeout, remaining)),
+                retries=False,  # the retry is ours (_call), within the time budget
+                redirect=False,
+                preload_content=False,
             )
-        except requests.ConnectTimeout:
+        except u3.NewConnectionError:  # refused, unreachable (a subclass of ConnectTimeoutError)
+            raise _Retryable(errors.PeerError(f"{name} cannot be reached.", code="PEER_UNREACHABLE")) from None
+        except (u3.ConnectTimeoutError, u3.ReadTimeoutError):
             raise errors.PeerTimeout(f"{name} did not answer in time.") from None
-        except requests.ReadTimeout:
-            raise errors.PeerTimeout(f"{name} did not answer in time.") from None
-        except requests.exceptions.SSLError:
+        except u3.SSLError:
             raise errors.PeerError(f"{name}: the secure channel could not be established.",
                                    code="PEER_TLS_FAILURE") from None
-        except requests.ConnectionError:
+        except (u3.ProtocolError, u3.ClosedPoolError, OSError):  # reset, closed, not HTTP
             raise _Retryable(errors.PeerError(f"{name} cannot be reached.", code="PEER_UNREACHABLE")) from None
-        except requests.RequestException:
+        except (u3.HTTPError, ValueError):
             raise errors.PeerError(f"{name} cannot be reached.", code="PEER_UNREACHABLE") from None
         try:
             chunks, size = [], 0
             while True:
                 if time.monotonic() > deadline:
                     raise errors.PeerTimeout(f"{name} did not finish its answer in time.")
-                chunk = resp.raw.read1(65536, decode_content=True)  # returns what has arrived
+                chunk = resp.read1(65536, decode_content=True)  # returns what has arrived
                 if not chunk:
                     break
                 size += len(chunk)
@@ -198,12 +194,13 @@ class PeerClient:
                 else errors.PeerError(f"{name} broke off the answer.", code="PEER_BAD_ANSWER") from None
         finally:
             resp.close()
-        result = PeerResponse(resp.status_code, dict(resp.headers), b"".join(chunks))
+            resp.release_conn()
+        result = PeerResponse(resp.status, dict(resp.headers), b"".join(chunks))
         timing.add_remote("peer", result.headers.get(timing.HEADER))  # the foreign side's own figures
-        if resp.status_code in (502, 503):
-            raise _Retryable(errors.PeerError(f"{name} is temporarily unavailable (HTTP {resp.status_code})."))
-        if resp.status_code >= 500:
-            raise errors.PeerError(f"{name} failed (HTTP {resp.status_code}).")
+        if resp.status in (502, 503):
+            raise _Retryable(errors.PeerError(f"{name} is temporarily unavailable (HTTP {resp.status})."))
+        if resp.status >= 500:
+            raise errors.PeerError(f"{name} failed (HTTP {resp.status}).")
         return result
 
     def get_json(self, country: TrustedCountry, path: str, params=None, headers=None) -> Any:  # noqa: ANN001

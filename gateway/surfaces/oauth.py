@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, jsonify, request
 from gateway import errors, timing
 from gateway.audit import trail as audit_trail
 from gateway.runtime import runtime
+from gateway.security import jws
 from gateway.storage import get_store
 from gateway.storage.clients import Client
 from gateway.storage.ratelimit import RateLimiter
@@ -35,6 +36,9 @@ CLIENT_ASSERTION_ALGORITHMS = ("ES256", "ES384", "RS384")
 CLIENT_ASSERTION_MAX_LIFETIME = 300
 CLOCK_SKEW = 30
 MAX_ASSERTION_CHARS = 8192
+#: Access tokens that verified (signature, audience, issuer, claims), until they expire; the client's
+#: revocation and rate limit are still checked on every call (see require_token).
+_VERIFIED = jws.VerifiedTokens()
 
 
 def _oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
@@ -85,8 +89,8 @@ def verify_client_assertion(assertion: str, claimed_client_id: str | None) -> Cl
     if len(assertion) > MAX_ASSERTION_CHARS:
         raise ClientAuthError("The client assertion is too long.")
     try:
-        header = jwt.get_unverified_header(assertion)
-        unverified = jwt.decode(assertion, options={"verify_signature": False})
+        header = jws.get_unverified_header(assertion)
+        unverified = jws.decode(assertion, options={"verify_signature": False})
     except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
         raise ClientAuthError("The client assertion is not a signed JWT.") from None
     alg = header.get("alg")
@@ -108,7 +112,7 @@ def verify_client_assertion(assertion: str, claimed_client_id: str | None) -> Cl
                               "(register one with 'ncpeh clients set-key').")
     token_url = runtime().cfg.public.url + "/oauth/token"
     try:
-        claims = jwt.decode(assertion, key, algorithms=[alg], audience=token_url, issuer=client_id,
+        claims = jws.decode(assertion, key, algorithms=[alg], audience=token_url, issuer=client_id,
                             options={"require": ["iss", "sub", "aud", "exp", "jti"]}, leeway=CLOCK_SKEW)
     except jwt.ExpiredSignatureError:
         raise ClientAuthError("The client assertion has expired.") from None
@@ -198,7 +202,7 @@ def _verification_key(token: str):  # noqa: ANN202
     instance still running with the old key issued (and the other way round): no re-authentication.
     """
     rt = runtime()
-    kid = jwt.get_unverified_header(token).get("kid")
+    kid = jws.get_unverified_header(token).get("kid")
     if kid == rt.signing_kid:
         return rt.signing_key.public_key()
     trust = rt.trust
@@ -219,13 +223,14 @@ def require_token(scope: str | None) -> dict:
         raise errors.Unauthorized("A bearer token is required (see /.well-known/smart-configuration).",
                                   code="NO_TOKEN", headers={"WWW-Authenticate": 'Bearer realm="ncpeh"'})
     try:
-        claims = jwt.decode(
-            header[7:].strip(),
-            _verification_key(header[7:].strip()),
+        token = header[7:].strip()
+        claims = _VERIFIED.decode(  # the key is looked up on every call; the verification kept until exp
+            token,
+            _verification_key(token),
             algorithms=["ES256"],
             audience=rt.cfg.public.url + "/fhir",
             issuer=rt.cfg.public.url,
-            options={"require": ["exp", "iat", "sub", "scope"]},
+            require=["exp", "iat", "sub", "scope"],
             leeway=5,
         )
     except jwt.ExpiredSignatureError:

@@ -178,3 +178,19 @@ def test_rate_limit_answers_429_with_retry_after(countries):
     # another client is not affected
     other = add_partner(countries).session()
     assert other.get(url, params=params, timeout=10).status_code != 429
+
+
+def test_revoked_client_token_stops_working_after_it_was_used(countries):
+    """The access token's verification is kept between calls (gateway.security.jws.VerifiedTokens);
+    the revocation of its client still takes effect on the next call."""
+    partner = add_partner(countries)
+    session = partner.session()
+    resp = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=10)
+    assert resp.status_code == 200
+    store = countries.store("DE")
+    try:
+        store.clients.revoke(partner.client_id)
+    finally:
+        store.close()
+    resp = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=10)
+    assert resp.status_code == 401 and code_of(resp) == "CLIENT_REVOKED"
