@@ -9,6 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
@@ -31,12 +34,15 @@ def free_base_port(count: int) -> int:
     raise RuntimeError("no free port range")
 
 
-def test_demo_starts_two_countries_and_stops_on_ctrl_c(tmp_path):
-    base = free_base_port(2)
+@contextmanager
+def demo_running(home: Path, codes: list[str], patients: int) -> Iterator[tuple[int, str]]:
+    """`ncpeh demo --countries ...` as a tester runs it: yields (base port, output up to "Press Ctrl-C"),
+    then sends Ctrl-C and checks that it stopped cleanly and freed every port."""
+    base = free_base_port(len(codes))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NCPEH_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "demo", "--countries", "FR,DE", "--home", str(tmp_path),
-         "--base-port", str(base), "--patients", "3"],
+        [sys.executable, "-m", "gateway.cli", "demo", "--countries", ",".join(codes), "--home", str(home),
+         "--base-port", str(base), "--patients", str(patients)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**env, "NCPEH_THREADS": "2"},
     )
     output: list[str] = []
@@ -49,7 +55,18 @@ def test_demo_starts_two_countries_and_stops_on_ctrl_c(tmp_path):
             output.append(line)
             if "Press Ctrl-C to stop" in line:
                 break
-        text = "".join(output)
+        yield base, "".join(output)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, rest
+    assert "Stopped." in rest
+    for port in [base + i for i in range(len(codes))] + [base + 100 + i for i in range(len(codes))]:
+        assert port_free(port), f"port {port} still in use after stop"
+
+
+def test_demo_starts_two_countries_and_stops_on_ctrl_c(tmp_path):
+    with demo_running(tmp_path, ["FR", "DE"], patients=3) as (base, text):
         assert "All listeners healthy" in text, text
         assert f"https://127.0.0.1:{base}/" in text and f"https://127.0.0.1:{base + 1}/" in text
         assert "partner client" in text and "seeded 3 synthetic patients" in text
@@ -59,10 +76,3 @@ def test_demo_starts_two_countries_and_stops_on_ctrl_c(tmp_path):
         for code in ("fr", "de"):
             assert (tmp_path / "var" / code / "ncpeh.sqlite3").exists()
             assert (tmp_path / "var" / code / "partner-client.json").exists()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, rest
-    assert "Stopped." in rest
-    for port in (base, base + 1, base + 100, base + 101):
-        assert port_free(port), f"port {port} still in use after stop"
