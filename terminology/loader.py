@@ -48,6 +48,17 @@ def _fail(path: Path, element: str, problem: str) -> TerminologyDataError:
     return TerminologyDataError(str(path), element, problem)
 
 
+def _read_resource(path: Path) -> dict[str, Any]:
+    """One JSON resource file; fails naming the file when it is not a JSON object."""
+    try:
+        res = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise _fail(path, "(file)", f"not valid JSON: {exc}") from exc
+    if not isinstance(res, dict):
+        raise _fail(path, "(file)", "not a JSON object")
+    return res
+
+
 def _req_str(obj: dict[str, Any], key: str, path: Path, element: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not value:
@@ -93,12 +104,7 @@ class Terminology:
         maps: list[tuple[Path, dict[str, Any]]] = []
         for path in sorted(self.data_dir.rglob("*.json")):
             self.files.append(str(path.relative_to(self.data_dir)))
-            try:
-                res = orjson.loads(path.read_bytes())
-            except orjson.JSONDecodeError as exc:
-                raise _fail(path, "(file)", f"not valid JSON: {exc}") from exc
-            if not isinstance(res, dict):
-                raise _fail(path, "(file)", "not a JSON object")
+            res = _read_resource(path)
             rtype = res.get("resourceType")
             if rtype == "CodeSystem":
                 if res.get("content") == "supplement":
@@ -124,11 +130,8 @@ class Terminology:
         if not directory.is_dir():
             raise TerminologyDataError(str(directory), "(directory)", "extra terminology directory does not exist")
         for path in sorted(directory.rglob("*.json")):
-            try:
-                res = orjson.loads(path.read_bytes())
-            except orjson.JSONDecodeError as exc:
-                raise _fail(path, "(file)", f"not valid JSON: {exc}") from exc
-            if not isinstance(res, dict) or res.get("resourceType") != "CodeSystem" or res.get("content") != "supplement":
+            res = _read_resource(path)
+            if res.get("resourceType") != "CodeSystem" or res.get("content") != "supplement":
                 raise _fail(path, "content", "an extra terminology directory holds only CodeSystem supplements")
             self.files.append(str(path))
             self._load_supplement(path, res, fill_only=True)

@@ -21,6 +21,7 @@ import argparse
 import sys
 import zipfile
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -82,8 +83,6 @@ def read_codes(xml: bytes, where: str) -> dict[str, tuple[str, str]]:
 
 def read_titles(po: bytes, where: str) -> dict[str, str]:
     """Record id -> translated title from a Tryton ``.po`` file (untranslated and fuzzy entries skipped)."""
-    from io import BytesIO
-
     try:
         catalog = read_po(BytesIO(po), abort_invalid=True)
     except Exception as exc:  # noqa: BLE001 - babel raises several types for malformed files
