@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import ssl
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -91,11 +91,8 @@ def make_b(cfg, upstream: str, pool_size: int):  # noqa: ANN001, ANN201 - a WSGI
 
 
 def main(argv: list[str] | None = None) -> None:
-    from gunicorn.app.base import BaseApplication
-
     from gateway.cli import load_country
-    from gateway.security.tls import server_context
-    from gateway.server.gunicorn_app import ACCESS_LOG_FORMAT
+    from gateway.server.gunicorn_app import GatewayServer
 
     parser = argparse.ArgumentParser(description="pass-through relay (benchmark floor)")
     parser.add_argument("role", choices=["a", "b"])
@@ -107,36 +104,13 @@ def main(argv: list[str] | None = None) -> None:
     listener = "ncp" if args.role == "a" else "public"
     app = make_a(cfg.database_path) if args.role == "a" else make_b(cfg, args.upstream, max(4, cfg.threads * 2))
 
-    class Relay(BaseApplication):
-        def load_config(self) -> None:
-            # the product's listener settings (gateway.server.gunicorn_app.GatewayServer), other port
-            options = {
-                "bind": [f"127.0.0.1:{args.port}"],
-                "workers": cfg.workers,
-                "threads": cfg.threads,
-                "worker_class": "gthread",
-                "keepalive": 30,
-                "timeout": 60,
-                "graceful_timeout": 10,
-                "certfile": str(cfg.certs.server_cert),
-                "keyfile": str(cfg.certs.server_key),
-                "ca_certs": str(cfg.certs.ca_cert) if listener == "ncp" else None,
-                "cert_reqs": ssl.CERT_REQUIRED if listener == "ncp" else ssl.CERT_NONE,
-                "ssl_context": lambda conf, default_factory: server_context(cfg, listener),
-                "accesslog": "-",
-                "access_log_format": ACCESS_LOG_FORMAT,
-                "errorlog": "-",
-                "loglevel": cfg.log_level,
-                "proc_name": f"relay-{cfg.slug}-{args.role}",
-            }
-            for key, value in options.items():
-                if value is not None:
-                    self.cfg.set(key, value)
+    class Relay(GatewayServer):
+        def options(self) -> dict[str, Any]:
+            # the product's listener settings, on another port, with gunicorn's own threaded worker
+            return {**super().options(), "bind": [f"127.0.0.1:{args.port}"], "worker_class": "gthread",
+                    "proc_name": f"relay-{cfg.slug}-{args.role}"}
 
-        def load(self):  # noqa: ANN201
-            return app
-
-    Relay().run()
+    Relay(cfg, listener, app).run()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
@@ -35,10 +36,11 @@ class GatewayServer(BaseApplication):
         self.cfg_country, self.listener, self.application = cfg, listener, app
         super().__init__()
 
-    def load_config(self) -> None:
+    def options(self) -> dict[str, Any]:
+        """gunicorn settings of the listener (the benchmark's relay reuses them: benchmarks/relay.py)."""
         cfg, listener = self.cfg_country, self.listener
         where = cfg.ncp if listener == "ncp" else cfg.public
-        options = {
+        return {
             "bind": [f"{where.host}:{where.port}"],
             "workers": cfg.workers,
             "threads": cfg.threads,
@@ -59,7 +61,9 @@ class GatewayServer(BaseApplication):
             "limit_request_field_size": 16384,
             "limit_request_line": 8190,
         }
-        for key, value in options.items():
+
+    def load_config(self) -> None:
+        for key, value in self.options().items():
             if value is not None:
                 self.cfg.set(key, value)
 
