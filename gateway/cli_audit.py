@@ -21,7 +21,8 @@ country_option = click.option(
 )
 
 
-def _friendly(func: Callable) -> Callable:
+def late_friendly_errors(func: Callable) -> Callable:
+    """gateway.cli.friendly_errors, looked up when the command runs (gateway.cli imports this module)."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from gateway.cli import friendly_errors
@@ -46,7 +47,7 @@ def audit() -> None:
 
 @audit.command("verify")
 @country_option
-@_friendly
+@late_friendly_errors
 def verify(country: str) -> None:
     """Check the whole hash chain; names the first broken record and exits 1 when it is broken."""
     from gateway.audit.verify import verify as check
@@ -68,7 +69,7 @@ def verify(country: str) -> None:
 @click.option("--since", required=True, help="Start: a date (2026-11-01), a timestamp, or a duration ago (24h, 7d).")
 @click.option("--until", help="End (exclusive), same forms as --since.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="NDJSON file to write (default: stdout).")
-@_friendly
+@late_friendly_errors
 def export(country: str, since: str, until: str | None, output: Path | None) -> None:
     """Write the records as NDJSON of FHIR AuditEvents (IHE BALP), one per line."""
     from gateway.audit import events, trail
@@ -106,7 +107,7 @@ def export(country: str, since: str, until: str | None, output: Path | None) -> 
 @click.option("--patient", required=True, help="Patient id or national identifier (system|value or bare value).")
 @click.option("--limit", default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
-@_friendly
+@late_friendly_errors
 def accesses(country: str, patient: str, limit: int, as_json: bool) -> None:
     """Cross-border accesses to a patient's data answered by this country: when, who, why, outcome."""
     from gateway import errors
@@ -147,7 +148,7 @@ def accesses(country: str, patient: str, limit: int, as_json: bool) -> None:
 @country_option
 @click.option("--request-id", required=True, help="The X-Request-ID of one exchange (the same on both sides).")
 @click.option("--fhir", is_flag=True, help="As FHIR AuditEvents (NDJSON).")
-@_friendly
+@late_friendly_errors
 def show(country: str, request_id: str, fhir: bool) -> None:
     """The records of one request (join both countries' trails on the request id)."""
     import dataclasses

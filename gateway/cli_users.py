@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from gateway.cli_audit import record_admin
+from gateway.cli_audit import country_option, late_friendly_errors, record_admin
 
 
 def _cli():  # noqa: ANN202 - gateway.cli, imported late (it imports this module at its end)
@@ -36,19 +36,8 @@ def _password(password_stdin: bool, generate: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _friendly(func):  # noqa: ANN001, ANN202
-    """gateway.cli.friendly_errors, looked up when the command runs (no import cycle)."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        return _cli().friendly_errors(func)(*args, **kwargs)
-
-    return wrapper
-
-
 @users.command("add")
-@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@country_option
 @click.option("--username", required=True, help="Sign-in name.")
 @click.option("--professional-id", required=True, help="National professional identifier (RPPS in France, LANR...).")
 @click.option("--name", required=True, help="Full name, as shown to the foreign country.")
@@ -61,7 +50,7 @@ def _friendly(func):  # noqa: ANN001, ANN202
 @click.option("--totp", is_flag=True, help="Enable the TOTP second factor; prints the secret and its otpauth:// URI.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it (shown once).")
-@_friendly
+@late_friendly_errors
 def users_add(country: str, username: str, professional_id: str, name: str, role: str, organisation: str,
               organisation_id: str, language: str, totp: bool, password_stdin: bool, generate_password: bool) -> None:
     """Create an account (password hashed with Argon2id)."""
@@ -98,8 +87,8 @@ def users_add(country: str, username: str, professional_id: str, name: str, role
 
 
 @users.command("list")
-@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
-@_friendly
+@country_option
+@late_friendly_errors
 def users_list(country: str) -> None:
     """List accounts: username, state, role, second factor, language, name, organisation."""
     from gateway.security import policy
@@ -128,28 +117,28 @@ def _set_active(country: str, username: str, active: bool) -> None:
 
 
 @users.command("disable")
-@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@country_option
 @click.argument("username")
-@_friendly
+@late_friendly_errors
 def users_disable(country: str, username: str) -> None:
     """Disable an account and end its sessions at once."""
     _set_active(country, username, False)
 
 
 @users.command("enable")
-@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@country_option
 @click.argument("username")
-@_friendly
+@late_friendly_errors
 def users_enable(country: str, username: str) -> None:
     """Enable an account again (and clear a lockout)."""
     _set_active(country, username, True)
 
 
 @users.command("totp")
-@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@country_option
 @click.argument("username")
 @click.option("--disable", is_flag=True, help="Remove the second factor instead of (re)creating it.")
-@_friendly
+@late_friendly_errors
 def users_totp(country: str, username: str, disable: bool) -> None:
     """(Re)create an account's TOTP secret (prints it and its otpauth:// URI), or remove it."""
     from gateway.services import accounts
@@ -170,11 +159,11 @@ def users_totp(country: str, username: str, disable: bool) -> None:
 
 
 @users.command("password")
-@click.option("--country", "-c", envvar="NCPEH_COUNTRY", required=True, help="Country code (FR, DE...) or TOML file.")
+@country_option
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it (shown once).")
-@_friendly
+@late_friendly_errors
 def users_password(country: str, username: str, password_stdin: bool, generate_password: bool) -> None:
     """Set a new password."""
     from gateway.services import accounts
