@@ -108,23 +108,31 @@ def identify_abroad(
     return resources
 
 
+def _summary_bytes(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> bytes:
+    """The exact bytes of the patient's summary as country A sent them (fresh assertions per attempt)."""
+    return peers.get(country, f"/fhir/Patient/{remote_id}/$summary",
+                     headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id)).body
+
+
+def _parsed_document(peers: PeerClient, country: TrustedCountry, body: bytes) -> dict:
+    return _document_bundle(country, peers.json_of(country, body))
+
+
 def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
                    ctx: CallContext) -> tuple[dict, str]:
     """The patient's summary as country A sent it, and the SHA-256 of the exact bytes received (both
     sides record that digest: what A sent is provably what B received)."""
-    resp = peers.get(country, f"/fhir/Patient/{remote_id}/$summary",
-                     headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id))
-    return _document_bundle(country, peers.json_of(country, resp.body)), hashlib.sha256(resp.body).hexdigest()
+    body = _summary_bytes(peers, country, remote_id, ctx)
+    return _parsed_document(peers, country, body), hashlib.sha256(body).hexdigest()
 
 
 def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
                               ctx: CallContext) -> terminology_service.Translated:
     """The summary, as :func:`summary_abroad`, translated into ``ctx.language`` and serialised (once per
     document content and language: see ``terminology_service.translate_document``)."""
-    resp = peers.get(country, f"/fhir/Patient/{remote_id}/$summary",
-                     headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id))
     return terminology_service.translate_document(
-        resp.body, ctx.language, lambda body: _document_bundle(country, peers.json_of(country, body)))
+        _summary_bytes(peers, country, remote_id, ctx), ctx.language,
+        lambda body: _parsed_document(peers, country, body))
 
 
 def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:
