@@ -9,22 +9,31 @@ decoding, canonical re-encoding — the alphabet check with one regular expressi
 
 Use :data:`decode`, :data:`decode_complete` and :data:`get_unverified_header` instead of the ones
 of the ``jwt`` module; everything else (algorithms, claims, options, exceptions) is PyJWT's.
+
+The assertions between NCPeHs (ES256 only, their header checked field by field before any key is
+chosen) are read once with :func:`parse` (PyJWT's checks of a compact JWS, same errors) and their
+signature checked with :func:`verify_es256`; they are signed with :func:`sign_es256`.
 """
 
 from __future__ import annotations
 
 import binascii
+import functools
+import json
 import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
-from cryptography.hazmat.primitives import serialization
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.api_jws import PyJWS
 from jwt.api_jwt import PyJWT
 from jwt.exceptions import DecodeError
-from jwt.utils import base64url_decode, base64url_encode
+from jwt.utils import base64url_decode, base64url_encode, der_to_raw_signature, raw_to_der_signature
 
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
 
@@ -51,6 +60,63 @@ def decode_segment(segment: bytes, name: str) -> bytes:
     return decoded
 
 
+class Compact(NamedTuple):
+    """A compact JWS read once: its header (a JSON object), payload, signed bytes and signature."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+
+
+def parse(token: str | bytes) -> Compact:
+    """Read a compact JWS with PyJWT's checks and errors (``PyJWS._load``), without verifying it."""
+    if isinstance(token, str):
+        token = token.encode("utf-8")
+    if not isinstance(token, bytes):
+        raise DecodeError(f"Invalid token type. Token must be a {bytes}")
+    try:
+        signing_input, crypto_segment = token.rsplit(b".", 1)
+        header_segment, payload_segment = signing_input.split(b".", 1)
+    except ValueError as err:
+        raise DecodeError("Not enough segments") from err
+    header_data = decode_segment(header_segment, "header")
+    try:
+        header = json.loads(header_data)
+    except (ValueError, RecursionError) as err:
+        raise DecodeError(f"Invalid header string: {err}") from err
+    if not isinstance(header, dict):
+        raise DecodeError("Invalid header string: must be a json object")
+    if header.get("b64", True) is False:  # detached payloads are not used here: refused, not decoded
+        raise DecodeError("Detached payloads ('b64': false) are not accepted.")
+    payload = decode_segment(payload_segment, "payload")
+    signature = decode_segment(crypto_segment, "crypto")
+    return Compact(header, payload, signing_input, signature)
+
+
+def verify_es256(compact: Compact, key: ec.EllipticCurvePublicKey) -> bool:
+    """Whether ``compact``'s signature is a valid ES256 (P-256, SHA-256, raw r||s) signature by ``key``.
+
+    The caller has already checked that the header's ``alg`` is ES256 (the algorithm is pinned, never
+    taken from the token)."""
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        return False
+    try:
+        der = raw_to_der_signature(compact.signature, key.curve)
+        key.verify(der, compact.signing_input, ec.ECDSA(hashes.SHA256()))
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def sign_es256(claims: dict[str, Any], key: ec.EllipticCurvePrivateKey, headers: dict[str, Any]) -> str:
+    """A compact ES256 JWS of ``claims`` (JSON, compact), header ``{"alg": "ES256", "typ": "JWT", **headers}``."""
+    header = {"alg": "ES256", "typ": "JWT", **headers}
+    signing_input = base64url_encode(orjson.dumps(header)) + b"." + base64url_encode(orjson.dumps(claims))
+    signature = der_to_raw_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())), key.curve)
+    return (signing_input + b"." + base64url_encode(signature)).decode("ascii")
+
+
 class FastJWS(PyJWS):
     _decode_base64url_segment = staticmethod(decode_segment)
 
@@ -66,8 +132,33 @@ def _jwt() -> PyJWT:
 
 _JWS = FastJWS()
 _JWT = _jwt()
-get_unverified_header = _JWS.get_unverified_header
-decode_complete_jws = _JWS.decode_complete
+
+
+@functools.lru_cache(maxsize=512)
+def _unverified_header(token: str | bytes) -> dict[str, Any]:
+    return _JWS.get_unverified_header(token)
+
+
+def get_unverified_header(token: str | bytes) -> dict[str, Any]:
+    """PyJWT's ``get_unverified_header`` (same checks and errors); the parse of a token sent again is
+    reused (a copy: callers may change it). Nothing in it is trusted before the signature is checked."""
+    return dict(_unverified_header(token))
+
+
+_key_der: dict[int, tuple[Any, bytes]] = {}
+
+
+def _public_der(key: Any) -> bytes:
+    """The DER encoding of a public key, computed once per key object (kept alive with its entry, so
+    its ``id`` is never reused while cached)."""
+    hit = _key_der.get(id(key))
+    if hit is not None and hit[0] is key:
+        return hit[1]
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if len(_key_der) >= 256:
+        _key_der.clear()
+    _key_der[id(key)] = (key, der)
+    return der
 decode = _JWT.decode
 
 
@@ -94,7 +185,7 @@ class VerifiedTokens:
         if "exp" not in require:
             raise ValueError("VerifiedTokens needs 'exp' among the required claims")
         try:
-            key_der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            key_der = _public_der(key)
         except AttributeError:  # not a public key object: no caching
             return decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer,
                           options={"require": require}, leeway=leeway)

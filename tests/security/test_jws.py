@@ -83,3 +83,60 @@ class _FrozenDatetime:
 
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._dt, name)
+
+
+def _mutations(token: str, rng: random.Random) -> list[str]:
+    """The token, and malformed or tampered variants of it."""
+    head, payload, sig = token.split(".")
+    out = [token, "", "a", "a.b", "..", "a.b.c.d", f"{head}.{payload}", f"{head}..{sig}", f"e30.{payload}.{sig}",
+           f"W10.{payload}.{sig}", f"bnVsbA.{payload}.{sig}", f"{head}=.{payload}.{sig}", f"{head}.{payload}.{sig}=",
+           f"{head}.{payload}.{sig[:-2]}", f"{head}.{payload}x.{sig}", token + " ", f"{head}!.{payload}.{sig}"]
+    for _ in range(300):
+        chars = list(token)
+        for _ in range(rng.randint(1, 3)):
+            chars[rng.randrange(len(chars))] = rng.choice("AZaz09-_.=+/! ")
+        out.append("".join(chars))
+    return out
+
+
+def test_parse_reads_a_compact_jws_as_pyjwt_does():
+    rng = random.Random(11)
+    key = ec.generate_private_key(ec.SECP256R1())
+    for token in _mutations(_token(key, time.time() + 60), rng):
+        try:
+            expected = ("ok", PyJWS()._load(token))  # noqa: SLF001 - the reference behaviour
+        except DecodeError as exc:
+            expected = ("error", str(exc))
+        try:
+            got = jws.parse(token)
+            outcome = ("ok", (got.payload, got.signing_input, got.header, got.signature))
+        except DecodeError as exc:
+            outcome = ("error", str(exc))
+        assert outcome == expected, token
+
+
+def test_verify_es256_agrees_with_pyjwt_and_sign_es256_with_pyjwt_decode():
+    rng = random.Random(13)
+    key, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    claims = {"sub": "c", "iss": "i", "aud": "a", "iat": int(time.time()), "exp": int(time.time()) + 60, "n": "é"}
+    token = jws.sign_es256(claims, key, {"kid": "k1", "typ": "hcp+jwt"})
+    decoded = jwt.api_jws.PyJWS().decode_complete(token, key.public_key(), algorithms=["ES256"])
+    assert decoded["header"] == {"alg": "ES256", "typ": "hcp+jwt", "kid": "k1"}
+    assert jwt.decode(token, key.public_key(), algorithms=["ES256"], audience="a") == claims
+    accepted = 0
+    for variant in _mutations(token, rng):
+        try:
+            compact = jws.parse(variant)
+        except DecodeError:
+            continue
+        for verifier in (key.public_key(), other.public_key()):
+            try:
+                PyJWS().decode_complete(variant, verifier, algorithms=["ES256"])
+                expected = True
+            except jwt.PyJWTError:
+                expected = False
+            assert jws.verify_es256(compact, verifier) is expected, variant
+            accepted += expected
+    assert accepted >= 1  # the untouched token verifies with its key (and never with the other)
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    assert jws.verify_es256(jws.parse(token), p384.public_key()) is False  # another curve: refused, no error
