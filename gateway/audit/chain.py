@@ -80,6 +80,16 @@ class AuditEntry:
         data["v"] = HASH_VERSION
         return entry_hash(data)
 
+    def chained(self, seq: int, prev_hash: str) -> AuditEntry:
+        """This record as the chain's next one: ``seq``, ``prev_hash`` and its ``hash`` set."""
+        data = self._shallow_fields()
+        data["seq"], data["prev_hash"] = seq, prev_hash
+        del data["hash"]
+        data["v"] = HASH_VERSION
+        digest = entry_hash(data)
+        del data["v"]
+        return AuditEntry(**data, hash=digest)
+
     @classmethod
     def from_row(cls, row: tuple | list) -> AuditEntry:
         values = dict(zip(FIELDS, row, strict=True))

@@ -43,6 +43,7 @@ class Store:
         return migrations.schema_version(self.db)
 
     def close(self) -> None:
+        self.replay.close()
         self.db.conn.close()
 
 
@@ -88,7 +89,7 @@ def get_store() -> Store:
         from gateway import timing
 
         with timing.stage("db-open"):
-            g.store = _thread_store(current_app.config["NCPEH"].database_path)
+            g.store = _thread_store(current_app.extensions["ncpeh_database_path"])
     return g.store
 
 
@@ -109,4 +110,5 @@ def init_app(app: Flask) -> None:
     """Create or upgrade the schema once at start-up and register per-context teardown."""
     cfg = app.config["NCPEH"]
     open_store(cfg.database_path, migrate=True, check=True).close()
+    app.extensions["ncpeh_database_path"] = cfg.database_path  # computed once, not on every request
     app.teardown_appcontext(_close_store)

@@ -9,7 +9,6 @@ Commits are durable (``PRAGMA synchronous = FULL``, set for every connection by 
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Iterator, Sequence
 
@@ -21,15 +20,16 @@ from gateway.storage.db import write_lock
 _COLUMNS = ", ".join(FIELDS)
 _PLACEHOLDERS = ", ".join("?" for _ in FIELDS)
 _SELECT = f"SELECT {_COLUMNS} FROM audit_events"  # noqa: S608 - fixed column list
+#: The chain's tail (seq, hash) and the largest seq ever assigned (survives deletion of the last rows).
+_TAIL = ("SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1),"
+         " (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),"
+         " (SELECT seq FROM sqlite_sequence WHERE name = 'audit_events')")
 
 
 def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
     """Chain and insert ``draft``; the caller holds the write lock (inside ``BEGIN IMMEDIATE``)."""
-    tail = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
-    high = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
-    seq = max(tail[0] if tail else 0, high[0] if high else 0) + 1
-    entry = dataclasses.replace(draft, seq=seq, prev_hash=tail[1] if tail else GENESIS, hash="")
-    entry = dataclasses.replace(entry, hash=entry.compute_hash())
+    tail_seq, tail_hash, high = conn.execute(_TAIL).fetchone()
+    entry = draft.chained(max(tail_seq or 0, high or 0) + 1, tail_hash or GENESIS)
     conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", entry.to_row())  # noqa: S608
     return entry
 

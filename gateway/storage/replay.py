@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from contextlib import nullcontext
 
 import sqlite_utils
 
@@ -19,36 +19,55 @@ class ReplayCache:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
         self._write_lock = write_lock(db.conn)
+        self._writer: sqlite3.Connection | None = None
+
+    def _writer_conn(self) -> sqlite3.Connection:
+        """A second connection to the same file, opened once with ``synchronous = NORMAL``.
+
+        Entries are written without their own fsync: safe from a crash of the process, and atomic,
+        so a jti is accepted once across workers. They reach the disk with the audit record of the
+        same request, committed with synchronous FULL before any answer leaves (one WAL, synced in
+        order): no answer is given for an assertion the cache could forget. This saves two fsyncs
+        (HCP and TRC) per request at country A, and keeps the pragma off the hot path.
+        """
+        if self._writer is None:
+            row = self.conn.execute("PRAGMA database_list").fetchone()
+            path = row[2] if row else ""
+            if not path:  # an in-memory database: nothing to sync, and no second connection can see it
+                self._writer = self.conn
+            else:
+                writer = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+                writer.execute("PRAGMA busy_timeout = 10000")
+                writer.execute("PRAGMA synchronous = NORMAL")
+                self._writer = writer
+        return self._writer
 
     @timing.timed("replay")
     def remember(self, issuer: str, jti: str, kind: str, expires_at: int, now: int | None = None) -> bool:
         """Record the assertion; False when this issuer's ``jti`` was already seen (a replay).
 
         ``expires_at`` is the last second at which the assertion could still pass the time checks
-        (its ``exp`` plus the clock-skew allowance); the entry is kept at least until then.
+        (its ``exp`` plus the clock-skew allowance); the entry is kept at least until then. Inside a
+        transaction of the store's connection, the entry joins it (committed or rolled back with it).
         """
         now = int(time.time()) if now is None else now
-        conn = self.conn
-        # Written without its own fsync (synchronous NORMAL: safe from a crash of the process, and
-        # atomic, so a jti is accepted once across workers). It reaches the disk with the audit
-        # record of the same request, committed with synchronous FULL before any answer leaves
-        # (one WAL, synced in order): no answer is given for an assertion the cache could forget.
-        # This saves two fsyncs (HCP and TRC) per request at country A.
-        level = conn.execute("PRAGMA synchronous").fetchone()[0]
-        if not conn.in_transaction:
-            conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            with nullcontext() if conn.in_transaction else self._write_lock:  # see gateway.storage.db.write_lock
-                self._purge(now)
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (issuer, jti, kind, int(expires_at), utcnow()),
-                )
-        finally:
-            if not conn.in_transaction:
-                conn.execute(f"PRAGMA synchronous = {int(level)}")
+        if self.conn.in_transaction:
+            return self._insert(self.conn, issuer, jti, kind, expires_at, now)
+        with self._write_lock:  # see gateway.storage.db.write_lock
+            return self._insert(self._writer_conn(), issuer, jti, kind, expires_at, now)
+
+    def _insert(self, conn: sqlite3.Connection, issuer: str, jti: str, kind: str, expires_at: int, now: int) -> bool:
+        self._purge(conn, now)
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+            (issuer, jti, kind, int(expires_at), utcnow()),
+        )
         return cur.rowcount == 1
+
+    def close(self) -> None:
+        if self._writer is not None and self._writer is not self.conn:
+            self._writer.close()
+        self._writer = None
 
     def seen(self, issuer: str, jti: str) -> bool:
         row = self.conn.execute(
@@ -61,8 +80,8 @@ class ReplayCache:
 
     _last_purge = 0.0
 
-    def _purge(self, now: int) -> None:
+    def _purge(self, conn: sqlite3.Connection, now: int) -> None:
         if now - ReplayCache._last_purge < PURGE_INTERVAL:
             return
         ReplayCache._last_purge = now
-        self.conn.execute("DELETE FROM assertion_replay WHERE expires_at < ?", (now,))
+        conn.execute("DELETE FROM assertion_replay WHERE expires_at < ?", (now,))
