@@ -2,8 +2,8 @@
 
 gunicorn runs several worker processes (``server.workers``), each with threads: a per-process
 counter would multiply the allowance by the number of workers. The buckets therefore live in a
-small SQLite file of their own (``<data_dir>/ratelimit.sqlite3``), updated in one ``BEGIN
-IMMEDIATE`` transaction per request (readers and writers of every process serialise on it). It is
+small SQLite file of their own (``<data_dir>/ratelimit.sqlite3``), refilled and spent by one
+UPSERT statement per request (atomic: writers of every process serialise on it). It is
 not the main database: buckets are throw-away state, so the file is opened with ``synchronous =
 OFF`` (no fsync on the hot path) and a lost or deleted file simply starts every bucket full.
 """
@@ -16,6 +16,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+#: Refill the bucket for the time elapsed (up to ``burst``), spend one token when there is one; a new
+#: bucket starts full. One statement: atomic, whichever process runs it.
+_REFILLED = "min(:burst, tokens + max(0.0, :now - updated) * :rate)"
+_SPEND = f"""
+INSERT INTO token_buckets (key, tokens, updated, allowed)
+VALUES (:key, max(:burst - 1.0, 0.0), :now, :burst >= 1.0)
+ON CONFLICT (key) DO UPDATE SET
+    tokens = CASE WHEN {_REFILLED} >= 1.0 THEN {_REFILLED} - 1.0 ELSE {_REFILLED} END,
+    allowed = {_REFILLED} >= 1.0,
+    updated = :now
+RETURNING tokens, allowed
+"""  # noqa: S608 - a fixed expression, values bound
 
 
 @dataclass(frozen=True)
@@ -34,7 +47,8 @@ class RateLimiter:
         self._write_lock = threading.Lock()  # this process's threads queue here, not in SQLite's busy handler
         conn = self._connect()
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated REAL NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS token_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL,"
+            " updated REAL NOT NULL, allowed INTEGER NOT NULL)"
         )
 
     def _connect(self) -> sqlite3.Connection:
@@ -52,20 +66,9 @@ class RateLimiter:
         """Spend one request of ``key``'s bucket, or say how long to wait."""
         now = time.time() if now is None else now
         rate = max(per_minute, 1) / 60.0
-        conn = self._connect()
         with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute("SELECT tokens, updated FROM buckets WHERE key = ?", (key,)).fetchone()
-                tokens = float(burst) if row is None else min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
-                allowed = tokens >= 1.0
-                if allowed:
-                    tokens -= 1.0
-                conn.execute("INSERT OR REPLACE INTO buckets (key, tokens, updated) VALUES (?, ?, ?)",
-                             (key, tokens, now))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            rows = self._connect().execute(_SPEND, {"key": key, "burst": float(burst), "rate": rate, "now": now})
+            (tokens, allowed), = rows.fetchall()  # read to the end: the statement (and its commit) completes here
+        allowed = bool(allowed)
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(allowed, int(tokens), retry)
