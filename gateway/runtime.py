@@ -23,6 +23,10 @@ class Runtime:
     signing_kid: str
     signing_key: ec.EllipticCurvePrivateKey = field(repr=False)
     started_at: float = field(default_factory=time.time)
+    signing_public_key: ec.EllipticCurvePublicKey = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens
 
     @property
     def trust(self) -> TrustList | None:

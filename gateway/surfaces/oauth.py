@@ -16,7 +16,7 @@ import secrets
 import time
 
 import jwt
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from gateway import errors, timing
 from gateway.audit import trail as audit_trail
@@ -204,7 +204,7 @@ def _verification_key(token: str):  # noqa: ANN202
     rt = runtime()
     kid = jws.get_unverified_header(token).get("kid")
     if kid == rt.signing_kid:
-        return rt.signing_key.public_key()
+        return rt.signing_public_key
     trust = rt.trust
     own = trust.country(rt.cfg.code) if trust else None
     key = own.signing_keys.get(kid) if own and isinstance(kid, str) else None
@@ -244,6 +244,7 @@ def require_token(scope: str | None) -> dict:
     if client is None or not client.active:
         raise errors.Unauthorized("The client of this token is revoked.", code="CLIENT_REVOKED",
                                   headers={"WWW-Authenticate": challenge})
+    g.token_client = client  # the clinician assertion is checked with this client's keys: one lookup
     _rate_limit(client)
     if scope is not None and scope not in claims["scope"].split():
         raise errors.Forbidden(f"This call needs the scope {scope}.", code="INSUFFICIENT_SCOPE",

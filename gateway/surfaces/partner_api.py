@@ -61,7 +61,9 @@ _VALUE_TYPES = {
 def _clinician(claims: dict) -> tuple[assertions.Clinician, str | None]:
     """The clinician the client acts for (and the purpose): checked right after the token, before the
     request's parameters, so that a call without a valid clinician assertion always answers 401."""
-    client = get_store().clients.get(claims["sub"])
+    client = g.get("token_client")  # read by require_token in this request
+    if client is None or client.client_id != claims["sub"]:
+        client = get_store().clients.get(claims["sub"])
     clinician, purpose = assertions.verify_clinician_assertion(
         request.headers.get(CLINICIAN_HEADER), claims["sub"], client.jwks if client else None,
         audience=runtime().cfg.public.url + "/fhir",
