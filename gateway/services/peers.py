@@ -1,6 +1,6 @@
 """Calls to foreign NCPeHs over mutual TLS, pinned to the trust list, with keep-alive connections.
 
-Each trusted country gets its own urllib3 pool manager (no ``requests`` layer on this hot path)
+Each trusted country gets its own urllib3 connection pool (no ``requests`` layer on this hot path)
 whose connections only accept a server certificate issued by the demo CA *and* whose SHA-256
 fingerprint the trust list gives to that country. Proxy settings from the environment are ignored
 (urllib3 never reads them); every call has explicit timeouts.
@@ -22,6 +22,7 @@ import urllib3
 from urllib3 import exceptions as u3
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
+from urllib3.util import parse_url
 
 from gateway import errors, timing
 from gateway.config import CountryConfig
@@ -50,12 +51,15 @@ def _pinned_pool(pins: frozenset[str]) -> type[HTTPSConnectionPool]:
     return PinnedPool
 
 
-def _pinned_manager(ctx: ssl.SSLContext, ca_cert: str, pins: frozenset[str], pool_size: int) -> urllib3.PoolManager:
-    """Keep-alive pools whose connections check the CA (``ctx``), the host name and the pinned fingerprint."""
-    manager = urllib3.PoolManager(num_pools=1, maxsize=pool_size, block=False, ssl_context=ctx,
-                                  cert_reqs="CERT_REQUIRED", ca_certs=ca_cert, retries=False)
-    manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": _pinned_pool(pins)}
-    return manager
+def _pinned_pool_for(url: str, ctx: ssl.SSLContext, ca_cert: str, pins: frozenset[str],
+                     pool_size: int) -> tuple[HTTPSConnectionPool, str]:
+    """A keep-alive pool to the NCPeH at ``url`` whose connections check the CA (``ctx``), the host name
+    and the pinned fingerprint, and the path prefix of ``url`` (calls go to the pool directly: no pool
+    manager looking the host up again on every call)."""
+    parsed = parse_url(url)
+    pool = _pinned_pool(pins)(parsed.host, parsed.port or 443, maxsize=pool_size, block=False, ssl_context=ctx,
+                              cert_reqs="CERT_REQUIRED", ca_certs=ca_cert, retries=False)
+    return pool, (parsed.path or "").rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -76,26 +80,28 @@ class PeerClient:
         self.cfg = cfg
         self.pool_size = pool_size
         self._ctx: ssl.SSLContext | None = None
-        self._sessions: dict[str, tuple[frozenset[str], urllib3.PoolManager]] = {}
+        self._sessions: dict[str, tuple[tuple[frozenset[str], str], HTTPSConnectionPool, str]] = {}
         self._lock = threading.Lock()
         self.breaker = CircuitBreaker()
         # a quarter of the threads (at least one) is kept for the other countries and the other pages;
         # a call still running after the connect time-out means the peer hangs
         self.bulkhead = Bulkhead(max(1, cfg.threads - max(1, cfg.threads // 4)), stuck_after=cfg.peer_connect_timeout)
 
-    def _session(self, country: TrustedCountry) -> urllib3.PoolManager:
+    def _session(self, country: TrustedCountry) -> tuple[HTTPSConnectionPool, str]:
+        """The pool to ``country``'s NCPeH and the path prefix of its address (a new pool when the trust
+        list gives the country another address or other certificate fingerprints)."""
         with self._lock:
-            pins = country.tls_fingerprints
+            pins, url = country.tls_fingerprints, country.ncp_url
             cached = self._sessions.get(country.code)
-            if cached and cached[0] == pins:
-                return cached[1]
+            if cached and cached[0] == (pins, url):
+                return cached[1], cached[2]
             if self._ctx is None:
                 self._ctx = client_context(self.cfg)
-            session = _pinned_manager(self._ctx, str(self.cfg.certs.ca_cert), pins, self.pool_size)
+            pool, prefix = _pinned_pool_for(url, self._ctx, str(self.cfg.certs.ca_cert), pins, self.pool_size)
             if cached:
-                cached[1].clear()
-            self._sessions[country.code] = (pins, session)
-            return session
+                cached[1].close()
+            self._sessions[country.code] = ((pins, url), pool, prefix)
+            return pool, prefix
 
     def get(
         self,
@@ -115,21 +121,20 @@ class PeerClient:
         requests for other countries without a thread. ``headers`` may be a callable: it is called
         for every attempt, so that single-use assertions are fresh on a retry.
         """
-        url = country.ncp_url + path
-        if not url.startswith("https://"):
+        if not country.ncp_url.startswith("https://"):
             raise errors.PeerError(f"{country.code}: the trust list gives a non-HTTPS address")
         self.breaker.before_call(country)
         with self.bulkhead.slot(country):
-            return self._call(country, url, params, headers)
+            return self._call(country, path, params, headers)
 
-    def _call(self, country: TrustedCountry, url: str, params, headers) -> PeerResponse:  # noqa: ANN001
+    def _call(self, country: TrustedCountry, path: str, params, headers) -> PeerResponse:  # noqa: ANN001
         budget = self.cfg.peer_connect_timeout + self.cfg.peer_read_timeout
         deadline = time.monotonic() + budget
         attempt = 0
         while True:
             attempt += 1
             try:
-                result = self._attempt(country, url, params, headers() if callable(headers) else headers, deadline)
+                result = self._attempt(country, path, params, headers() if callable(headers) else headers, deadline)
             except _Retryable as exc:
                 if attempt <= RETRIES and deadline - time.monotonic() > self.cfg.peer_connect_timeout:
                     time.sleep(RETRY_BACKOFF)
@@ -147,14 +152,15 @@ class PeerClient:
         return result
 
     @timing.timed("peer")
-    def _attempt(self, country: TrustedCountry, url: str, params, headers, deadline: float) -> PeerResponse:  # noqa: ANN001
+    def _attempt(self, country: TrustedCountry, path: str, params, headers, deadline: float) -> PeerResponse:  # noqa: ANN001
         name = f"{country.name} ({country.code})"
-        session = self._session(country)
+        pool, prefix = self._session(country)
         remaining = max(0.1, deadline - time.monotonic())
+        url = prefix + path
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         try:
-            resp = session.urlopen(
+            resp = pool.urlopen(
                 "GET",
                 url,
                 headers={"Accept": "application/fhir+json", **(headers or {})},
