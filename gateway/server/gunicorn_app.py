@@ -11,8 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from gateway.config import CountryConfig
 from gateway.security.tls import server_context
-
-ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+from gateway.server.access_log import ACCESS_LOG_FORMAT
 
 
 class ServeError(Exception):
@@ -55,6 +54,7 @@ class GatewayServer(BaseApplication):
             "ssl_context": lambda conf, default_factory: server_context(cfg, listener),
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
+            "logger_class": "gateway.server.access_log.AccessLogger",
             "errorlog": "-",
             "loglevel": cfg.log_level,
             "proc_name": f"ncpeh-{cfg.slug}-{listener}",

@@ -212,3 +212,23 @@ def test_no_traits_secrets_or_tokens_in_audit_records_or_logs(countries):
         text = log.read_text(errors="replace")
         for value in forbidden:
             assert value not in text, (log.name, value[:20])
+
+
+def test_access_log_lines_carry_the_request_id_on_both_sides(countries):
+    import re
+    import time
+
+    _, summary_id, local_id, _ = exchange(countries)
+    remote = local_id.removeprefix("fr-")
+    expected = {
+        "de-public.log": rf'^127\.0\.0\.1 "GET /fhir/Patient/{re.escape(local_id)}/\$summary" 200 \d+ \d+ms rid={summary_id}$',
+        "fr-ncp.log": rf'^127\.0\.0\.1 "GET /fhir/Patient/{re.escape(remote)}/\$summary" 200 \d+ \d+ms rid={summary_id}$',
+    }
+    deadline = time.monotonic() + 5
+    while True:
+        found = {name: bool(re.search(pattern, (countries.topo.log_dir / name).read_text(errors="replace"), re.M))
+                 for name, pattern in expected.items()}
+        if all(found.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert all(found.values()), found
