@@ -19,9 +19,10 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, g
 
 HEADER = "Server-Timing"
 _ITEM = re.compile(r"^\s*([A-Za-z0-9_.-]{1,40})\s*(?:;.*?dur=([0-9]+(?:\.[0-9]+)?))?")
@@ -29,12 +30,16 @@ _MAX_REMOTE = 30
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The stages of the request being handled by this thread (None outside a request): a context
+#: variable rather than ``flask.g``, so that recording a stage costs a dictionary update.
+_STAGES: ContextVar[dict[str, float] | None] = ContextVar("ncpeh_server_timing", default=None)
+
+
 def add(name: str, seconds: float) -> None:
     """Add ``seconds`` to stage ``name`` of the current request."""
-    if not has_request_context():
-        return
-    stages = g.setdefault("server_timing", {})
-    stages[name] = stages.get(name, 0.0) + seconds * 1000.0
+    stages = _STAGES.get()
+    if stages is not None:
+        stages[name] = stages.get(name, 0.0) + seconds * 1000.0
 
 
 @contextmanager
@@ -75,9 +80,9 @@ def parse(value: str | None) -> dict[str, float]:
 
 def add_remote(prefix: str, value: str | None) -> None:
     """Pass on another server's figures (e.g. the foreign NCPeH's) under ``<prefix>-<name>``."""
-    if not has_request_context() or not value:
+    stages = _STAGES.get()
+    if stages is None or not value:
         return
-    stages = g.setdefault("server_timing", {})
     for name, ms in parse(value).items():
         key = f"{prefix}-{name}"
         stages[key] = stages.get(key, 0.0) + ms
@@ -94,13 +99,19 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         g.server_timing_started = time.perf_counter()
+        _STAGES.set({})
 
     @app.after_request
     def _header(resp: Response) -> Response:
         started = g.get("server_timing_started")
         if started is None:
             return resp
-        stages: dict[str, float] = dict(g.get("server_timing") or {})
+        stages: dict[str, float] = dict(_STAGES.get() or {})
         stages["app"] = (time.perf_counter() - started) * 1000.0
         resp.headers[HEADER] = format_header(stages)
         return resp
+
+    @app.teardown_request
+    def _end(exc: BaseException | None = None) -> None:
+        _STAGES.set(None)
+
