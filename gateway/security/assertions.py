@@ -157,6 +157,10 @@ class ReplayRegistry:
     def remember(self, issuer: str, jti: str, kind: str, expires_at: int) -> bool:  # pragma: no cover
         raise NotImplementedError
 
+    def remember_all(self, issuer: str, items: list[tuple[str, str, int]]) -> set[str]:  # pragma: no cover
+        """Record every (jti, kind, expires_at) at once; returns the jtis that were not seen before."""
+        raise NotImplementedError
+
 
 @dataclass
 class Verified:
@@ -235,9 +239,8 @@ class AssertionVerifier:
         now = int(self.clock())
         for item in verified:
             self._time(item, now)
-        # 4. jti not seen before
-        for item in verified:
-            self._fresh(item)
+        # 4. jti not seen before (every assertion of the request recorded in one write)
+        self._fresh(verified)
         # 5. role and purpose by the policy table
         hcp = self.authentic_hcp = verified[0]
         self._identity(hcp)
@@ -316,13 +319,18 @@ class AssertionVerifier:
             raise _reject(item.kind, "ASSERTION_LIFETIME_TOO_LONG",
                           f"valid for longer than the maximum of {MAX_LIFETIME} s.")
 
-    def _fresh(self, item: Verified) -> None:
-        jti = item.claims.get("jti")
-        if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
-            raise _reject(item.kind, "ASSERTION_CLAIM_MISSING", "claim 'jti' (8 to 128 characters) is required.")
-        expires = int(item.claims["exp"]) + CLOCK_SKEW
-        if not self.replay.remember(self.peer.code, jti, item.kind, expires):
-            raise _reject(item.kind, "ASSERTION_REPLAYED", "this 'jti' was already used; sign a new assertion.")
+    def _fresh(self, verified: list[Verified]) -> None:
+        items = []
+        for item in verified:
+            jti = item.claims.get("jti")
+            if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
+                raise _reject(item.kind, "ASSERTION_CLAIM_MISSING", "claim 'jti' (8 to 128 characters) is required.")
+            items.append((jti, item.kind, int(item.claims["exp"]) + CLOCK_SKEW))
+        new = self.replay.remember_all(self.peer.code, items)
+        for item, (jti, _, _) in zip(verified, items, strict=True):
+            if jti not in new:
+                raise _reject(item.kind, "ASSERTION_REPLAYED", "this 'jti' was already used; sign a new assertion.")
+            new.discard(jti)  # the same jti twice in one request: the second is a replay
 
     def _identity(self, hcp: Verified) -> None:
         def text(value: Any) -> bool:

@@ -56,6 +56,28 @@ class ReplayCache:
         with self._write_lock:  # see gateway.storage.db.write_lock
             return self._insert(self._writer_conn(), issuer, jti, kind, expires_at, now)
 
+    @timing.timed("replay")
+    def remember_all(self, issuer: str, items: list[tuple[str, str, int]], now: int | None = None) -> set[str]:
+        """Record every ``(jti, kind, expires_at)`` of ``issuer`` in one statement; returns the jtis that
+        were not seen before (the others are replays). See :meth:`remember`."""
+        if not items:
+            return set()
+        if len(items) > 64:
+            raise ValueError("at most 64 assertions at once")
+        now = int(time.time()) if now is None else now
+        seen_at = utcnow()
+        rows = [value for jti, kind, expires_at in items for value in (issuer, jti, kind, int(expires_at), seen_at)]
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(items))  # placeholders only: the values are bound
+        sql = f"INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES {values} RETURNING jti"  # noqa: S608
+        if self.conn.in_transaction:
+            return self._insert_returning(self.conn, sql, rows, now)
+        with self._write_lock:  # see gateway.storage.db.write_lock
+            return self._insert_returning(self._writer_conn(), sql, rows, now)
+
+    def _insert_returning(self, conn: sqlite3.Connection, sql: str, rows: list, now: int) -> set[str]:
+        self._purge(conn, now)
+        return {row[0] for row in conn.execute(sql, rows).fetchall()}  # read to the end: the statement completes
+
     def _insert(self, conn: sqlite3.Connection, issuer: str, jti: str, kind: str, expires_at: int, now: int) -> bool:
         self._purge(conn, now)
         cur = conn.execute(

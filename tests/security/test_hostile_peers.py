@@ -247,6 +247,13 @@ def test_15d_replayed_trc(fr):
     assert_refused(fr.summary(fr.hcp(), trc), 401, "ASSERTION_REPLAYED")
 
 
+def test_15e_hcp_and_trc_sharing_one_jti(fr, monkeypatch):
+    monkeypatch.setattr(assertions.secrets, "token_urlsafe", lambda _n=18: "one-jti-for-two-assertions")
+    hcp, trc = fr.hcp(), fr.trc()
+    monkeypatch.undo()
+    assert_refused(fr.summary(hcp, trc), 401, "ASSERTION_REPLAYED")  # the second use of the jti, in one request
+
+
 def test_16_role_not_allowed(fr):
     dietician = Clinician("de-1", "Eva Diät", "2265", "Klinikum Demo", "urn:oid:1.2.276.0.76.4.8.999", "de")
     assert_refused(fr.search(fr.hcp(clinician=dietician)), 403, "ROLE_NOT_ALLOWED")

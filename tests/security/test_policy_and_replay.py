@@ -53,3 +53,19 @@ def test_replay_cache_forgets_only_after_expiry(tmp_path):
         assert not store.replay.seen("DE", "old-jti-01") and store.replay.seen("DE", "new-jti-01")
     finally:
         store.close()
+
+
+def test_replay_cache_records_a_requests_assertions_at_once(tmp_path):
+    store = storage.open_store(tmp_path / "db.sqlite3")
+    try:
+        assert store.replay.remember_all("DE", [("hcp-jti-0001", "HCP", 2_000_000_000),
+                                                ("trc-jti-0001", "TRC", 2_000_000_000)]) == {"hcp-jti-0001", "trc-jti-0001"}
+        assert store.replay.seen("DE", "hcp-jti-0001") and store.replay.seen("DE", "trc-jti-0001")
+        # a replayed HCP assertion with a new TRC assertion: only the new one is recorded as new
+        assert store.replay.remember_all("DE", [("hcp-jti-0001", "HCP", 2_000_000_000),
+                                                ("trc-jti-0002", "TRC", 2_000_000_000)]) == {"trc-jti-0002"}
+        assert store.replay.remember_all("IT", [("hcp-jti-0001", "HCP", 2_000_000_000)]) == {"hcp-jti-0001"}
+        assert not store.replay.remember("DE", "trc-jti-0002", "TRC", 2_000_000_000)
+        assert store.replay.remember_all("DE", []) == set()
+    finally:
+        store.close()
