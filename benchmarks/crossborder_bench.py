@@ -1,7 +1,7 @@
 """Cross-border ``$summary`` benchmark: the real chain against a pass-through relay, in the same run.
 
     make bench                                   # or:
-    .venv/bin/python benchmarks/crossborder_bench.py [--duration 8] [--rounds 2] [--concurrency 1,4,16]
+    .venv/bin/python benchmarks/crossborder_bench.py [--duration 5] [--rounds 4] [--concurrency 1,4,16]
 
 What it does:
 
@@ -18,9 +18,11 @@ What it does:
    plus one identification call.
 4. Load: German partner software (OAuth token + ``X-Clinician-Assertion``, one keep-alive session
    per client thread) asks for French summaries at each concurrency, for each size; the relay is
-   driven the same way right after each case. Every patient is requested once before (warm caches:
-   the cold cost is in the breakdown). The partner client's rate limit is raised for the run (the
-   limiter's bucket update stays on the path; its 429s would otherwise be what is measured).
+   driven the same way right before or after each case (the order alternates between rounds; each
+   round's ratio is taken on its own pair, and the median over the rounds is reported). Every
+   patient is requested once before (warm caches: the cold cost is in the breakdown). The partner
+   client's rate limit is raised for the run (the limiter's bucket update stays on the path; its
+   429s would otherwise be what is measured).
 5. Prints p50/p95/p99 latency, throughput (successful answers per second), errors and the ratio to
    the relay; writes ``benchmarks/results/latest.json`` and ``benchmarks/results/latency.png``.
 
@@ -396,9 +398,24 @@ def print_breakdown(cold: dict[str, dict], warm: dict[str, dict]) -> None:
     print(f"{'total latency':<26}" + "".join(f"{f['latency']:>15.2f}" for s in sizes for f in (cold[s], warm[s])))
 
 
+def paired_ratios(product: list[dict], relay: list[dict]) -> dict:
+    """Product-to-relay ratios of p50 latency and throughput: the median over the rounds of each
+    round's ratio (product and relay measured back to back, in alternating order), so that a drift of
+    the machine's speed between rounds (a shared VM) weighs on both sides of each ratio alike."""
+    rounds = [{"p50_ratio": round(p["p50_ms"] / r["p50_ms"], 3),
+               "throughput_ratio": round(p["throughput_rps"] / r["throughput_rps"], 3)}
+              for p, r in zip(product, relay, strict=True) if r["p50_ms"] > 0 and r["throughput_rps"] > 0]
+    if not rounds:
+        return {"p50_ratio": float("nan"), "throughput_ratio": float("nan"), "rounds": []}
+    return {"p50_ratio": round(statistics.median(x["p50_ratio"] for x in rounds), 2),
+            "throughput_ratio": round(statistics.median(x["throughput_ratio"] for x in rounds), 2),
+            "rounds": rounds}
+
+
 def print_table(cases: list[dict]) -> None:
     print("\nLoad: cross-border $summary through DE's partner API (product) and through the relay (floor)")
-    print("(req/s: successful answers per second; other CPU: cores used by the rest of the machine meanwhile)")
+    print("(req/s: successful answers per second; other CPU: cores used by the rest of the machine meanwhile;")
+    print(" x relay: median over the rounds of each round's ratio, product and relay measured back to back)")
     head = (f"{'size':<8} {'conc':>4} {'target':<8} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
             f"{'p99 ms':>8} {'req/s':>8} {'other CPU':>9} {'p50 x relay':>11} {'req/s x relay':>13}")
     print(head)
@@ -496,9 +513,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--sizes", default=",".join(SIZES))
-    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per case and target")
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per case, target and round")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each case")
-    parser.add_argument("--rounds", type=int, default=2, help="repeat the whole matrix (interleaved); samples are pooled")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="repeat the whole matrix (interleaved); latencies are pooled, ratios paired per round")
     parser.add_argument("--patients", type=int, default=60, help="patients per summary size")
     parser.add_argument("--breakdown-samples", type=int, default=15)
     parser.add_argument("--workers", type=int, help="gunicorn processes per listener (default: the product's)")
@@ -569,8 +587,8 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 ids = population[size]["ids"]
                 for level in levels:
-                    for target, base, clients in (("product", product_base, product_clients),
-                                                  ("relay", relay_base, relay_clients)):
+                    pair = [("product", product_base, product_clients), ("relay", relay_base, relay_clients)]
+                    for target, base, clients in pair if round_no % 2 == 0 else pair[::-1]:  # alternate who goes first
                         result = run_case(base, ids, clients.get(level), args.duration, args.warmup)
                         pooled.setdefault((size, level, target), []).append(result)
                         print(f"  round {round_no + 1} {size:<8} c={level:<3} {target:<8} p50 {result['p50_ms']:7.1f} ms"
@@ -604,8 +622,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu_ms_per_request": {k: round(statistics.median(r["cpu_ms_per_request"].get(k, 0.0) for r in runs), 2)
                                            for k in sorted({k for r in runs for k in r["cpu_ms_per_request"]})},
                 }
-            case["p50_ratio"] = round(case["product"]["p50_ms"] / case["relay"]["p50_ms"], 2)
-            case["throughput_ratio"] = round(case["product"]["throughput_rps"] / case["relay"]["throughput_rps"], 2)
+            case.update(paired_ratios(pooled[(size, level, "product")], pooled[(size, level, "relay")]))
             cases.append(case)
     print_table(cases)
     goals = targets(cases, min(levels), max(levels))
