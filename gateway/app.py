@@ -24,6 +24,8 @@ from gateway.services.peers import PeerClient
 
 SURFACES = ("public", "ncp")
 MAX_BODY_BYTES = 5 * 1024 * 1024
+#: Paths of the public listener that never use the portal's cookie session (the FHIR APIs, OAuth).
+_STATELESS_PREFIXES = ("/fhir/", "/oauth/", "/.well-known/", "/openapi.json", "/_status")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 log = logging.getLogger("ncpeh")
 
@@ -35,8 +37,16 @@ class _SessionInterface(SecureCookieSessionInterface):
     time; the serializer holds no per-request state, so one per key (and fallback keys) serves all.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stateless: tuple[str, ...] = ()) -> None:
         self._serializer: tuple[tuple, object] | None = None
+        #: Path prefixes without a session (machine-facing APIs): the session cookie is neither read
+        #: nor written there, and ``flask.session`` is Flask's null session.
+        self.stateless = stateless
+
+    def open_session(self, app: Flask, request):  # noqa: ANN001, ANN201 - Flask's signature
+        if self.stateless and request.path.startswith(self.stateless):
+            return None  # Flask then uses its null session, never saved
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask):  # noqa: ANN201 - itsdangerous serializer or None
         fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or ()
@@ -70,7 +80,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         SESSION_COOKIE_NAME=f"ncpeh_{cfg.slug}_session",
         TESTING=cfg.testing,
     )
-    app.session_interface = _SessionInterface()
+    app.session_interface = _SessionInterface(("/",) if surface == "ncp" else _STATELESS_PREFIXES)
     kid, key = load_signing_key(cfg)
     trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert)
     listed = trust_state.current()

@@ -130,3 +130,38 @@ def test_demo_accounts_sign_in(countries):
     page = browser.sign_in("pharmacist", demo["pharmacist"]["password"])
     assert path(page) == "/" and demo["pharmacist"]["name"] in page.find("header").text
     assert page.find("html")["lang"] == "de"  # the demo accounts speak their country's language
+
+
+def test_api_paths_neither_read_nor_set_the_portal_session(countries, physician):
+    """The portal's cookie session is for the portal: the FHIR APIs and the NCPeH listener are stateless."""
+    browser = Clinician(countries, "DE")
+    browser.sign_in(physician.username, PASSWORD)
+    cookie = browser.cookie("_session")
+    public = requests.Session()
+    public.trust_env = False
+    public.verify = browser.http.verify
+    for path in ("/fhir/metadata", "/.well-known/smart-configuration", "/openapi.json", "/_status"):
+        resp = public.get(countries.public("DE") + path, headers={"Cookie": f"{cookie.name}={cookie.value}"},
+                          timeout=10)
+        assert resp.status_code == 200, path
+        assert "Set-Cookie" not in resp.headers, path
+    resp = countries.peer_session("FR").get(countries.ncp("DE") + "/_status", timeout=10,
+                                            headers={"Cookie": f"{cookie.name}={cookie.value}"})
+    assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
+    assert browser.get("/").status == 200  # the portal session itself is intact
+
+
+def test_only_the_portal_opens_the_cookie_session(countries):
+    from flask import request
+
+    from gateway.app import create_app
+
+    cfg = countries.topo.configs["DE"]
+    apps = {surface: create_app(cfg, surface) for surface in ("public", "ncp")}
+    for surface, path, opened in (("public", "/signin", True), ("public", "/search/FR", True),
+                                  ("public", "/fhir/metadata", False), ("public", "/oauth/token", False),
+                                  ("public", "/.well-known/smart-configuration", False), ("public", "/_status", False),
+                                  ("ncp", "/fhir/Patient", False), ("ncp", "/_status", False)):
+        app = apps[surface]
+        with app.test_request_context(path):
+            assert (app.session_interface.open_session(app, request) is not None) is opened, (surface, path)
