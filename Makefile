@@ -41,7 +41,7 @@ test: install lint chromium
 	$(BIN)/pytest
 
 # Cross-border benchmark (not part of `make test`): FR and DE under gunicorn against a pass-through relay,
-# about 6 minutes; figures in benchmarks/results/latest.json and latency.png. BENCH_ARGS="--duration 3 --rounds 1" etc.
+# about 9 minutes; figures in benchmarks/results/latest.json and latency.png. BENCH_ARGS="--duration 3 --rounds 2" etc.
 BENCH_ARGS ?=
 bench: install
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,bench]'
