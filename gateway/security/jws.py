@@ -132,6 +132,7 @@ def _jwt() -> PyJWT:
 
 _JWS = FastJWS()
 _JWT = _jwt()
+decode = _JWT.decode
 
 
 @functools.lru_cache(maxsize=512)
@@ -159,7 +160,6 @@ def _public_der(key: Any) -> bytes:
         _key_der.clear()
     _key_der[id(key)] = (key, der)
     return der
-decode = _JWT.decode
 
 
 class VerifiedTokens:
