@@ -74,21 +74,14 @@ class AuditEntry:
         return {name: getattr(self, name) for name in FIELDS}
 
     def compute_hash(self) -> str:
-        # the same dict as hashed_fields(), without copying ``detail`` (it is only serialised)
-        data = self._shallow_fields()
-        data.pop("hash")
-        data["v"] = HASH_VERSION
-        return entry_hash(data)
+        return _hash_of(self._shallow_fields())
 
     def chained(self, seq: int, prev_hash: str) -> AuditEntry:
         """This record as the chain's next one: ``seq``, ``prev_hash`` and its ``hash`` set."""
         data = self._shallow_fields()
         data["seq"], data["prev_hash"] = seq, prev_hash
-        del data["hash"]
-        data["v"] = HASH_VERSION
-        digest = entry_hash(data)
-        del data["v"]
-        return AuditEntry(**data, hash=digest)
+        data["hash"] = _hash_of(dict(data))
+        return AuditEntry(**data)
 
     @classmethod
     def from_row(cls, row: tuple | list) -> AuditEntry:
@@ -103,6 +96,14 @@ class AuditEntry:
 
 
 assert tuple(f.name for f in fields(AuditEntry)) == FIELDS  # noqa: S101 - storage order is the dataclass order
+
+
+def _hash_of(fields: dict[str, Any]) -> str:
+    """The hash of a record given as its fields (changed here: pass a copy when they are kept): the same
+    dict as ``hashed_fields()``, without copying ``detail`` (it is only serialised)."""
+    del fields["hash"]
+    fields["v"] = HASH_VERSION
+    return entry_hash(fields)
 
 
 def entry_hash(hashed: dict[str, Any]) -> str:

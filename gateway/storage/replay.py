@@ -42,7 +42,6 @@ class ReplayCache:
                 self._writer = writer
         return self._writer
 
-    @timing.timed("replay")
     def remember(self, issuer: str, jti: str, kind: str, expires_at: int, now: int | None = None) -> bool:
         """Record the assertion; False when this issuer's ``jti`` was already seen (a replay).
 
@@ -50,11 +49,7 @@ class ReplayCache:
         (its ``exp`` plus the clock-skew allowance); the entry is kept at least until then. Inside a
         transaction of the store's connection, the entry joins it (committed or rolled back with it).
         """
-        now = int(time.time()) if now is None else now
-        if self.conn.in_transaction:
-            return self._insert(self.conn, issuer, jti, kind, expires_at, now)
-        with self._write_lock:  # see gateway.storage.db.write_lock
-            return self._insert(self._writer_conn(), issuer, jti, kind, expires_at, now)
+        return jti in self.remember_all(issuer, [(jti, kind, expires_at)], now)
 
     @timing.timed("replay")
     def remember_all(self, issuer: str, items: list[tuple[str, str, int]], now: int | None = None) -> set[str]:
@@ -70,21 +65,13 @@ class ReplayCache:
         values = ", ".join(["(?, ?, ?, ?, ?)"] * len(items))  # placeholders only: the values are bound
         sql = f"INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES {values} RETURNING jti"  # noqa: S608
         if self.conn.in_transaction:
-            return self._insert_returning(self.conn, sql, rows, now)
+            return self._insert(self.conn, sql, rows, now)
         with self._write_lock:  # see gateway.storage.db.write_lock
-            return self._insert_returning(self._writer_conn(), sql, rows, now)
+            return self._insert(self._writer_conn(), sql, rows, now)
 
-    def _insert_returning(self, conn: sqlite3.Connection, sql: str, rows: list, now: int) -> set[str]:
+    def _insert(self, conn: sqlite3.Connection, sql: str, rows: list, now: int) -> set[str]:
         self._purge(conn, now)
         return {row[0] for row in conn.execute(sql, rows).fetchall()}  # read to the end: the statement completes
-
-    def _insert(self, conn: sqlite3.Connection, issuer: str, jti: str, kind: str, expires_at: int, now: int) -> bool:
-        self._purge(conn, now)
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES (?, ?, ?, ?, ?)",
-            (issuer, jti, kind, int(expires_at), utcnow()),
-        )
-        return cur.rowcount == 1
 
     def close(self) -> None:
         if self._writer is not None and self._writer is not self.conn:
