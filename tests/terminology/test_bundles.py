@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
 
@@ -196,10 +195,11 @@ def test_coverage_mapped_for_national_systems(fr_bundle):
     assert data[S.CIM10_FR]["mapped"] == data[S.CIM10_FR]["seen"] - 1
 
 
-def test_180_entry_summary_is_processed_in_milliseconds(fr_bundle):
-    terminology.load()
-    start = time.perf_counter()
+def test_180_entry_summary_is_transcoded_and_translated_whole(fr_bundle):
+    """Every entry of a large summary comes through (its speed is measured by benchmarks/terminology_bench.py)."""
+    entries = len(fr_bundle["entry"])
     bundle, _ = terminology.transcode(fr_bundle, "FR")
-    terminology.translate(bundle, "de")
-    elapsed_ms = (time.perf_counter() - start) * 1000
-    assert elapsed_ms < 100, elapsed_ms  # typically ~5 ms; generous bound for slow CI machines
+    translated, report = terminology.translate(bundle, "de")
+    assert entries > 180 and len(translated["entry"]) == entries
+    assert [e["resource"]["resourceType"] for e in translated["entry"]] == \
+        [e["resource"]["resourceType"] for e in fr_bundle["entry"]]
