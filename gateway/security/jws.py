@@ -2,13 +2,14 @@
 
 PyJWT 2.10+ checks every character of a segment against the base64url alphabet with a Python
 generator (``any(c not in ALPHABET for c in segment)``): about 0.1 ms per assertion of ~1 KiB,
-several times per request (access token, clinician assertion at country B; HCP and TRC assertions
-at country A, each read twice). :class:`FastJWS` does the same checks in the same order, with the
+several times per request (access token and clinician assertion at country B, HCP and TRC
+assertions at country A). :func:`decode_segment` does the same checks in the same order, with the
 same errors — padding (at most two ``=``, only on a length multiple of 4), alphabet, length modulo 4,
-decoding, canonical re-encoding — the alphabet check with one regular expression.
+decoding, canonical re-encoding — the alphabet check with one regular expression; :class:`FastJWS`
+is PyJWT's JWS with it.
 
-Use :data:`decode`, :data:`decode_complete` and :data:`get_unverified_header` instead of the ones
-of the ``jwt`` module; everything else (algorithms, claims, options, exceptions) is PyJWT's.
+Use :data:`decode` and :func:`get_unverified_header` instead of the ones of the ``jwt`` module;
+everything else (algorithms, claims, options, exceptions) is PyJWT's.
 
 The assertions between NCPeHs (ES256 only, their header checked field by field before any key is
 chosen) are read once with :func:`parse` (PyJWT's checks of a compact JWS, same errors) and their
