@@ -154,9 +154,6 @@ class AssertionSigner:
 class ReplayRegistry:
     """What the verifier needs from the replay cache (gateway.storage.replay.ReplayCache fits)."""
 
-    def remember(self, issuer: str, jti: str, kind: str, expires_at: int) -> bool:  # pragma: no cover
-        raise NotImplementedError
-
     def remember_all(self, issuer: str, items: list[tuple[str, str, int]]) -> set[str]:  # pragma: no cover
         """Record every (jti, kind, expires_at) at once; returns the jtis that were not seen before."""
         raise NotImplementedError
