@@ -150,14 +150,18 @@ def test_insufficient_scope_is_403(countries):
     assert "insufficient_scope" in resp.headers["WWW-Authenticate"]
 
 
+def revoke(countries, client_id: str) -> None:
+    store = countries.store("DE")
+    try:
+        store.clients.revoke(client_id)
+    finally:
+        store.close()
+
+
 def test_revoked_client_token_stops_working(countries):
     partner = add_partner(countries)
     session = partner.session()
-    store = countries.store("DE")
-    try:
-        store.clients.revoke(partner.client_id)
-    finally:
-        store.close()
+    revoke(countries, partner.client_id)
     resp = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=10)
     assert resp.status_code == 401 and code_of(resp) == "CLIENT_REVOKED"
     assert partner.token_response().status_code == 401
@@ -187,10 +191,6 @@ def test_revoked_client_token_stops_working_after_it_was_used(countries):
     session = partner.session()
     resp = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=10)
     assert resp.status_code == 200
-    store = countries.store("DE")
-    try:
-        store.clients.revoke(partner.client_id)
-    finally:
-        store.close()
+    revoke(countries, partner.client_id)
     resp = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=10)
     assert resp.status_code == 401 and code_of(resp) == "CLIENT_REVOKED"
