@@ -243,6 +243,26 @@ def test_no_match_page_keeps_the_search(countries, signed_in: Clinician):
     assert form.find(id="trait-identifier")["value"] == INS
 
 
+def test_home_page_resumes_or_restarts_a_search_in_progress(countries, signed_in: Clinician):
+    def links(page, href):  # noqa: ANN001, ANN202
+        return [squeeze(a.text) for a in page.find_all("a", href=href)]
+
+    restart = message("de", "Start a new search")
+    home = signed_in.get("/")
+    assert not home.find_all("form", action="/new")  # nothing in progress yet
+    signed_in.search("FR", **{**DUPONT, "given": "Marianne"})  # no match: the search is kept
+    home = signed_in.get("/")
+    assert message("de", "Continue the search") in links(home, "/search/FR")
+    assert len(home.find_all("form", action="/new")) == 1 and home.form("/new").fields["csrf_token"]
+    assert restart in [squeeze(b.text) for b in home.find_all("button")]
+    assert signed_in.open_summary().status == 200
+    home = signed_in.get("/")
+    assert message("de", "Back to the summary") in links(home, "/summary")
+    assert len(home.find_all("form", action="/new")) == 1
+    home = signed_in.submit(home, "/new")
+    assert path(home) == "/" and not home.find_all("form", action="/new")  # started afresh
+
+
 @pytest.mark.parametrize("traits, field, expected", [
     ({**DUPONT, "identifier": INS[:-2] + "00"}, "identifier",  # wrong INS key
      ("This %(label)s is not valid: check every character and the check key.", {"label": "INS (NIR)"})),
