@@ -65,6 +65,7 @@ def test_killed_workers_lose_no_record_of_an_answered_request(tmp_path):
     topo.start()
     running = Running(topo)
     answered: list[tuple[str, int]] = []
+    refusals: dict[str, str] = {}  # request id -> the start of the OperationOutcome (for failure messages)
     unanswered = Counter()
     stop = threading.Event()
     lock = threading.Lock()
@@ -88,6 +89,8 @@ def test_killed_workers_lose_no_record_of_an_answered_request(tmp_path):
             assert resp.headers.get("X-Request-ID") == request_id
             with lock:
                 answered.append((request_id, resp.status_code))
+                if resp.status_code >= 400:
+                    refusals[request_id] = resp.text[:300]
 
     try:
         fr_store = running.store("FR")
@@ -131,7 +134,7 @@ def test_killed_workers_lose_no_record_of_an_answered_request(tmp_path):
         fr_store.close()
     # every answer country B gave has its record at B, exactly one
     missing_b = [rid for rid, _ in answered if de_ids[rid] != 1]
-    assert not missing_b, (len(missing_b), missing_b[:5])
+    assert not missing_b, (len(missing_b), [(rid, de_ids[rid], refusals.get(rid, "200")) for rid in missing_b[:5]])
     # every successful answer also went through country A, which recorded it before answering: at least
     # once, and once per attempt (B retries a call whose answer a killed worker of A never finished
     # sending: A served, and recorded, both attempts, each with its own single-use HCP assertion)
