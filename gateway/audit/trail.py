@@ -48,6 +48,10 @@ AUDITED_ENDPOINTS: dict[str, tuple[str, str | None]] = {
 }
 #: Blueprints whose every refusal is recorded (even on endpoints not listed above).
 AUDITED_BLUEPRINTS = {"ncp_api": events.RESPONDING, "partner_api": events.REQUESTING}
+#: Blueprints whose authentication and authorisation refusals are recorded (an invalid or revoked token,
+#: a missing scope, a spent rate limit): the terminology operations, which hold no patient data.
+AUDITED_AUTH_REFUSALS = frozenset({"terminology_api"})
+_AUTH_REFUSAL_STATUSES = frozenset({401, 403, 429})
 
 _DEFAULT_ACTION = {
     events.SUMMARY: "R", events.CONSENT: "U", events.ACCESS_HISTORY: "R", events.EXPORT: "R",
@@ -290,8 +294,9 @@ def _request_record(resp: Response) -> AuditEntry | None:
     side = AUDITED_BLUEPRINTS.get(request.blueprint or "")
     if mapped is None and not noted.get("event"):
         if side is None:
-            return None
-        if side == events.REQUESTING and resp.status_code < 400:
+            if request.blueprint not in AUDITED_AUTH_REFUSALS or resp.status_code not in _AUTH_REFUSAL_STATUSES:
+                return None
+        elif side == events.REQUESTING and resp.status_code < 400:
             return None  # partner API metadata and the like: nothing security-relevant
     event, mapped_side = mapped or (events.API, side)
     fields: dict[str, Any] = {"event": event, "side": mapped_side, **noted}

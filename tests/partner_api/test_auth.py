@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from gateway.audit import events
+from gateway.audit.events import Outcome
 from tests.partner_api.conftest import DUPONT, add_partner, code_of, plain, stored_state
 
 
@@ -97,9 +100,19 @@ def test_secret_client_still_works_and_wrong_secret_is_refused(countries):
                                auth=(creds["client_id"], creds["client_secret"]), timeout=10)
     assert ok.status_code == 200
     bad = plain(countries).post(creds["token_url"], data={"grant_type": "client_credentials"},
-                                auth=(creds["client_id"], "wrong"), timeout=10)
+                                auth=(creds["client_id"], "wrong-secret-1234"), timeout=10,
+                                headers={"X-Request-ID": (request_id := f"token-refused-{uuid.uuid4().hex}")})
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
     assert "WWW-Authenticate" in bad.headers
+    # the refusal is in the audit trail, naming the client and never the secret it tried
+    store = countries.store("DE")
+    try:
+        records = [e for e in store.audit.entries() if e.request_id == request_id]
+    finally:
+        store.close()
+    assert [(e.event, e.outcome, e.outcome_code, e.actor_id) for e in records] == [
+        (events.TOKEN, Outcome.REFUSED, "invalid_client", creds["client_id"])]
+    assert "wrong-secret-1234" not in repr(records[0])
 
 
 def test_private_key_jwt_only_client_has_no_secret(countries):
@@ -194,3 +207,43 @@ def test_revoked_client_token_stops_working_after_it_was_used(countries):
     revoke(countries, partner.client_id)
     resp = session.get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT}, timeout=10)
     assert resp.status_code == 401 and code_of(resp) == "CLIENT_REVOKED"
+
+
+def test_terminology_operations_record_refused_access_only(countries):
+    """The terminology operations hold no patient data: their answers and parameter errors leave no audit
+    record, but a missing token, a revoked client and a spent rate limit do (refused access is a
+    security event, as on the partner API)."""
+    url = countries.public("DE") + "/fhir/CodeSystem/$lookup"
+    known, unknown = {"system": "http://loinc.org", "code": "48765-2"}, {"system": "http://snomed.info/sct", "code": "0"}
+    calls: dict[str, int] = {}
+
+    def call(session, params, tag: str) -> None:
+        request_id = f"lookup-{tag}-{uuid.uuid4().hex}"
+        calls[request_id] = session.get(url, params=params, headers={"X-Request-ID": request_id}, timeout=10).status_code
+
+    partner, limited, revoked = add_partner(countries), add_partner(countries, rate=1), add_partner(countries)
+    call(partner.session(), known, "ok")
+    call(partner.session(), unknown, "unknown-code")
+    call(plain(countries), known, "no-token")
+    revoked_session = revoked.session()
+    revoke(countries, revoked.client_id)
+    call(revoked_session, known, "revoked")
+    limited_session = limited.session()
+    for _ in range(3):
+        call(limited_session, known, "limited")
+    store = countries.store("DE")
+    try:
+        recorded = {e.request_id: e for e in store.audit.entries() if e.request_id in calls}
+    finally:
+        store.close()
+    for request_id, status in calls.items():
+        if status in (200, 404):
+            assert request_id not in recorded, request_id
+            continue
+        entry = recorded[request_id]
+        assert (entry.event, entry.outcome, entry.detail["status"]) == (events.API, Outcome.REFUSED, status)
+        assert entry.detail["endpoint"] == "terminology_api.lookup"
+    codes = sorted((rid.split("-")[1], e.outcome_code, e.actor_id) for rid, e in recorded.items())
+    assert codes[0] == ("limited", "RATE_LIMITED", limited.client_id)
+    assert ("no", "NO_TOKEN", None) in codes and ("revoked", "CLIENT_REVOKED", revoked.client_id) in codes
+    assert sorted(calls.values()).count(200) >= 2 and 404 in calls.values()
