@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,8 @@ from jwt.algorithms import ECAlgorithm
 
 from gateway.config import CountryConfig
 from gateway.security.pki import PKIError, atomic_write, fingerprint, load_certificate, load_private_key
+
+log = logging.getLogger("ncpeh.trust")
 
 ALGORITHM = "ES256"
 ISSUER = "urn:ncpeh-demo:eu-central-services"
@@ -229,36 +234,61 @@ class TrustState:
     """The verified trust list of a running instance, re-verified whenever the file changes.
 
     A list that fails verification on reload is not used: cross-border calls stop (fail closed)
-    until a valid list is in place again.
+    until a valid list is in place again. A failed verification is tried again every
+    :attr:`RETRY_AFTER` seconds even if the file does not change (a list signed by a clock slightly
+    ahead becomes valid by itself). A list whose sequence number is lower than one this process
+    already accepted is refused (no rollback to an older signed list): the newer list stays in use.
+    One thread verifies at a time, so that a slow verification of an older file never replaces the
+    result for a newer one.
     """
+
+    RETRY_AFTER = 10.0
 
     def __init__(self, path: Path, ca_cert: Path) -> None:
         self.path, self.ca_cert = path, ca_cert
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._list: TrustList | None = None
+        self._failed_at = 0.0
+        self._highest_sequence = -1
+        self._lock = threading.Lock()
         self.error: str | None = None
         self.current()
         if self.error:
             raise TrustListError(self.error)
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
             st = self.path.stat()
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def current(self) -> TrustList | None:
-        stamp = self._file_stamp()
-        if stamp != self._stamp or stamp is None:
-            self._stamp = stamp
-            try:
-                self._list, self.error = verify(self.path, self.ca_cert), None
-            except (TrustListError, Exception) as exc:  # noqa: BLE001 - any doubt means no trust
-                self._list, self.error = None, str(exc)
-        if self._list is not None and self._list.expires_at <= dt.datetime.now(dt.UTC):
-            self._list, self.error = None, f"{self.path}: trust list has expired"
-        return self._list
+        with self._lock:
+            stamp = self._file_stamp()
+            failed = self._list is None and time.monotonic() - self._failed_at >= self.RETRY_AFTER
+            if stamp != self._stamp or stamp is None or failed:
+                self._stamp = stamp
+                self._reload()
+            if self._list is not None and self._list.expires_at <= dt.datetime.now(dt.UTC):
+                self._list, self.error = None, f"{self.path}: trust list has expired"
+                self._failed_at = time.monotonic()
+            return self._list
+
+    def _reload(self) -> None:
+        try:
+            candidate = verify(self.path, self.ca_cert)
+        except (TrustListError, Exception) as exc:  # noqa: BLE001 - any doubt means no trust
+            self._list, self.error, self._failed_at = None, str(exc), time.monotonic()
+            return
+        if candidate.sequence < self._highest_sequence:
+            self.error = (f"{self.path}: refused list sequence {candidate.sequence}, older than sequence "
+                          f"{self._highest_sequence} already in use (sign a new list to replace it)")
+            log.error("trust list: %s", self.error)
+            if self._list is None:
+                self._failed_at = time.monotonic()
+            return  # the newer list in memory, if any, stays in use
+        self._list, self.error, self._highest_sequence = candidate, None, candidate.sequence
 
 
 def is_current(configs: Iterable[CountryConfig], path: Path, ca_cert_path: Path, min_days: int = 7,

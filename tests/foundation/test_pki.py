@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import stat
+import threading
+import time
 
 import jwt
 import pytest
@@ -141,3 +143,68 @@ def test_duplicate_country_refused(home):
     cfg = configs(home)[0]
     with pytest.raises(trustlist.TrustListError, match="listed twice"):
         trustlist.build([cfg, cfg], certs, home / "tl.jws")
+
+
+# --- the running instance's trust state (reloads) --------------------------------------------------
+
+
+def test_trust_state_refuses_a_rollback_to_an_older_list(home):
+    certs, _ = init(home)
+    path, ca = home / "tl.jws", certs / "ca" / "ca.crt"
+    trustlist.build(configs(home), certs, path)
+    older = path.read_bytes()
+    state = trustlist.TrustState(path, ca)
+    trustlist.build(configs(home)[:1], certs, path)  # the newer list names France only
+    assert sorted(state.current().countries) == ["FR"] and state.current().sequence == 2
+    pki.atomic_write(path, older)  # a validly signed, unexpired, older list put back in place
+    current = state.current()
+    assert current is not None and sorted(current.countries) == ["FR"] and current.sequence == 2
+    assert "older than sequence 2" in state.error
+    trustlist.build(configs(home), certs, path)  # a newly signed list (sequence 2 + 1) is taken at once
+    assert sorted(state.current().countries) == ["DE", "FR"] and state.error is None
+
+
+def test_trust_state_tries_a_refused_list_again_without_a_file_change(home):
+    """A list signed by a clock a little ahead is 'not yet valid'; it is taken once valid."""
+    certs, _ = init(home)
+    path, ca = home / "tl.jws", certs / "ca" / "ca.crt"
+    trustlist.build(configs(home), certs, path)
+    state = trustlist.TrustState(path, ca)
+    state.RETRY_AFTER = 0.2
+    trustlist.build(configs(home)[:1], certs, path, now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=62))
+    assert state.current() is None and state.error  # iat more than the 60 s leeway ahead: refused
+    deadline = time.monotonic() + 10
+    while state.current() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state.current() is not None and sorted(state.current().countries) == ["FR"]
+
+
+def test_trust_state_never_replaces_a_newer_list_by_a_slower_verification_of_an_older_one(home, monkeypatch):
+    certs, _ = init(home)
+    path, ca = home / "tl.jws", certs / "ca" / "ca.crt"
+    trustlist.build(configs(home)[:1], certs, path)
+    state = trustlist.TrustState(path, ca)
+    real_verify, read, release = trustlist.verify, threading.Event(), threading.Event()
+
+    def slow_verify(*args, **kwargs):  # the first reload verifies the file as it is, then stalls
+        result = real_verify(*args, **kwargs)
+        if not read.is_set():
+            read.set()
+            release.wait(10)
+        return result
+
+    monkeypatch.setattr(trustlist, "verify", slow_verify)
+    trustlist.build(configs(home), certs, path)  # v2: France and Germany
+    slow = threading.Thread(target=state.current)
+    slow.start()
+    assert read.wait(10)
+    trustlist.build(configs(home)[:1], certs, path)  # v3: Germany removed while v2 is still being verified
+    seen: list = []
+    fast = threading.Thread(target=lambda: seen.append(state.current()))
+    fast.start()
+    fast.join(0.5)  # unlocked, it would finish here with v3 and the stalled verification would then win
+    release.set()
+    slow.join(10)
+    fast.join(10)
+    assert sorted(seen[0].countries) == ["FR"]
+    assert sorted(state.current().countries) == ["FR"]  # Germany is not trusted again
