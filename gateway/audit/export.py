@@ -10,7 +10,7 @@ import orjson
 
 from gateway.audit.fhir import to_fhir
 
-_RELATIVE = re.compile(r"^(\d+)([hdw])$")
+_RELATIVE = re.compile(r"^(\d+)([hdw])$", re.ASCII)
 
 
 def parse_when(value: str, *, now: dt.datetime | None = None) -> str:

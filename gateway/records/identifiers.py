@@ -100,6 +100,11 @@ def _clean(value: Any, what: str) -> str:
     return cleaned
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts superscripts and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def nir_key(nir13: str) -> str:
     """The 2-digit control key of the first 13 characters of a NIR (Corsica: 2A -> 19, 2B -> 18)."""
     dept = nir13[5:7]
@@ -119,7 +124,7 @@ def parse_nir(value: Any) -> NirParts:
         )
     dept2 = nir[5:7]
     digits_outside_dept = nir[:5] + nir[7:]
-    if not digits_outside_dept.isdigit() or not (dept2.isdigit() or dept2 in ("2A", "2B")):
+    if not _digits(digits_outside_dept) or not (_digits(dept2) or dept2 in ("2A", "2B")):
         raise IdentifierError(
             f"INS (NIR) may contain only digits (and 2A/2B as Corsican department), got {nir!r}"
         )

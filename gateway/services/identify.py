@@ -15,7 +15,7 @@ from gateway.config import CountryConfig
 from gateway.storage.records import Patient, RecordStore
 
 GENDERS = ("male", "female", "other", "unknown")
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$", re.ASCII)
 
 
 def normalise_name(value: str) -> str:
@@ -55,6 +55,8 @@ def validate_identifier(scheme: str, value: str) -> str:
         return handler.validate(value)
     except IdentifierError as exc:
         raise errors.BadRequest(str(exc), code="INVALID_IDENTIFIER") from None
+    except ValueError:  # a rule that did not foresee this input: still the sender's error, not ours
+        raise errors.BadRequest(f"The identifier is not a valid {scheme}.", code="INVALID_IDENTIFIER") from None
 
 
 def _matches(patient: Patient, traits: Mapping[str, str]) -> bool:

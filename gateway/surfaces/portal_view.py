@@ -92,7 +92,7 @@ def sanitise_narrative(xhtml: str) -> Markup:
 
 # --- dates ------------------------------------------------------------------------------------------
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(.+))?)?)?$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(.+))?)?)?$", re.ASCII)
 
 
 @dataclass(frozen=True)

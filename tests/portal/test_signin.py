@@ -109,6 +109,10 @@ def test_second_factor_is_required_and_checked(countries):
     wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
     page = browser.submit(browser.get("/signin/code"), "/signin/code", code=wrong)
     assert page.status == 401 and page.find(id="code-error").text == message("de", "Wrong or already used code.")
+    # six digits of other scripts (Arabic-Indic, full-width): str.isdigit() accepts them, the check does not
+    for other_digits in ("\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11\uff12\uff13\uff14\uff15\uff16"):
+        page = browser.submit(browser.get("/signin/code"), "/signin/code", code=other_digits)
+        assert page.status == 401 and page.find(id="code-error").text == message("de", "Wrong or already used code.")
     code = fresh_code(account.totp_secret)
     page = browser.submit(page, "/signin/code", code=code)
     assert path(page) == "/" and page.status == 200

@@ -72,6 +72,8 @@ def test_corsica_key_uses_19_and_18():
         ("25508141680253", "15 characters"),
         ("2550814168025381", "15 characters"),
         ("25508141680X538", "only digits"),
+        ("2550814168025\u00b38", "only digits"),  # a superscript three: str.isdigit() says it is a digit
+        ("\u0662\u0665\u0665081416802538", "only digits"),  # Arabic-Indic digits
         ("253072C07300443", "only digits"),
         ("955081416802538", "sex digit"),
         ("755081416802538", "NIA"),
