@@ -171,6 +171,12 @@ def note(**fields: Any) -> None:
         current.setdefault("detail", {}).update(detail)
 
 
+def _surface() -> str:
+    from gateway.runtime import runtime
+
+    return runtime().surface
+
+
 def _request_defaults() -> dict[str, Any]:
     from gateway.runtime import runtime
 
@@ -293,6 +299,8 @@ def _request_record(resp: Response) -> AuditEntry | None:
     mapped = AUDITED_ENDPOINTS.get(endpoint)
     side = AUDITED_BLUEPRINTS.get(request.blueprint or "")
     if mapped is None and not noted.get("event"):
+        if side is None and request.blueprint is None and resp.status_code >= 400 and _surface() == "ncp":
+            side = events.RESPONDING  # no route matched on the NCPeH listener (404, 405): a probe, recorded
         if side is None:
             if request.blueprint not in AUDITED_AUTH_REFUSALS or resp.status_code not in _AUTH_REFUSAL_STATUSES:
                 return None

@@ -6,6 +6,7 @@ refusal code in an OperationOutcome, or, for what the TLS layer refuses, a faile
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import ssl
@@ -17,11 +18,13 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.audit.events import Outcome
 from gateway.security import assertions, pki
 from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import key_id
 from tests.conftest import CLINICIAN
 from tests.security.helpers import (
+    FR_INS_SYSTEM,
     INS,
     TRAITS,
     assert_refused,
@@ -499,3 +502,40 @@ def test_refusals_are_audited_with_their_code_and_the_clinician(fr, countries):
     assert alg[0].peer_country == "DE" and alg[0].actor_id == "NCPeH-DE"
     trail = repr(role[0]) + repr(alg[0])
     assert token.split(".")[1][:40] not in trail and token.split(".")[2][:40] not in trail  # no token in the trail
+
+
+def test_an_identifier_in_other_scripts_digits_is_a_clear_refusal(fr):
+    """``str.isdigit`` says a superscript or an Arabic-Indic digit is a digit; the INS check does not."""
+    for nir in ("28405\u00b2505612387", "\u0662" + INS[1:]):
+        resp = fr.session.get(fr.url + "/fhir/Patient", params={**TRAITS, "identifier": f"{FR_INS_SYSTEM}|{nir}"},
+                              headers={"Authorization": f"Bearer {fr.hcp()}"}, timeout=10)
+        assert_refused(resp, 400, "INVALID_IDENTIFIER")
+
+
+def test_unknown_paths_and_methods_on_the_ncpeh_listener_are_audited(fr, countries):
+    """A probe of the NCPeH listener (no route: 404, wrong method: 405) leaves a record naming the
+    certificate, from a trusted peer or from a demo-CA certificate that is not on the trust list."""
+    certs = countries.configs["FR"].certs_dir
+    pki.ensure_country(certs, "IT")
+    try:
+        probe = requests.get(fr.url + "/fhir/metadata", verify=countries.ca(), timeout=5,
+                             cert=(str(certs / "it" / "tls-client.crt"), str(certs / "it" / "tls-client.key")),
+                             headers={"X-Request-ID": "audit-probe-404"})
+        stranger = pki.load_certificate(certs / "it" / "tls-client.crt").public_bytes(serialization.Encoding.DER)
+    finally:
+        for path in (certs / "it").iterdir():
+            path.unlink()
+        (certs / "it").rmdir()
+    assert probe.status_code == 404
+    wrong_method = fr.session.post(f"{fr.url}/fhir/Patient/{fr.patient_id}/$summary", timeout=10,
+                                   headers={"X-Request-ID": "audit-probe-405"})
+    assert wrong_method.status_code == 405
+    store = countries.store("FR")
+    try:
+        found = store.audit.by_request_id("audit-probe-404"), store.audit.by_request_id("audit-probe-405")
+    finally:
+        store.close()
+    (unknown,), (method,) = found
+    assert (unknown.outcome, unknown.detail["status"]) == (Outcome.REFUSED, 404)
+    assert unknown.detail["client_certificate_sha256"] == hashlib.sha256(stranger).hexdigest()
+    assert (method.outcome, method.detail["status"], method.detail["method"]) == (Outcome.REFUSED, 405, "POST")
