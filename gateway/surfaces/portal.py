@@ -25,6 +25,7 @@ import secrets
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import (
@@ -136,9 +137,14 @@ def _pending_cookie() -> str:
 
 
 def _safe_next(value: str | None) -> str | None:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 200:
-        return value
-    return None
+    """A path of this site to go back to after sign-in: no scheme, no host, no control characters or
+    spaces (browsers drop tabs and newlines, so "/\t/evil.example" would become "//evil.example")."""
+    if not value or len(value) >= 200 or not value.startswith("/") or "\\" in value:
+        return None
+    if any(ord(ch) <= 32 or ord(ch) == 127 for ch in value) or value.startswith("//"):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
 
 
 def _redirect_signin() -> Response:
@@ -438,6 +444,12 @@ def _complete_signin(user: user_storage.User, method: str) -> Response:
     audit_trail.record_login(user.professional_id, success=True, role=user.role, organisation=user.organisation_id,
                              method=method)
     pending = _read_pending(user)
+    previous = session.get("sid")
+    if previous:  # signing in again ends the session this browser had (same or another clinician)
+        store.users.end_session(previous)
+        _forget_summaries(previous)
+        if g.get("portal_user") is not None:
+            audit_trail.record_logout(g.portal_user.professional_id)
     token = store.users.open_session(user.id, {"search": pending} if pending else None)
     lang, next_path = session.get("lang"), session.get("next")
     session.clear()  # a fresh cookie session (new CSRF secret) for the signed-in clinician
@@ -791,8 +803,10 @@ def declare_submit():  # noqa: ANN201
     purpose = request.form.get("purpose", "")
     try:
         policy.check(g.portal_user.role, purpose)
-    except GatewayError as exc:
-        return not_allowed(exc.code)
+    except GatewayError as exc:  # refused before anything leaves, recorded like the same refusal later on
+        audit_trail.note(event=events.SUMMARY, side=events.REQUESTING, patient_id=patient["id"])
+        _note_clinician(purpose or None, country)
+        return _refused(exc, country)
     if request.form.get("relationship") != "declared":
         return render_template("portal/declare.html", patient=patient, country=country, purposes=_purposes_for(
             g.portal_user.role), error=_l("Declare your treatment relationship with the patient to continue."),

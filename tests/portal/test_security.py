@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from gateway.audit import events
+from gateway.audit.events import Outcome
 from tests.portal.conftest import (
     DUPONT,
     LEROY,
@@ -216,6 +218,14 @@ def test_purpose_not_allowed_for_a_profession(countries):
     forged = browser.submit(page, "/declare", relationship="declared", purpose="EMERGENCY")
     assert forged.status == 403 and forged.title == message("de", "Purpose not allowed for your profession")
     assert "PURPOSE_NOT_ALLOWED" in forged.text
+    store = countries.store("DE")  # refused before anything left, and recorded like a refusal later on
+    try:
+        refused = [e for e in store.audit.entries() if e.outcome_code == "PURPOSE_NOT_ALLOWED" and e.actor_role == "2264"
+                   and e.detail.get("username") == physio.username]
+    finally:
+        store.close()
+    assert [(e.event, e.outcome, e.purpose, e.peer_country) for e in refused] == [
+        (events.SUMMARY, Outcome.REFUSED, "EMERGENCY", "FR")]
 
 
 def test_opposed_patient_gets_the_refusal_page(countries, signed_in: Clinician):

@@ -10,7 +10,7 @@ import pyotp
 import requests
 
 from gateway.storage.users import MAX_FAILED_ATTEMPTS
-from tests.portal.conftest import PASSWORD, Clinician, add_user, demo_accounts, fresh_code, message
+from tests.portal.conftest import PASSWORD, Clinician, Page, add_user, demo_accounts, fresh_code, message
 
 
 def path(page) -> str:
@@ -169,3 +169,38 @@ def test_only_the_portal_opens_the_cookie_session(countries):
         app = apps[surface]
         with app.test_request_context(path):
             assert (app.session_interface.open_session(app, request) is not None) is opened, (surface, path)
+
+
+def test_signing_in_again_ends_the_previous_session(countries, physician):
+    """A second sign-in in the same browser (a form left open on a shared workstation) ends the first
+    clinician's session on the server: its cookie no longer opens anything."""
+    second = add_user(countries, "DE", name="Dr. Zweite Person", prefix="second")
+    browser = Clinician(countries, "DE")
+    home = browser.sign_in(physician.username)
+    assert path(home) == "/" and physician.name in home.find("header").text
+    first_cookie = dict(browser.http.cookies)
+    csrf = home.form("/signout").fields["csrf_token"]
+    page = Page(browser.http.post(browser.url("/signin"), timeout=30, headers={"Referer": home.url},
+                                  data={"csrf_token": csrf, "username": second.username, "password": PASSWORD}))
+    assert path(page) == "/" and second.name in page.find("header").text
+    replay = Clinician(countries, "DE")
+    replay.http.cookies.update(first_cookie)
+    assert path(replay.get("/")) == "/signin"
+
+
+def test_the_page_to_return_to_is_a_plain_path_of_this_site(countries, physician):
+    """A crafted path saved as "where to go next" never breaks the sign-in (a newline in a header) nor
+    leaves the site (a tab, which browsers drop: "/\t/evil.example" would be "//evil.example")."""
+    for crafted in ("/search/%0D%0A", "/search/%20x"):
+        browser = Clinician(countries, "DE")
+        assert path(browser.get(crafted)) == "/signin"
+        page = browser.sign_in(physician.username)
+        assert page.status == 200 and path(page) == "/", (crafted, page.status)
+    browser = Clinician(countries, "DE")
+    browser.get("/search/FR")
+    assert path(browser.sign_in(physician.username)) == "/search/FR"  # an ordinary path is still honoured
+    for crafted in ("/\t/evil.example", "/\n/evil.example", "/x/../\x7f"):
+        page = browser.get("/")
+        resp = browser.http.post(browser.url("/language"), timeout=30, allow_redirects=False, headers={"Referer": page.url},
+                                 data={**page.form("/language").fields, "language": "de", "next": crafted})
+        assert resp.status_code == 302 and resp.headers["Location"] == "/", (crafted, resp.headers.get("Location"))
