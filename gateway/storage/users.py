@@ -148,12 +148,27 @@ class UserStore:
         return True
 
     def set_password(self, username: str, password: str) -> bool:
-        return self.conn.execute("UPDATE portal_users SET password_hash = ? WHERE username = ?",
-                                 (hash_password(password), username)).rowcount == 1
+        """New password; the account's open sessions end with the old one (a reset after a leak works)."""
+        return self._change_credentials("UPDATE portal_users SET password_hash = ? WHERE username = ?",
+                                        (hash_password(password), username), username)
 
     def set_totp(self, username: str, secret: str | None) -> bool:
-        return self.conn.execute("UPDATE portal_users SET totp_secret = ?, totp_last_step = NULL WHERE username = ?",
-                                 (secret, username)).rowcount == 1
+        """New (or no) second factor; the account's open sessions end, as with a new password."""
+        return self._change_credentials(
+            "UPDATE portal_users SET totp_secret = ?, totp_last_step = NULL WHERE username = ?", (secret, username), username)
+
+    def _change_credentials(self, sql: str, params: tuple, username: str) -> bool:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            changed = self.conn.execute(sql, params).rowcount == 1
+            if changed:
+                self.conn.execute("UPDATE portal_sessions SET ended = 1 WHERE ended = 0 AND user_id ="
+                                  " (SELECT id FROM portal_users WHERE username = ?)", (username,))
+            self.conn.execute("COMMIT")
+            return changed
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def set_language(self, user_id: int, language: str) -> None:
         self.conn.execute("UPDATE portal_users SET language = ? WHERE id = ?", (language, user_id))

@@ -127,3 +127,18 @@ def test_sign_ins_are_audited_without_secrets(countries):
     assert (events.LOGIN, "BAD_CREDENTIALS") in kinds and (events.LOGOUT, None) in kinds
     assert any(e.event == events.LOGIN and e.outcome_code is None for e in entries)
     assert all("wrong password" not in str(e.detail) and PASSWORD not in str(e.detail) for e in entries)
+
+
+def test_new_password_or_second_factor_ends_the_open_sessions(countries):
+    """A password or TOTP reset after a leak also shuts out whoever is signed in with the old one."""
+    username = f"reset-{secrets.token_hex(3)}"
+    assert run(countries, *add_args(username, "--password-stdin"), stdin=PASSWORD + "\n").exit_code == 0
+    new_password = "a-new-password-" + secrets.token_hex(4)
+    for command, stdin in ((["users", "password", "-c", "DE", username, "--password-stdin"], new_password + "\n"),
+                           (["users", "totp", "-c", "DE", username, "--disable"], None)):
+        browser = Clinician(countries, "DE")
+        assert urlsplit(browser.sign_in(username, password=PASSWORD if stdin else new_password).url).path == "/"
+        result = run(countries, *command, stdin=stdin)
+        assert result.exit_code == 0, result.output
+        assert urlsplit(browser.get("/").url).path == "/signin", command  # the open session ended
+    assert urlsplit(Clinician(countries, "DE").sign_in(username, password=new_password).url).path == "/"
