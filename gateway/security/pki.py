@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import ipaddress
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,10 +43,12 @@ def _now() -> dt.datetime:
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write a file so that readers never see it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # a new file of a random name (O_EXCL): never a file or symlink someone left under a predictable name
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import stat
 import threading
 import time
@@ -208,3 +209,16 @@ def test_trust_state_never_replaces_a_newer_list_by_a_slower_verification_of_an_
     fast.join(10)
     assert sorted(seen[0].countries) == ["FR"]
     assert sorted(state.current().countries) == ["FR"]  # Germany is not trusted again
+
+
+def test_atomic_write_never_follows_a_planted_temporary_file(home):
+    """The temporary file has a random name and is created new: a symlink someone placed under a
+    predictable name (the old ``.<name>.<pid>.tmp``) is neither followed nor reused."""
+    target, outside = home / "signing.key", home / "elsewhere.txt"
+    outside.write_text("untouched")
+    (home / f".signing.key.{os.getpid()}.tmp").symlink_to(outside)
+    pki.atomic_write(target, b"secret key bytes", mode=0o600)
+    assert target.read_bytes() == b"secret key bytes" and not target.is_symlink()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert outside.read_text() == "untouched"
+    assert sorted(p.name for p in home.iterdir()) == [f".signing.key.{os.getpid()}.tmp", "elsewhere.txt", "signing.key"]
