@@ -100,12 +100,45 @@ def identify_abroad(
             raise ValueError("not a searchset of Patients")
         if any(not _REMOTE_ID.match(str(r.get("id", ""))) for r in resources):
             raise ValueError("a Patient id that is not a FHIR id this gateway can relay")
+        for resource in resources:
+            _check_identity(resource)
     except Exception:  # noqa: BLE001 - garbage from the peer
         raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable identification answer.",
                                 code="PEER_BAD_ANSWER") from None
     for resource in resources:
         resource["id"] = local_id(country, str(resource.get("id", "")))
     return resources
+
+
+def _check_identity(patient: dict[str, Any]) -> None:
+    """The identity traits of a found Patient have the JSON types the portal's confirmation page and the
+    partner API's clients rely on; anything else is a bad answer as a whole (ValueError): an identity is
+    never repaired, a clinician must never confirm a garbled one (a ``given`` string spelt letter by letter).
+
+    ``name``: a list of objects, each with ``family`` a string and ``given`` a list of strings; ``identifier``:
+    a list of objects with ``system`` and ``value`` strings; ``birthDate`` and ``gender``: strings; each
+    element may be absent (FHIR JSON has no nulls: a null is a wrong type too).
+    """
+
+    def optional(holder: dict[str, Any], key: str, kind: type) -> Any:
+        value = holder.get(key, kind())
+        if not isinstance(value, kind):
+            raise ValueError(f"a Patient's {key} is not a {kind.__name__}")
+        return value
+
+    for name in optional(patient, "name", list):
+        if not isinstance(name, dict):
+            raise ValueError("a Patient's name is not an object")
+        optional(name, "family", str)
+        if not all(isinstance(given, str) for given in optional(name, "given", list)):
+            raise ValueError("a Patient's given name is not a string")
+    for identifier in optional(patient, "identifier", list):
+        if not isinstance(identifier, dict):
+            raise ValueError("a Patient's identifier is not an object")
+        optional(identifier, "system", str)
+        optional(identifier, "value", str)
+    optional(patient, "birthDate", str)
+    optional(patient, "gender", str)
 
 
 def _summary_bytes(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> bytes:

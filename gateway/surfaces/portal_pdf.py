@@ -75,13 +75,18 @@ def flags(value: ValueView, language: str) -> list[str]:
     return out
 
 
+def clipped(text: str) -> str:
+    """``text`` short enough for a table row that must fit on one page (fpdf2)."""
+    if len(text) > MAX_CELL_CHARS:
+        return text[:MAX_CELL_CHARS] + "… " + _("(shortened: see the portal)")
+    return text
+
+
 def cell_text(value: ValueView, language: str) -> str:
     """One value as plain text: translated term [original term — system code], then its flags."""
     if value.empty:
         return "—"
-    text = value.as_text()
-    if len(text) > MAX_CELL_CHARS:
-        text = text[:MAX_CELL_CHARS] + "… " + _("(shortened: see the portal)")
+    text = clipped(value.as_text())
     if value.date and value.date.partial:
         text += f" ({_('partial date')})"
     return text + "".join(f" ⚑ {mark}" for mark in flags(value, language))
@@ -141,10 +146,10 @@ def render_pdf(view: SummaryView, *, clinician: Any, language: str, purpose: str
         pdf.set_font(FAMILY, "", 9)
         with pdf.table(col_widths=(32, 68), first_row_as_headings=False, line_height=4.6, padding=1, text_align="LEFT",
                        borders_layout=TableBordersLayout.HORIZONTAL_LINES) as table:
-            for label, text in rows:
+            for label, text in rows:  # from the foreign document too (names, identifiers and their systems)
                 row = table.row()
-                row.cell(label, style=FontFace(emphasis="BOLD"))
-                row.cell(text or "—")
+                row.cell(clipped(label), style=FontFace(emphasis="BOLD"))
+                row.cell(clipped(text) if text else "—")
         pdf.ln(2)
 
     def date_text(d: portal_view.DateView | None) -> str:

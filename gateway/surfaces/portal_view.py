@@ -63,6 +63,33 @@ SYSTEM_LABELS = {
 _HL7_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/"
 
 
+# --- reading the foreign document: a wrongly typed element counts as absent ------------------------------
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    """``value`` when it is a JSON string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def _code(value: Any) -> str | None:
+    """A code as text: a non-empty string (or a number, as some senders write codes), else None."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def system_label(system: str) -> str:
     """A short name for a code system (the URI itself when it has none)."""
     if system in SYSTEM_LABELS:
@@ -205,12 +232,12 @@ class ValueView:
 
 def _translation(holder: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
     """(text, language, requested language when it fell back) of a FHIR translation extension."""
-    for ext in (holder or {}).get("extension", []) or []:
+    for ext in _list(_obj(holder).get("extension")):
         if isinstance(ext, dict) and ext.get("url") == systems.EXT_TRANSLATION:
-            parts = {p.get("url"): p for p in ext.get("extension", []) if isinstance(p, dict)}
-            content = (parts.get("content") or {}).get("valueString")
-            lang = (parts.get("lang") or {}).get("valueCode")
-            requested = (parts.get(systems.EXT_TRANSLATION_FALLBACK) or {}).get("valueCode")
+            parts = {_str(p.get("url")): p for p in _list(ext.get("extension")) if isinstance(p, dict)}
+            content = _str(_obj(parts.get("content")).get("valueString"))
+            lang = _str(_obj(parts.get("lang")).get("valueCode"))
+            requested = _str(_obj(parts.get(systems.EXT_TRANSLATION_FALLBACK)).get("valueCode"))
             if content:
                 return content, lang, requested
     return None, None, None
@@ -218,7 +245,7 @@ def _translation(holder: dict[str, Any] | None) -> tuple[str | None, str | None,
 
 def _has_ext(node: Any, url: str) -> bool:
     return isinstance(node, dict) and any(isinstance(e, dict) and e.get("url") == url
-                                          for e in node.get("extension", []) or [])
+                                          for e in _list(node.get("extension")))
 
 
 class Builder:
@@ -227,16 +254,17 @@ class Builder:
         self.language = language
         self.locale = locale
         self.term = terminology.load()
-        self.source_lang = bundle.get("language") or _composition(bundle).get("language")
+        self.source_lang = _str(bundle.get("language")) or _str(_composition(bundle).get("language")) or None
         self.by_ref: dict[str, dict[str, Any]] = {}
-        for entry in bundle.get("entry", []) or []:
-            resource = entry.get("resource") if isinstance(entry, dict) else None
+        for entry in _list(bundle.get("entry")):
+            resource = _obj(entry).get("resource")
             if not isinstance(resource, dict):
                 continue
-            if entry.get("fullUrl"):
+            if _str(entry.get("fullUrl")):
                 self.by_ref[entry["fullUrl"]] = resource
-            if resource.get("id") and resource.get("resourceType"):
-                self.by_ref[f"{resource['resourceType']}/{resource['id']}"] = resource
+            kind, rid = _str(resource.get("resourceType")), _code(resource.get("id"))
+            if kind and rid:
+                self.by_ref[f"{kind}/{rid}"] = resource
 
     def resolve(self, reference: Any) -> dict[str, Any] | None:
         if isinstance(reference, dict):
@@ -244,10 +272,10 @@ class Builder:
         return self.by_ref.get(reference) if isinstance(reference, str) else None
 
     def original_lang(self, coding: dict[str, Any]) -> str | None:
-        system, display = coding.get("system"), coding.get("display")
+        system, display, code = _str(coding.get("system")), _str(coding.get("display")), _code(coding.get("code"))
         if system in systems.NATIONAL_LANGUAGE:
             return systems.NATIONAL_LANGUAGE[system]
-        concept = self.term.lookup(system, str(coding.get("code"))) if system and coding.get("code") else None
+        concept = self.term.lookup(system, code) if system and code else None
         if concept is not None and display and concept.display and display.casefold() == concept.display.casefold():
             return "en"  # the international code system's own (English) display
         return self.source_lang
@@ -256,11 +284,11 @@ class Builder:
         view = ValueView()
         if not isinstance(cc, dict):
             return view
-        codings = [c for c in cc.get("coding", []) or [] if isinstance(c, dict) and c.get("code")]
+        codings = [c for c in _list(cc.get("coding")) if isinstance(c, dict) and _code(c.get("code"))]
         best: tuple[int, str, str | None, str | None] | None = None
         for c in codings:
-            original = Original(c.get("display"), str(c.get("code")), str(c.get("system") or ""),
-                                system_label(str(c.get("system") or "")),
+            system = _str(c.get("system")) or ""
+            original = Original(_str(c.get("display")), str(_code(c.get("code"))), system, system_label(system),
                                 self.original_lang(c))
             (view.pivots if _has_ext(c, systems.EXT_TRANSCODED) else view.originals).append(original)
             if _has_ext(c, systems.EXT_UNMAPPED):
@@ -315,12 +343,15 @@ class Builder:
         return ValueView()
 
     def plain(self, value: Any) -> ValueView:
-        return ValueView(plain=str(value)) if value not in (None, "") else ValueView()
+        """Neutral content (a number, a text such as a range): anything else counts as absent."""
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
+            return ValueView()
+        return ValueView(plain=str(value))
 
 
 def _composition(bundle: dict[str, Any]) -> dict[str, Any]:
-    for entry in bundle.get("entry", []) or []:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
+    for entry in _list(bundle.get("entry")):
+        resource = _obj(entry).get("resource")
         if isinstance(resource, dict) and resource.get("resourceType") == "Composition":
             return resource
     return {}
@@ -370,11 +401,11 @@ def kind_label(kind: str) -> str:
 
 
 def _quantity(q: Any) -> str | None:
-    if not isinstance(q, dict) or q.get("value") is None:
+    value = _obj(q).get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = q["value"]
     text = f"{value:g}" if isinstance(value, float) else str(value)
-    unit = q.get("unit") or q.get("code")
+    unit = _str(q.get("unit")) or _str(q.get("code"))
     return f"{text} {unit}" if unit else text
 
 
@@ -382,50 +413,52 @@ def _first(items: Any) -> Any:
     return items[0] if isinstance(items, list) and items else None
 
 
+def _start(r: dict[str, Any], key: str) -> Any:
+    """The start of the period ``r[key]`` (nothing when it is not a JSON object)."""
+    return _obj(r.get(key)).get("start")
+
+
 def entry_row(b: Builder, r: dict[str, Any]) -> tuple[str, dict[str, ValueView]]:
-    kind = r.get("resourceType", "Other")
+    kind = _str(r.get("resourceType")) or "Other"
     if kind == "AllergyIntolerance":
-        reactions = [m for rx in r.get("reaction", []) or [] if isinstance(rx, dict)
-                     for m in rx.get("manifestation", []) or []]
+        reactions = [m for rx in _list(r.get("reaction")) if isinstance(rx, dict)
+                     for m in _list(rx.get("manifestation"))]
+        onset = b.date(r.get("onsetDateTime"), _start(r, "onsetPeriod"))
         return kind, {"agent": b.coded(r.get("code")), "reaction": b.coded(_first(reactions)),
                       "criticality": b.fixed(r, "criticality"), "status": b.coded(r.get("clinicalStatus")),
-                      "onset": b.date(r.get("onsetDateTime"), (r.get("onsetPeriod") or {}).get("start"))
-                      if r.get("onsetDateTime") or r.get("onsetPeriod") else b.free_text(r.get("onsetString"))}
+                      "onset": onset if not onset.empty else b.free_text(r.get("onsetString"))}
     if kind == "Condition":
         return kind, {"problem": b.coded(r.get("code")), "status": b.coded(r.get("clinicalStatus")),
-                      "onset": b.date(r.get("onsetDateTime"), (r.get("onsetPeriod") or {}).get("start")),
-                      "end": b.date(r.get("abatementDateTime"), (r.get("abatementPeriod") or {}).get("end"))}
+                      "onset": b.date(r.get("onsetDateTime"), _start(r, "onsetPeriod")),
+                      "end": b.date(r.get("abatementDateTime"), _obj(r.get("abatementPeriod")).get("end"))}
     if kind in ("MedicationStatement", "MedicationRequest"):
         medicine = r.get("medicationCodeableConcept")
         if medicine is None:
-            medication = b.resolve(r.get("medicationReference")) or {}
-            medicine = medication.get("code")
-        dosage = _first(r.get("dosage") or r.get("dosageInstruction")) or {}
+            medicine = _obj(b.resolve(r.get("medicationReference"))).get("code")
+        dosage = _obj(_first(_list(r.get("dosage")) or _list(r.get("dosageInstruction"))))
         return kind, {"medicine": b.coded(medicine), "dosage": b.free_text(dosage.get("text")),
                       "route": b.coded(dosage.get("route")),
-                      "start": b.date((r.get("effectivePeriod") or {}).get("start"), r.get("effectiveDateTime"),
-                                      r.get("authoredOn"))}
+                      "start": b.date(_start(r, "effectivePeriod"), r.get("effectiveDateTime"), r.get("authoredOn"))}
     if kind == "Immunization":
-        protocol = _first(r.get("protocolApplied")) or {}
+        protocol = _obj(_first(r.get("protocolApplied")))
         return kind, {"vaccine": b.coded(r.get("vaccineCode")), "disease": b.coded(_first(protocol.get("targetDisease"))),
                       "dose": b.plain(protocol.get("doseNumberPositiveInt") or protocol.get("doseNumberString")),
                       "date": b.date(r.get("occurrenceDateTime"))}
     if kind == "Procedure":
         return kind, {"procedure": b.coded(r.get("code")),
-                      "date": b.date(r.get("performedDateTime"), (r.get("performedPeriod") or {}).get("start"))}
+                      "date": b.date(r.get("performedDateTime"), _start(r, "performedPeriod"))}
     if kind == "DeviceUseStatement":
-        device = b.resolve(r.get("device")) or {}
+        device = _obj(b.resolve(r.get("device")))
         return kind, {"device": b.coded(device.get("type")),
-                      "start": b.date(r.get("timingDateTime"), (r.get("timingPeriod") or {}).get("start"),
-                                      r.get("recordedOn"))}
+                      "start": b.date(r.get("timingDateTime"), _start(r, "timingPeriod"), r.get("recordedOn"))}
     if kind == "Observation":
-        if r.get("valueQuantity"):
+        if _obj(r.get("valueQuantity")):
             value = b.plain(_quantity(r["valueQuantity"]))
-        elif r.get("valueCodeableConcept"):
+        elif _obj(r.get("valueCodeableConcept")):
             value = b.coded(r["valueCodeableConcept"])
-        elif r.get("valueString"):
+        elif _str(r.get("valueString")):
             value = b.free_text(r["valueString"])
-        elif r.get("component"):
+        elif _list(r.get("component")):
             parts = [_quantity(c.get("valueQuantity")) for c in r["component"] if isinstance(c, dict)]
             units = {p.split(" ", 1)[1] for p in parts if p and " " in p}
             if parts and all(parts) and len(units) == 1:
@@ -434,17 +467,17 @@ def entry_row(b: Builder, r: dict[str, Any]) -> tuple[str, dict[str, ValueView]]
                 value = b.plain(", ".join(p for p in parts if p))
         else:
             value = ValueView()
-        rng = _first(r.get("referenceRange")) or {}
+        rng = _obj(_first(r.get("referenceRange")))
         low, high = _quantity(rng.get("low")), _quantity(rng.get("high"))
-        range_text = f"{low or ''} – {high or ''}".strip(" –") if (low or high) else rng.get("text")
+        range_text = f"{low or ''} – {high or ''}".strip(" –") if (low or high) else _str(rng.get("text"))
         return kind, {"test": b.coded(r.get("code")), "value": value, "range": b.plain(range_text),
                       "interpretation": b.coded(_first(r.get("interpretation"))),
-                      "date": b.date(r.get("effectiveDateTime"), (r.get("effectivePeriod") or {}).get("start"))}
+                      "date": b.date(r.get("effectiveDateTime"), _start(r, "effectivePeriod"))}
     if kind == "CarePlan":
-        return kind, {"plan": b.free_text(r.get("description") or r.get("title")),
-                      "start": b.date((r.get("period") or {}).get("start"))}
+        return kind, {"plan": b.free_text(_str(r.get("description")) or r.get("title")),
+                      "start": b.date(_start(r, "period"))}
     if kind == "Flag":
-        return kind, {"alert": b.coded(r.get("code")), "start": b.date((r.get("period") or {}).get("start"))}
+        return kind, {"alert": b.coded(r.get("code")), "start": b.date(_start(r, "period"))}
     item = b.coded(r.get("code")) if isinstance(r.get("code"), dict) else b.free_text(r.get("description"))
     return "Other", {"item": item, "date": b.date(r.get("effectiveDateTime"), r.get("date"))}
 
@@ -482,15 +515,15 @@ class SectionView:
 
 
 def _section_code(section: dict[str, Any]) -> str:
-    for c in (section.get("code") or {}).get("coding", []) or []:
-        if isinstance(c, dict) and c.get("system") == systems.LOINC and c.get("code"):
-            return str(c["code"])
+    for c in _list(_obj(section.get("code")).get("coding")):
+        if isinstance(c, dict) and c.get("system") == systems.LOINC and _code(c.get("code")):
+            return str(_code(c["code"]))
     return ""
 
 
 def _narrative_lang(text: dict[str, Any], fallback: str | None) -> str | None:
-    for ext in text.get("extension", []) or []:
-        if isinstance(ext, dict) and ext.get("url") == systems.EXT_NARRATIVE_LANGUAGE and ext.get("valueCode"):
+    for ext in _list(text.get("extension")):
+        if isinstance(ext, dict) and ext.get("url") == systems.EXT_NARRATIVE_LANGUAGE and _str(ext.get("valueCode")):
             return str(ext["valueCode"])
     return fallback
 
@@ -503,11 +536,12 @@ def section_view(b: Builder, section: dict[str, Any] | None, code: str) -> Secti
         translated, requested = str(_SLOT_TITLES[code]), None
     else:
         translated, _lang, requested = _translation(section.get("_title"))
-    view = SectionView(code=code, title=translated or section.get("title") or code,
+    original_title = _str(section.get("title"))
+    view = SectionView(code=code, title=translated or original_title or code,
                        title_translated=bool(translated) and requested is None,
-                       original_title=section.get("title"), original_lang=b.source_lang, present=True)
+                       original_title=original_title, original_lang=b.source_lang, present=True)
     tables: dict[str, Table] = {}
-    for ref in section.get("entry", []) or []:
+    for ref in _list(section.get("entry")):
         resource = b.resolve(ref)
         if resource is None:
             continue
@@ -522,7 +556,7 @@ def section_view(b: Builder, section: dict[str, Any] | None, code: str) -> Secti
             table = tables[kind] = Table(kind, COLUMNS.get(kind, COLUMNS["Other"]), [])
         table.rows.append(row)
     view.tables = list(tables.values())
-    if section.get("emptyReason"):
+    if _obj(section.get("emptyReason")):
         view.empty_reason = b.coded(section["emptyReason"])
     text = section.get("text")
     if isinstance(text, dict) and isinstance(text.get("div"), str):
@@ -533,9 +567,9 @@ def section_view(b: Builder, section: dict[str, Any] | None, code: str) -> Secti
 
 def _absence_code(resource: dict[str, Any]) -> str | None:
     for key in ("code", "medicationCodeableConcept"):
-        for c in (resource.get(key) or {}).get("coding", []) or [] if isinstance(resource.get(key), dict) else []:
+        for c in _list(_obj(resource.get(key)).get("coding")):
             if isinstance(c, dict) and c.get("system") == systems.ABSENT_UNKNOWN_UV_IPS:
-                return str(c.get("code") or "")
+                return _code(c.get("code")) or ""
     return None
 
 
@@ -575,39 +609,45 @@ class SummaryView:
 
 
 def _name(resource: dict[str, Any] | None) -> tuple[str, str]:
-    names = (resource or {}).get("name") or []
-    official = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), _first(names)) or {}
-    if isinstance(official, dict):
-        return str(official.get("family") or ""), " ".join(str(x) for x in official.get("given", []) or [])
-    return "", ""
+    """(family, given names) of the official name (else the first); a wrongly typed part is not stated:
+    a ``given`` that is a string instead of a list is not spelt out letter by letter."""
+    names = _list(_obj(resource).get("name"))
+    official = _obj(next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), _first(names)))
+    given = [x for x in _list(official.get("given")) if isinstance(x, str) and x]
+    return _str(official.get("family")) or "", " ".join(given)
 
 
 def summary_view(bundle: dict[str, Any], language: str, *, country_code: str, country_label: str,
                  identifier_labels: dict[str, str], coverage: str | None = None) -> SummaryView:
+    bundle = _obj(bundle)
     b = Builder(bundle, language, language)
     comp = _composition(bundle)
     patient = b.resolve(comp.get("subject")) or next(
-        (e["resource"] for e in bundle.get("entry", []) if isinstance(e, dict)
-         and (e.get("resource") or {}).get("resourceType") == "Patient"), {})
+        (e["resource"] for e in _list(bundle.get("entry"))
+         if _obj(_obj(e).get("resource")).get("resourceType") == "Patient"), {})
     family, given = _name(patient)
-    identifiers = [(identifier_labels.get(i.get("system", ""), i.get("system", "")), str(i.get("value", "")))
-                   for i in patient.get("identifier", []) or [] if isinstance(i, dict) and i.get("value")]
+    identifiers = []
+    for i in _list(patient.get("identifier")):
+        system, value = _str(_obj(i).get("system")) or "", _code(_obj(i).get("value"))
+        if value:
+            identifiers.append((identifier_labels.get(system, system), value))
     author = b.resolve(_first(comp.get("author")))
     custodian = b.resolve(comp.get("custodian"))
     author_name = " ".join(p for p in _name(author)[::-1] if p) if author and author.get("resourceType") != \
-        "Organization" else (author or {}).get("name")
+        "Organization" else _str(_obj(author).get("name"))
+    gender = _str(patient.get("gender"))
     header = Header(
         family=family, given=given, identifiers=identifiers,
         birth_date=date_view(patient.get("birthDate"), language),
-        gender=str(GENDERS.get(patient.get("gender", ""), patient.get("gender") or _("Unknown"))),
+        gender=str(GENDERS.get(gender, gender)) if gender else _("Unknown"),
         country=country_label,
-        created=date_view(bundle.get("timestamp") or comp.get("date"), language),
-        updated=date_view((bundle.get("meta") or {}).get("lastUpdated") or comp.get("date"), language),
+        created=date_view(_str(bundle.get("timestamp")) or comp.get("date"), language),
+        updated=date_view(_str(_obj(bundle.get("meta")).get("lastUpdated")) or comp.get("date"), language),
         language=language_name(b.source_lang, language), language_code=b.source_lang,
-        author=author_name or None, custodian=(custodian or {}).get("name"),
+        author=author_name or None, custodian=_str(_obj(custodian).get("name")),
     )
     sections_by_code: dict[str, list[dict[str, Any]]] = {}
-    for s in comp.get("section", []) or []:
+    for s in _list(comp.get("section")):
         if isinstance(s, dict):
             sections_by_code.setdefault(_section_code(s), []).append(s)
     ordered: list[SectionView] = []
