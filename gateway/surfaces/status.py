@@ -43,6 +43,8 @@ def status():
             "countries": sorted(trust.countries),
             "days_left": left,
         }
+        if rt.trust_state.error:  # the file holds a list that was refused (an older sequence): this one stays
+            checks["trust_list"].update(status="warning", detail=rt.trust_state.error)
         # Key rotation: the active signing key must be published before peers accept our assertions.
         own = trust.country(rt.cfg.code)
         published = bool(own and rt.signing_kid in own.signing_keys)

@@ -133,6 +133,25 @@ def test_19_expired_trust_list(pair):
     assert _partner_chain(pair) == 200
 
 
+def test_19b_an_older_trust_list_put_back_is_refused(pair):
+    """No rollback: once Germany is removed by a newer list, putting the older signed (unexpired) list
+    back in place does not trust Germany again; /_status says why the file is not used."""
+    cfg = pair.configs["FR"]
+    older = cfg.trust_list.read_bytes()
+    newer = trustlist.build([cfg], cfg.certs_dir, cfg.trust_list)  # France only: Germany removed
+    assert_refused(_search(pair, pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))), 403,
+                   "UNTRUSTED_CERTIFICATE")
+    pki.atomic_write(cfg.trust_list, older)
+    assert_refused(_search(pair, pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))), 403,
+                   "UNTRUSTED_CERTIFICATE")
+    # the NCPeH listener's process had taken the newer list: it says why the file in place is not used
+    status = pair.peer_session("DE").get(pair.ncp("FR") + "/_status", timeout=5).json()["checks"]["trust_list"]
+    assert status["status"] == "warning" and status["sequence"] == newer["seq"]
+    assert f"older than sequence {newer['seq']}" in status["detail"]
+    trustlist.build(pair.configs.values(), cfg.certs_dir, cfg.trust_list)  # a new list (seq + 1) names Germany again
+    assert _partner_chain(pair) == 200
+
+
 # --- the replay cache survives a restart -----------------------------------------------------------
 
 
