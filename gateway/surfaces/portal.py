@@ -278,6 +278,10 @@ PROBLEMS: dict[str, tuple[Any, Any, Any]] = {
                          _l("%(country)s cannot be reached at the moment."),
                          _l("Try again in a few minutes. If it keeps failing, contact your national contact "
                             "point's helpdesk.")),
+    "PEER_BAD_ANSWER": (_l("Unreadable answer"),
+                        _l("%(country)s answered, but its answer could not be read safely; nothing of it is shown."),
+                        _l("Try again later. If it keeps failing, contact your national contact point's helpdesk and "
+                           "give the reference below.")),
     "TRUST_LIST_INVALID": (_l("Cross-border exchange suspended"),
                            _l("The list of trusted countries is not valid: no request can leave."),
                            _l("Contact your national contact point's helpdesk.")),
@@ -343,7 +347,7 @@ def patient_notice(country: TrustedCountry) -> list[str]:
     return paragraphs
 
 
-_PEER_CODES = {"PEER_UNAVAILABLE", "PEER_UNREACHABLE", "PEER_TLS_FAILURE", "PEER_BAD_ANSWER", "PEER_CIRCUIT_OPEN", "PEER_BUSY"}
+_PEER_CODES = {"PEER_UNAVAILABLE", "PEER_UNREACHABLE", "PEER_TLS_FAILURE", "PEER_CIRCUIT_OPEN", "PEER_BUSY"}
 
 
 def problem(code: str, *, status: int, country: TrustedCountry | None = None, retry: str | None = None,

@@ -148,7 +148,9 @@ def test_a_garbled_identity_is_refused_by_the_portal(germany, browser: Clinician
     page = browser.search("FR", identifier=INS, family="DUPONT", given="Marie", birthdate="1984-05-12",
                           gender="female")
     assert urlsplit(page.url).path == "/search/FR", (page.url, page.text[:300])  # no identity to confirm
-    assert page.status == 502 and page.title == message("de", "Country unreachable"), page.text[:500]
+    assert page.status == 502 and page.title == message("de", "Unreadable answer"), page.text[:500]
+    assert message("de", "%(country)s answered, but its answer could not be read safely; nothing of it is shown.",
+                   country="Frankreich") in page.text
     assert message("de", "Code: %(code)s", code="PEER_BAD_ANSWER") in page.text
     assert "M a r i e" not in page.text
     assert browser.get("/patient").status == 409  # nothing kept to confirm
