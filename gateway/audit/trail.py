@@ -290,6 +290,15 @@ def _certificate_digest() -> str | None:
     return hashlib.sha256(der).hexdigest() if der else None
 
 
+def _records_unlisted(side: str | None, status: int) -> bool:
+    """Whether a call of an endpoint not in AUDITED_ENDPOINTS (and not noted as an event) is recorded."""
+    if side == events.RESPONDING:
+        return True  # every call of another NCPeH
+    if side == events.REQUESTING:
+        return status >= 400  # partner API metadata and the like are not security-relevant; refusals are
+    return request.blueprint in AUDITED_AUTH_REFUSALS and status in _AUTH_REFUSAL_STATUSES
+
+
 def _request_record(resp: Response) -> AuditEntry | None:
     """The record this request needs, or None."""
     noted: dict[str, Any] = dict(g.pop("audit_note", None) or {})
@@ -301,11 +310,8 @@ def _request_record(resp: Response) -> AuditEntry | None:
     if mapped is None and not noted.get("event"):
         if side is None and request.blueprint is None and resp.status_code >= 400 and _surface() == "ncp":
             side = events.RESPONDING  # no route matched on the NCPeH listener (404, 405): a probe, recorded
-        if side is None:
-            if request.blueprint not in AUDITED_AUTH_REFUSALS or resp.status_code not in _AUTH_REFUSAL_STATUSES:
-                return None
-        elif side == events.REQUESTING and resp.status_code < 400:
-            return None  # partner API metadata and the like: nothing security-relevant
+        if not _records_unlisted(side, resp.status_code):
+            return None
     event, mapped_side = mapped or (events.API, side)
     fields: dict[str, Any] = {"event": event, "side": mapped_side, **noted}
     view_args = request.view_args or {}
