@@ -34,9 +34,14 @@ class AccountError(ValueError):
     """An account that cannot be created as given (the message says which field and why)."""
 
 
+def _ascii_digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts superscripts and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def resolve_role(value: str) -> str:
     code = ROLE_ALIASES.get(value.strip().lower(), value.strip())
-    if not (code.isascii() and code.isdigit()) or not 1 <= len(code) <= 4:
+    if not _ascii_digits(code) or not 1 <= len(code) <= 4:
         raise AccountError(f"role {value!r} is neither an ISCO-08 code nor one of {', '.join(sorted(ROLE_ALIASES))}")
     return code
 
@@ -73,7 +78,7 @@ def provisioning_uri(secret: str, username: str, country: str) -> str:
 def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step a 6-digit code belongs to (one step of clock drift either way), or None."""
     code = "".join(ch for ch in (code or "") if not ch.isspace())
-    if len(code) != 6 or not (code.isascii() and code.isdigit()):  # isdigit alone accepts any script's digits
+    if len(code) != 6 or not _ascii_digits(code):
         return None
     totp = pyotp.TOTP(secret)
     now = time.time() if now is None else now
