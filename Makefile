@@ -7,17 +7,38 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 COUNTRIES ?= FR,DE
 
-.PHONY: install demo test lint clean chromium bench catalogs
+.PHONY: install demo test test-latest lock lint clean chromium bench catalogs
 
-$(STAMP): pyproject.toml
+# Installs come from the committed lock (requirements/lock.txt: every dependency pinned with hashes,
+# runtime + test + bench extras + build backend). pyproject.toml keeps ranges for library users;
+# requirements/check_lock.py refuses a lock that no longer matches them (run `make lock`).
+LOCK := requirements/lock.txt
+RUNTIME_LOCK := requirements/runtime.txt
+PIP_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
+
+$(STAMP): pyproject.toml $(LOCK) $(RUNTIME_LOCK)
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python $(PIP_LOCKED) -r $(LOCK)
+	$(BIN)/python requirements/check_lock.py
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Regenerate the locks from pyproject.toml (after a dependency change); existing pins are kept where
+# they still fit. `make lock UPGRADE=1` moves every pin to the newest allowed version.
+# runtime.txt (what the image installs) is resolved under lock.txt's pins, so both agree.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$$(sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK) | head -n1)" 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE) pyproject.toml requirements/tools.in --all-extras -o $(LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK) -o $(RUNTIME_LOCK)
+	@echo "locks written: $(LOCK) $(RUNTIME_LOCK) (commit them)"
 
 demo: install
 	$(BIN)/ncpeh demo --countries $(COUNTRIES)
@@ -40,11 +61,22 @@ chromium:
 test: install lint chromium
 	$(BIN)/pytest
 
+# The tests against the newest versions pyproject.toml allows (not the lock), in a venv of its own:
+# drift in dependencies and their data (CLDR, tzdata, ...) is seen on purpose, not by surprise.
+LATEST_VENV ?= .venv-latest
+test-latest: chromium
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test,bench]'
+	@$(LATEST_VENV)/bin/python requirements/check_lock.py --drift
+	$(LATEST_VENV)/bin/ruff check .
+	$(LATEST_VENV)/bin/pytest
+
 # Cross-border benchmark (not part of `make test`): FR and DE under gunicorn against a pass-through relay,
 # about 9 minutes; figures in benchmarks/results/latest.json and latency.png. BENCH_ARGS="--duration 3 --rounds 2" etc.
 BENCH_ARGS ?=
 bench: install
-	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/crossborder_bench.py $(BENCH_ARGS)
 
 # Interface languages of the portal (Flask-Babel): re-extract the messages (babel.cfg) into
@@ -64,4 +96,4 @@ catalogs: install
 	$(BIN)/python -c 'from gateway.i18n import tidy_catalogs; tidy_catalogs()'
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST_VENV) var .pytest_cache .ruff_cache
