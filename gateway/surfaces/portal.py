@@ -42,7 +42,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -70,7 +70,8 @@ PUBLIC_ENDPOINTS = {"portal.signin", "portal.signin_submit", "portal.signin_code
 PENDING_COOKIE_AGE = 15 * 60
 TOTP_PENDING_AGE = 5 * 60
 TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
-TRAIT_LABELS = {"identifier": _l("Identifier"), "family": _l("Family name"), "given": _l("First name"),
+TRAIT_LABELS = {"identifier": _l("Identifier"), "family": lazy_pgettext("search trait: the birth name", "Family name"),
+                "given": _l("First name"),
                 "birthdate": _l("Date of birth"), "gender": _l("Sex"), "birthplace": _l("Place of birth")}
 PURPOSES = {policy.TREATMENT: _l("Treatment"), policy.EMERGENCY: _l("Emergency")}
 #: ISCO-08 occupations in the interface's language (the policy table names only what it allows).

@@ -200,12 +200,13 @@ class Clinician:
 _catalogs: dict[str, NullTranslations] = {}
 
 
-def message(lang: str, msgid: str, **params: object) -> str:
+def message(lang: str, msgid: str, context: str | None = None, **params: object) -> str:
     """A message as the portal shows it in ``lang``: through the same compiled catalogue as the servers
-    (the message itself, in English, while a catalogue lacks it)."""
+    (the message itself, in English, while a catalogue lacks it); ``context`` for pgettext messages."""
     if lang not in _catalogs:
         _catalogs[lang] = Translations.load(str(i18n.compile_catalogs()), [lang], domain="messages")
-    text = _catalogs[lang].gettext(msgid)
+    catalog = _catalogs[lang]
+    text = catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)
     return text % params if params else text
 
 

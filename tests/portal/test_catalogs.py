@@ -140,7 +140,9 @@ def test_catalogs_compile(tmp_path: Path) -> None:
                 translations = gettext.GNUTranslations(handle)
             assert translations.info().get("language") == lang
             for sample in samples:
-                assert translations.gettext(sample.id) == sample.string, f"{lang}: {mo} lacks {sample.id!r}"
+                found = (translations.pgettext(sample.context, sample.id) if sample.context
+                         else translations.gettext(sample.id))
+                assert found == sample.string, f"{lang}: {mo} lacks {sample.id!r} (context {sample.context!r})"
 
 
 def test_a_start_compiles_stale_catalogs_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

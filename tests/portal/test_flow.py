@@ -33,6 +33,8 @@ SNOMED = "http://snomed.info/sct"
 RICH_INS = ins("2900313055124")
 # Expected dates as the pinned Babel renders them for German (CLDR patterns change between releases).
 BIRTH_DE = format_date(dt.date(1984, 5, 12), "medium", locale="de")
+#: The search mask asks for the birth name; pages showing the foreign document label its family name.
+BIRTH_NAME = "search trait: the birth name"
 MARCH_2018_DE = format_skeleton("yMM", dt.date(2018, 3, 1), locale="de")
 RICH = {"identifier": RICH_INS, "family": "BERNARD", "given": "Lucie", "birthdate": "1990-03-08", "gender": "female"}
 
@@ -64,12 +66,17 @@ def test_whole_flow_german_physician_french_patient(countries, signed_in: Clinic
     identifier = form_page.find(id="trait-identifier")
     assert identifier["maxlength"] == "15" and identifier.get("pattern")
     assert "INS" in form_page.find("label", **{"for": "trait-identifier"}).text
+    assert message("de", "Family name", context=BIRTH_NAME) in form_page.find("label", **{"for": "trait-family"}).text
 
     confirm = browser.submit(form_page, "/search/FR", **DUPONT)
     visited.append(confirm.url)
     assert path(confirm) == "/patient", confirm.text
     assert "DUPONT" in confirm.text and "Marie Louise" in confirm.text and INS in confirm.text
     assert BIRTH_DE in confirm.text  # date of birth in the German format
+    # the document's family name is labelled as such, not as the birth name the search mask asked for
+    assert message("de", "Family name") != message("de", "Family name", context=BIRTH_NAME)
+    labels = [th.text.strip() for th in confirm.find_all("th")]
+    assert message("de", "Family name") in labels and message("de", "Family name", context=BIRTH_NAME) not in labels
     notice = confirm.find("section", aria_labelledby="notice-heading")
     assert notice is not None and "Mon espace santé" in notice.text  # FR's own patient information notice
 
@@ -284,7 +291,7 @@ def test_inline_validation(countries, signed_in: Clinician, traits, field, expec
     error = page.find(id=f"trait-{field}-error")
     msgid, params = expected
     if "trait" in msgid:
-        params = {**params, "trait": message("de", "Family name")}
+        params = {**params, "trait": message("de", "Family name", context=BIRTH_NAME)}
     assert error is not None and error.text == message("de", msgid, **params)
     assert f"trait-{field}-error" in control.get("aria-describedby", "")
     summary_link = [a for a in page.find_all("a") if a.get("href") == f"#trait-{field}"]
