@@ -9,7 +9,9 @@ Extensions written (URLs in :mod:`terminology.systems`):
 
 - ``EXT_TRANSCODED`` (valueCode = ConceptMap equivalence) on each Coding added by transcoding;
 - ``EXT_UNMAPPED`` (valueCode ``no-map`` | ``unknown-code``) on a national Coding without a
-  pivot mapping, or on a Coding of an unknown system/code when no sibling Coding is known;
+  pivot mapping, or on a Coding of an unknown system/code when no sibling Coding is known; never on
+  a Coding of an international or HL7 code system (``systems.is_standard_system``): that is a
+  European code already, and one the catalogue lacks is only "not translated" at country B;
 - ``EXT_MAP_ATTRIBUTE`` on a medicinal-product CodeableConcept: sub-extensions ``doseForm`` and
   ``route`` (valueCoding, EDQM) and ``strength`` (valueString) from the ConceptMap ``product``;
 - the standard ``translation`` extension (``lang``, ``content``) on ``_display`` / ``_text`` /
@@ -43,6 +45,7 @@ from .systems import (
     NATIONAL_SYSTEMS,
     NCPEH_SD,
     REACTION_SEVERITY,
+    is_standard_system,
 )
 
 # ----------------------------------------------------------------------------------- coverage
@@ -241,7 +244,7 @@ class _Transcoder:
             elif term.knows(system, code):
                 cov.mapped += 1
                 any_known = True
-            else:
+            elif not is_standard_system(system):
                 unknown.append(c)
         for c in unknown:
             if not any_known:

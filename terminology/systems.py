@@ -45,6 +45,18 @@ TIMING_EVENT = "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"
 ADDRESS_USE = "http://terminology.hl7.org/CodeSystem/v3-AddressUse"
 SEX_PARAMETER = "http://terminology.hl7.org/CodeSystem/sex-parameter-for-clinical-use"
 
+#: International code systems of the European pivot (MVC) and HL7's own: a code of one of these is a
+#: European code already, so one the catalogue lacks is "not translated", never "no European code".
+STANDARD_SYSTEMS = frozenset({SNOMED, LOINC, ICD10, ATC, EDQM, UCUM, ORPHA, BCP47, ISO3166_EHDSI, ISO3166,
+                              EHDSI_DISPLAY_LABEL, EHDSI_MEDICAL_DEVICE, ISCO})
+_HL7_PREFIXES = ("http://terminology.hl7.org/CodeSystem/", "http://hl7.org/fhir/")
+
+
+def is_standard_system(system: str) -> bool:
+    """True for the pivot's international code systems and HL7's code systems (THO, FHIR core)."""
+    return system in STANDARD_SYSTEMS or system.startswith(_HL7_PREFIXES)
+
+
 # --- national code systems (the MTC part) --------------------------------------------------
 CIM10_FR = "https://smt.esante.gouv.fr/terminologie-cim-10/"
 CIP13_FR = "urn:oid:1.2.250.1.213.2.3.1"

@@ -58,6 +58,23 @@ def test_transcode_flags_unmapped_and_never_drops(fr_bundle):
     assert cond["note"] == [{"text": "x"}]
 
 
+@pytest.mark.parametrize("system, code", [
+    (S.SNOMED, "999999999999"), (S.LOINC, "99999-9"), (S.ATC, "Z99ZZ99"), (S.REFERENCE_RANGE_MEANING, "not-in-catalogue"),
+    ("http://hl7.org/fhir/observation-category", "laboratory-x"),
+])
+def test_a_standard_code_the_catalogue_lacks_is_not_flagged_unmapped(fr_bundle, system, code):
+    """A SNOMED CT, LOINC, ATC or HL7 code is a European code already: "not translated" at B, not "no European code"."""
+    coding = {"system": system, "code": code, "display": "as sent"}
+    resources(fr_bundle, "Procedure")[0]["code"] = {"coding": [dict(coding)]}
+    bundle, report = terminology.transcode(fr_bundle, "FR")
+    sent = resources(bundle, "Procedure")[0]["code"]["coding"]
+    assert sent == [coding] and (system, code) not in report.unmapped
+    translated, translation_report = terminology.translate(bundle, "de")
+    received = resources(translated, "Procedure")[0]["code"]["coding"][0]
+    assert not _ext(received, S.EXT_UNMAPPED)
+    assert (system, code) in translation_report.untranslated  # what the clinician sees flagged: not translated
+
+
 def test_unknown_coding_next_to_a_known_one_is_not_flagged(ips_bundle):
     bundle, report = terminology.transcode(ips_bundle, "FR")
     med = resources(bundle, "Medication")[0]
