@@ -19,7 +19,11 @@ Extensions written (URLs in :mod:`terminology.systems`):
   language was missing, it carries the language actually used and a sub-extension
   ``EXT_TRANSLATION_FALLBACK`` (valueCode = requested language);
 - ``EXT_UNKNOWN_CODE`` (valueBoolean) on a Coding unknown to the terminology at translation time;
-- the standard ``language`` extension on each Narrative (``text``), whose ``div`` is left as is.
+- the standard ``language`` extension on each Narrative (``text``), whose ``div`` is left as is;
+- the standard ``translation`` extension on ``_text`` of each structured ``Dosage``
+  (``MedicationStatement.dosage``, ``MedicationRequest.dosageInstruction``): the sentence rendered
+  from its structured elements in the reader's language (:mod:`terminology.dosage`); ``text`` stays
+  the original, and a Dosage with free text only gets nothing (it stays in its language).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dosage import render_dosage
 from .loader import Terminology, check_language, load
 from .model import SUPPORTED_LANGUAGES, UnknownCountryError
 from .systems import (
@@ -126,6 +131,8 @@ def render_table(coverage: dict[str, Any] | CoverageReport) -> str:
 # ----------------------------------------------------------------------------------- helpers
 
 _OWN_EXT = (NCPEH_SD, EXT_TRANSLATION, EXT_NARRATIVE_LANGUAGE)
+#: where a resource holds FHIR Dosage elements
+_DOSAGE_KEYS = {"MedicationStatement": ("dosage",), "MedicationRequest": ("dosageInstruction",)}
 _SKIP_KEYS = frozenset({"div", "resourceType", "id", "fullUrl", "reference", "url"})
 _FIXED_CODES: dict[str, dict[str, str]] = {
     "AllergyIntolerance": {"criticality": ALLERGY_CRITICALITY, "type": ALLERGY_TYPE, "category": ALLERGY_CATEGORY},
@@ -338,6 +345,8 @@ class _Translator:
                     continue
                 if key == "extension":
                     value = [e for e in value if not str(e.get("url", "")).startswith(_OWN_EXT)]
+                elif key in _DOSAGE_KEYS.get(rtype, ()) and isinstance(value, list) and self.mutate:
+                    self.dosages(value)
                 elif key == "reaction" and rtype == "AllergyIntolerance" and self.mutate:
                     for r in value:
                         if isinstance(r, dict) and isinstance(r.get("severity"), str):
@@ -348,6 +357,12 @@ class _Translator:
             for item in node:
                 if isinstance(item, dict | list):
                     self.walk(item, lang_ctx)
+
+    def dosages(self, dosages: list[Any]) -> None:
+        for dosage in dosages:
+            sentence = render_dosage(dosage, self.lang, self.term) if isinstance(dosage, dict) else None
+            if sentence:
+                _add_translation(dosage, "text", self.lang, sentence, self.lang, self.lang)
 
     def coding(self, c: dict[str, Any]) -> tuple[str | None, str | None, bool]:
         system, code = c["system"], c["code"]
