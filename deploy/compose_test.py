@@ -373,16 +373,31 @@ class Stack:
         return target
 
 
+class PortInUse(Failure):
+    """A published port is taken on the host (nothing was started on it)."""
+
+
+def port_free(port: int) -> OSError | None:
+    """None when a listener could bind the port on every interface (as docker does), else the error."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError as exc:
+            return exc
+    return None
+
+
 def check_ports_free(ports: dict[str, int], names: list[str]) -> None:
     for name in names:
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("0.0.0.0", ports[name]))
-            except OSError as exc:
-                state = "is already in use on this host" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-                raise Failure(f"port {ports[name]} ({name}) {state}: stop what listens there, or choose another one, "
-                              f"e.g. {name}={ports[name] + 1000} make compose-test") from None
+        exc = port_free(ports[name])
+        if exc is None:
+            continue
+        state = "is already in use on this host" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        spare = next((p for p in range(ports[name] + 10000, 65536, 1000)
+                      if p not in ports.values() and port_free(p) is None), None)
+        hint = f", e.g. {name}={spare} make compose-test" if spare else ""
+        raise PortInUse(f"port {ports[name]} ({name}) {state}: stop what listens there, or choose another one{hint}")
 
 
 class Partner:
@@ -481,8 +496,9 @@ def scenario(stack: Stack, base: str, timings: list[tuple[str, float]]) -> None:
             italy.sign_in()
             until("IT asks FR", lambda: italy.summary(FR_PATIENT, "it"))
         failing = []
-    except Failure:
-        stack.logs(failing)
+    except Failure as exc:
+        if not isinstance(exc, PortInUse):
+            stack.logs(failing)
         with step("--profile it down -v (after the failure)", timings):
             stack.run("down", "--volumes", "--remove-orphans", it=True, timeout=180, check=False)
         raise
