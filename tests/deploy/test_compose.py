@@ -385,5 +385,6 @@ def test_readme_tester_section_covers_compose_and_adding_a_country():
     assert "## Testers" in readme
     section = readme.split("## Testers", 1)[1]
     for needle in ("docker compose", "--profile it", ".env", "COUNTRIES", "volume", "ncpeh demo --countries",
-                   "Adding a country", "trust-list build", "NCPEH_CONFIG_DIR"):
+                   "Adding a country", "trust-list build", "NCPEH_CONFIG_DIR", "--profile it down -v", "make compose-test",
+                   "deploy/build-ca", "PYTHON_IMAGE"):
         assert needle in section, needle
