@@ -559,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if copied_ca:
             BUILD_CA_COPY.unlink(missing_ok=True)
+        for copied in ("de-data", "it-data"):  # the demo clients' secrets and signing keys, copied out for the queries
+            shutil.rmtree(WORK / copied, ignore_errors=True)
         try:
             engine.stop()
         except (OSError, subprocess.SubprocessError) as exc:
