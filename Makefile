@@ -97,3 +97,11 @@ catalogs: install
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) var .pytest_cache .ruff_cache
+
+# The README's docker-compose scenario for real (deploy/compose_test.py): build, up --wait, a DE->FR summary from
+# the host, the "it" profile and an IT->FR summary, --profile it down -v. Where there is no engine it provides one
+# (Debian, root: docker.io + dockerd, stopped at the end), Compose v2 from requirements/compose.txt and, without
+# a registry, a Debian base image. BUILD_CA=<pem> for pip behind a TLS-intercepting proxy (default: $PIP_CERT).
+.PHONY: compose-test
+compose-test: install
+	$(BIN)/python deploy/compose_test.py $(if $(BUILD_CA),--build-ca $(BUILD_CA))

@@ -60,6 +60,10 @@ class GatewayServer(BaseApplication):
             "proc_name": f"ncpeh-{cfg.slug}-{listener}",
             "limit_request_field_size": 16384,
             "limit_request_line": 8190,
+            # gunicorn >= 25.1 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
+            # the two listeners of a country (and every country of `ncpeh demo`) would take it from each other.
+            # Nothing here uses gunicornc; the supervisor and signals control the processes.
+            "control_socket_disable": True,
         }
 
     def load_config(self) -> None:

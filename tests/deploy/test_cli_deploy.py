@@ -171,6 +171,25 @@ def test_serve_both_runs_both_listeners_and_stops_on_sigterm(france, tmp_path):
     assert port_free(cfg.public.port) and port_free(cfg.ncp.port), log.read_text()
 
 
+def test_serve_both_opens_no_shared_gunicorn_control_socket(france, tmp_path):
+    """gunicorn's default control socket is one path per user: both masters of a container (HOME=/srv/ncpeh)
+    would bind the same one, the second taking it from the first. The listeners open none."""
+    cfg, env = france
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in env.items() if k != "XDG_RUNTIME_DIR"} | {"HOME": str(home)}
+    log = tmp_path / "both.log"
+    proc = start_both(env, log, "--demo-patients", "0")
+    try:
+        wait_healthy(proc, env, log)
+        sockets = [str(p) for p in home.rglob("*") if p.is_socket()]
+        assert not (home / ".gunicorn").exists() and not sockets, (sockets, log.read_text())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert "control" not in log.read_text().lower(), log.read_text()
+
+
 def test_serve_both_exits_when_one_listener_dies(france, tmp_path):
     cfg, env = france
     log = tmp_path / "both.log"

@@ -38,7 +38,7 @@ from tests.deploy.static import (
 LOADER_VARIABLES = set(ENV_OVERRIDES) | {ENV_COUNTRY, ENV_CONFIG_DIR}
 #: Non-gateway variables an image may set (runtime of Python and pip, not the gateway's settings).
 RUNTIME_VARIABLES = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PIP_DISABLE_PIP_VERSION_CHECK",
-                     "PIP_NO_CACHE_DIR"}
+                     "PIP_NO_CACHE_DIR", "PIP_CERT"}
 ALLOWED_CONDITIONS = {"service_completed_successfully", "service_healthy"}
 PROFILES = [(), ("it",)]
 
@@ -332,23 +332,52 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_compiled_catalogs():
     instructions = dockerfile()
     froms = [ins for ins in instructions if ins.keyword == "FROM"]
     assert len(froms) >= 2, "multi-stage"
-    assert all("-slim" in ins.args.split()[0] for ins in froms)
+    # one base image for both stages, a build argument (a local image where no registry answers)
+    args = dict(ins.args.split("=", 1) for ins in instructions if ins.keyword == "ARG" and ins.stage == -1)
+    assert args.get("PYTHON_IMAGE", "").endswith("-slim"), args
+    assert all(ins.args.split()[0] == "${PYTHON_IMAGE}" for ins in froms)
     last = froms[-1].stage
     users = [ins.args for ins in instructions if ins.keyword == "USER" and ins.stage == last]
     assert users and users[-1] not in ("root", "0"), "the final stage runs as a non-root user"
     assert any(ins.keyword == "COPY" and "--from=build" in ins.args and ins.stage == last for ins in instructions)
     runs = " ".join(ins.args for ins in instructions if ins.keyword == "RUN")
     assert "pybabel compile" in runs, "message catalogs are compiled at build time"
-    assert "pip install ." in runs
     for ins in instructions:  # everything copied from the context exists and is not excluded
         if ins.keyword == "COPY" and "--from" not in ins.args:
             for source in ins.args.split()[:-1]:
                 assert (ROOT / source).exists(), f"COPY {source}: missing"
     ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                if line.strip() and not line.startswith("#")]
-    for needed in ("gateway", "terminology", "deploy", "pyproject.toml", "README.md"):
+    for needed in ("gateway", "terminology", "deploy", "pyproject.toml", "README.md", "requirements"):
         assert needed not in ignored
     assert {".venv", "var", "certs", ".env"} <= set(ignored), "no local state or secrets in the build context"
+
+
+def test_dockerfile_installs_exactly_the_runtime_lock():
+    """Hash-checked pins only: no unpinned `pip install --upgrade ...`, the project without resolving anything."""
+    runs = [ins.args for ins in dockerfile() if ins.keyword == "RUN" and "pip install" in ins.args]
+    assert any("--require-hashes --no-deps -r requirements/runtime.txt" in run for run in runs), runs
+    assert any("pip install --no-deps --no-build-isolation ." in run for run in runs), runs
+    for run in runs:
+        for command in run.split("&&"):
+            if "pip install" in command:
+                assert "--upgrade" not in command and ("--require-hashes" in command or "--no-deps" in command), command
+    assert not (ROOT / "Dockerfile").read_text().startswith("# syntax="), "no frontend image fetched from a registry"
+
+
+def test_service_user_has_a_fixed_uid_and_gid():
+    instructions = dockerfile()
+    last = max(ins.stage for ins in instructions)
+    args = dict(ins.args.split("=", 1) for ins in instructions if ins.keyword == "ARG" and ins.stage == last)
+    assert args.get("NCPEH_UID", "").isdigit() and args.get("NCPEH_GID", "").isdigit(), args
+    runs = " ".join(ins.args for ins in instructions if ins.keyword == "RUN" and ins.stage == last)
+    assert '--gid "${NCPEH_GID}" ncpeh' in runs and '--uid "${NCPEH_UID}" --gid "${NCPEH_GID}"' in runs, runs
+
+
+def test_no_new_privileges_uses_the_current_syntax(spec):
+    for name, svc in spec["services"].items():
+        assert "no-new-privileges=true" in svc.get("security_opt", []), f"{name}: security_opt"
+        assert not [opt for opt in svc.get("security_opt", []) if opt.startswith("no-new-privileges:")], name
 
 
 def test_readme_tester_section_covers_compose_and_adding_a_country():
@@ -356,5 +385,6 @@ def test_readme_tester_section_covers_compose_and_adding_a_country():
     assert "## Testers" in readme
     section = readme.split("## Testers", 1)[1]
     for needle in ("docker compose", "--profile it", ".env", "COUNTRIES", "volume", "ncpeh demo --countries",
-                   "Adding a country", "trust-list build", "NCPEH_CONFIG_DIR"):
+                   "Adding a country", "trust-list build", "NCPEH_CONFIG_DIR", "--profile it down -v", "make compose-test",
+                   "deploy/build-ca", "PYTHON_IMAGE"):
         assert needle in section, needle
