@@ -330,6 +330,15 @@ class Builder:
             view.untranslated = True
         return view
 
+    def dosage(self, dosage: dict[str, Any]) -> ValueView:
+        """The dosage sentence country B rendered from the structured Dosage in the reader's language,
+        with the original text beside it; a free-text dosage alone stays in its language, flagged."""
+        text, lang, requested = _translation(dosage.get("_text"))
+        original = _str(dosage.get("text"))
+        if text and requested is None and lang == self.language:
+            return ValueView(translated=text, translated_lang=lang, text=original, text_lang=self.source_lang)
+        return self.free_text(original)
+
     def free_text(self, value: Any) -> ValueView:
         if not isinstance(value, str) or not value.strip():
             return ValueView()
@@ -436,7 +445,7 @@ def entry_row(b: Builder, r: dict[str, Any]) -> tuple[str, dict[str, ValueView]]
         if medicine is None:
             medicine = _obj(b.resolve(r.get("medicationReference"))).get("code")
         dosage = _obj(_first(_list(r.get("dosage")) or _list(r.get("dosageInstruction"))))
-        return kind, {"medicine": b.coded(medicine), "dosage": b.free_text(dosage.get("text")),
+        return kind, {"medicine": b.coded(medicine), "dosage": b.dosage(dosage),
                       "route": b.coded(dosage.get("route")),
                       "start": b.date(_start(r, "effectivePeriod"), r.get("effectiveDateTime"), r.get("authoredOn"))}
     if kind == "Immunization":
