@@ -174,6 +174,46 @@ def m006_client_rate_limits(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE clients ADD COLUMN rate_per_minute INTEGER")
 
 
+@migrations()
+def m007_signin_failures_by_name(db: sqlite_utils.Database) -> None:
+    """Portal: failed sign-ins counted per submitted (normalised) name, known or not (the lockout).
+
+    ``portal_users.failed_attempts`` and ``locked_until`` are no longer used: their counts and locks move here.
+    """
+    db.execute(
+        """
+        CREATE TABLE portal_signin_failures (
+            name TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            window_start INTEGER NOT NULL,
+            locked_until INTEGER
+        )
+        """
+    )
+    db.execute("CREATE INDEX portal_signin_failures_window ON portal_signin_failures (window_start)")
+    db.execute(
+        "INSERT INTO portal_signin_failures (name, failures, window_start, locked_until)"
+        " SELECT lower(username), failed_attempts, CAST(strftime('%s', 'now') AS INTEGER), locked_until"
+        " FROM portal_users WHERE failed_attempts > 0 OR locked_until IS NOT NULL"
+    )
+
+
+@migrations()
+def m008_pending_signins(db: sqlite_utils.Database) -> None:
+    """Portal: the state between a right password and the second factor (server-side, single use)."""
+    db.execute(
+        """
+        CREATE TABLE portal_pending_signins (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES portal_users(id),
+            expires_at INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX portal_pending_signins_user ON portal_pending_signins (user_id)")
+    db.execute("CREATE INDEX portal_pending_signins_expiry ON portal_pending_signins (expires_at)")
+
+
 def apply(db: sqlite_utils.Database) -> list[str]:
     """Bring the schema up to date; returns the names of the migrations applied now."""
     pending = [m.name for m in migrations.pending(db)]
