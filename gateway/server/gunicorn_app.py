@@ -60,6 +60,7 @@ class GatewayServer(BaseApplication):
             "proc_name": f"ncpeh-{cfg.slug}-{listener}",
             "limit_request_field_size": 16384,
             "limit_request_line": 8190,
+            "umask": 0o077,  # what gunicorn creates (worker heartbeat files) is private, as everything else
         }
 
     def load_config(self) -> None:

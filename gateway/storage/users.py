@@ -3,7 +3,7 @@
 Accounts stand for the national login (in France Pro Santé Connect / e-CPS): professional
 identifier (RPPS in France), name, role (ISCO-08, see :mod:`gateway.security.policy`),
 organisation, preferred language. Passwords are hashed with Argon2id (``argon2-cffi``); a TOTP
-second factor is optional per account.
+second factor is optional per account, its secret stored sealed (:mod:`gateway.security.secretbox`).
 
 Lockout: failures are counted per submitted name (:func:`signin_name`), whether or not an account
 has it, so that a lock tells nothing about which names exist. :data:`MAX_FAILED_ATTEMPTS` failures
@@ -33,6 +33,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gateway.security.secretbox import is_sealed
 from gateway.storage.records import utcnow
 
 MAX_FAILED_ATTEMPTS = 5
@@ -117,6 +118,11 @@ class Session:
         return self.ended or now > self.expires_at or now > self.last_seen + IDLE_TIMEOUT
 
 
+def _check_sealed(secret: str | None) -> None:
+    if secret is not None and not is_sealed(secret):
+        raise ValueError("a TOTP secret is stored sealed (gateway.services.accounts.seal_totp_secret), never in clear")
+
+
 class UserStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
@@ -125,6 +131,8 @@ class UserStore:
 
     def add(self, username: str, password: str, *, professional_id: str, name: str, role: str, organisation: str,
             organisation_id: str, language: str, totp_secret: str | None = None) -> User:
+        """A new account; ``totp_secret`` sealed (``gateway.services.accounts.seal_totp_secret``), never in clear."""
+        _check_sealed(totp_secret)
         self.conn.execute(
             "INSERT INTO portal_users (username, professional_id, name, role, organisation, organisation_id, language,"
             " password_hash, totp_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -172,7 +180,8 @@ class UserStore:
                                         (hash_password(password), username), username)
 
     def set_totp(self, username: str, secret: str | None) -> bool:
-        """New (or no) second factor; the account's open sessions end, as with a new password."""
+        """New (or no) second factor, sealed; the account's open sessions end, as with a new password."""
+        _check_sealed(secret)
         return self._change_credentials(
             "UPDATE portal_users SET totp_secret = ?, totp_last_step = NULL WHERE username = ?", (secret, username), username)
 
@@ -190,6 +199,18 @@ class UserStore:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+
+    def plaintext_totp_secrets(self) -> list[tuple[int, str, str]]:
+        """(id, username, secret) of the accounts whose TOTP secret is still in clear (written before sealing)."""
+        rows = self.conn.execute("SELECT id, username, totp_secret FROM portal_users WHERE totp_secret IS NOT NULL"
+                                 " AND totp_secret != ''").fetchall()
+        return [(int(r[0]), r[1], r[2]) for r in rows if not is_sealed(r[2])]
+
+    def replace_totp_secret(self, user_id: int, old: str, sealed: str) -> bool:
+        """Store the sealed form of a secret in clear, unless the row changed meanwhile (same second factor)."""
+        _check_sealed(sealed)
+        return self.conn.execute("UPDATE portal_users SET totp_secret = ? WHERE id = ? AND totp_secret = ?",
+                                 (sealed, user_id, old)).rowcount == 1
 
     def set_language(self, user_id: int, language: str) -> None:
         self.conn.execute("UPDATE portal_users SET language = ? WHERE id = ?", (language, user_id))

@@ -21,6 +21,7 @@ import base64
 import copy
 import hashlib
 import json
+import logging
 import secrets
 import threading
 import time
@@ -63,6 +64,7 @@ from gateway.surfaces import portal_view
 
 bp = Blueprint("portal", __name__, template_folder="../templates")
 csrf = CSRFProtect()
+log = logging.getLogger("ncpeh")
 
 #: Views reachable without a session.
 PUBLIC_ENDPOINTS = {"portal.signin", "portal.signin_submit", "portal.signin_code", "portal.signin_code_submit",
@@ -516,7 +518,16 @@ def signin_code_submit():  # noqa: ANN201
     if user.locked():
         _end_pending()
         return _signin_refused(LOCKED, "", status=429)
-    step = accounts.totp_step(user.totp_secret, request.form.get("code", ""))
+    try:
+        secret = accounts.totp_secret(runtime().cfg, user)
+    except accounts.TotpUnavailable as exc:
+        log.error("second-factor sign-in refused: %s", exc)
+        _end_pending()
+        audit_trail.record_login(user.professional_id, success=False, code="SECOND_FACTOR_UNAVAILABLE",
+                                 role=user.role, method="totp")
+        return _signin_refused(_l("Sign-in with a second factor is not possible at the moment. Contact your "
+                                  "administrator."), "", status=503)
+    step = accounts.totp_step(secret, request.form.get("code", ""))
     if step is None or not store.users.accept_totp_step(user.id, step):
         locked_now = store.users.record_failure(user_storage.signin_name(user.username), request.remote_addr)
         audit_trail.record_login(user.professional_id, success=False,
