@@ -444,6 +444,7 @@ def signin_submit():  # noqa: ANN201
         audit_trail.record_login(actor, success=False, code="ACCOUNT_DISABLED", role=user.role, method="password")
         return _signin_refused(_l("This account is disabled. Contact your administrator."), username, status=403)
     if user.totp_enabled:
+        store.users.consume_pending_signin(session.get("pending_signin"))  # this browser's earlier one, if any
         session["pending_signin"] = store.users.open_pending_signin(user.id)
         return redirect(url_for("portal.signin_code"))
     return _complete_signin(user, "password")

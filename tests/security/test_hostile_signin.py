@@ -237,3 +237,16 @@ def test_the_cookie_of_the_password_step_cannot_be_replayed(countries):
     replay = attacker.raw_post("/signin/code", {**copied_form, "code": later}, headers={"Referer": page.url})
     assert path(replay) == "/signin" and path(attacker.get("/")) == "/signin"
     assert path(victim.get("/")) == "/"  # the clinician's own session is untouched
+
+
+def test_a_new_password_step_voids_the_previous_one(countries):
+    account = add_user(countries, "DE", totp=True, prefix="again-2fa")
+    browser = Clinician(countries, "DE")
+    page = browser.submit(browser.get("/signin"), "/signin", username=account.username, password=PASSWORD)
+    copied = dict(browser.http.cookies)
+    page = browser.submit(browser.get("/signin"), "/signin", username=account.username, password=PASSWORD)
+    assert path(page) == "/signin/code"
+    attacker = Clinician(countries, "DE")
+    attacker.http.cookies.update(copied)
+    assert path(attacker.get("/signin/code")) == "/signin"
+    assert path(browser.submit(page, "/signin/code", code=fresh_code(account.totp_secret))) == "/"
