@@ -5,8 +5,8 @@ identifier (RPPS in France), name, role (ISCO-08, see :mod:`gateway.security.pol
 organisation, preferred language. Passwords are hashed with Argon2id (``argon2-cffi``); a TOTP
 second factor is optional per account, its secret stored sealed (:mod:`gateway.security.secretbox`).
 
-Lockout: failures are counted per submitted name (:func:`signin_name`), whether or not an account
-has it, so that a lock tells nothing about which names exist. :data:`MAX_FAILED_ATTEMPTS` failures
+Lockout: failures are counted per submitted name (:func:`signin_name`; stored as its hash), whether
+or not an account has it, so that a lock tells nothing about which names exist. :data:`MAX_FAILED_ATTEMPTS` failures
 within :data:`FAILURE_WINDOW` seconds lock the name for :data:`LOCKOUT_SECONDS`; the counters expire
 and at most :data:`MAX_TRACKED_NAMES` unlocked ones are kept. An address with more than
 :data:`MAX_FAILURES_PER_ADDRESS` failures in :data:`ADDRESS_WINDOW` seconds is throttled.
@@ -35,6 +35,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from gateway.security.secretbox import is_sealed
 from gateway.storage.records import utcnow
+from gateway.storage.signin_names import signin_name, signin_name_hash
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT_SECONDS = 15 * 60
@@ -53,19 +54,12 @@ ABSOLUTE_TIMEOUT = 10 * 60 * 60
 SESSION_RETENTION = 60 * 60
 
 _hasher = PasswordHasher()  # Argon2id, library defaults (RFC 9106 low-memory profile)
-#: An account with its name's failure counter and lock (``portal_signin_failures``).
-_SELECT_USER = ("SELECT u.id, u.username, u.professional_id, u.name, u.role, u.organisation, u.organisation_id,"
-                " u.language, u.active, u.totp_secret, COALESCE(f.failures, 0), f.locked_until, u.last_login_at,"
-                " u.created_at FROM portal_users u LEFT JOIN portal_signin_failures f ON f.name = lower(u.username)")
+_COLUMNS = ("id, username, professional_id, name, role, organisation, organisation_id, language, active, totp_secret,"
+            " last_login_at, created_at")
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
-
-
-def signin_name(username: str) -> str:
-    """The name failures are counted under: as submitted, trimmed, lower case (usernames ignore case)."""
-    return username.strip().lower()[:64]
 
 
 @functools.cache
@@ -147,19 +141,25 @@ class UserStore:
         return self.conn.execute("SELECT 1 FROM portal_users WHERE username = ?", (username,)).fetchone() is not None
 
     def _user(self, row: Any) -> User | None:
+        """The account, with its name's failure count and lock (``portal_signin_failures``)."""
         if row is None:
             return None
-        return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9], row[10],
-                    row[11], row[12], row[13])
+        counted = self.conn.execute("SELECT failures, locked_until FROM portal_signin_failures WHERE name_hash = ?",
+                                    (signin_name_hash(signin_name(row[1])),)).fetchone()
+        failures, locked_until = (int(counted[0]), counted[1]) if counted else (0, None)
+        return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9], failures,
+                    locked_until, row[10], row[11])
 
     def get(self, user_id: int) -> User | None:
-        return self._user(self.conn.execute(f"{_SELECT_USER} WHERE u.id = ?", (user_id,)).fetchone())
+        return self._user(self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users WHERE id = ?",  # noqa: S608
+                                            (user_id,)).fetchone())
 
     def get_by_username(self, username: str) -> User | None:
-        return self._user(self.conn.execute(f"{_SELECT_USER} WHERE u.username = ?", (username,)).fetchone())
+        return self._user(self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users WHERE username = ?",  # noqa: S608
+                                            (username,)).fetchone())
 
     def list(self) -> list[User]:
-        rows = self.conn.execute(f"{_SELECT_USER} ORDER BY u.username").fetchall()
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users ORDER BY username").fetchall()  # noqa: S608
         return [u for u in (self._user(r) for r in rows) if u is not None]
 
     def set_active(self, username: str, active: bool) -> bool:
@@ -247,7 +247,8 @@ class UserStore:
     def name_locked(self, name: str, now: float | None = None) -> bool:
         """Whether sign-in under this name (see :func:`signin_name`) is locked, whether an account has it or not."""
         now = int(time.time() if now is None else now)
-        row = self.conn.execute("SELECT locked_until FROM portal_signin_failures WHERE name = ?", (name,)).fetchone()
+        row = self.conn.execute("SELECT locked_until FROM portal_signin_failures WHERE name_hash = ?",
+                                (signin_name_hash(name),)).fetchone()
         return bool(row and row[0] and row[0] > now)
 
     def record_failure(self, name: str | None, address: str | None, now: float | None = None) -> bool:
@@ -267,28 +268,29 @@ class UserStore:
         return locked_now
 
     def _count_failure(self, name: str, now: int) -> bool:
+        key = signin_name_hash(name)
         self.conn.execute("DELETE FROM portal_signin_failures WHERE window_start < ? AND (locked_until IS NULL OR"
                           " locked_until <= ?)", (now - max(FAILURE_WINDOW, LOCKOUT_SECONDS), now))
         cut = now - FAILURE_WINDOW
         failures = self.conn.execute(
-            "INSERT INTO portal_signin_failures (name, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (name) DO"
+            "INSERT INTO portal_signin_failures (name_hash, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (name_hash) DO"
             " UPDATE SET failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,"
             " window_start = CASE WHEN window_start < ? THEN excluded.window_start ELSE window_start END"
-            " RETURNING failures", (name, now, cut, cut)).fetchone()[0]
+            " RETURNING failures", (key, now, cut, cut)).fetchone()[0]
         if failures < MAX_FAILED_ATTEMPTS:
             self.conn.execute(
-                "DELETE FROM portal_signin_failures WHERE name IN (SELECT name FROM portal_signin_failures WHERE"
+                "DELETE FROM portal_signin_failures WHERE name_hash IN (SELECT name_hash FROM portal_signin_failures WHERE"
                 " locked_until IS NULL OR locked_until <= ? ORDER BY window_start DESC LIMIT -1 OFFSET ?)",
                 (now, MAX_TRACKED_NAMES))
             return False
         self.conn.execute("UPDATE portal_signin_failures SET failures = 0, window_start = ?, locked_until = ?"
-                          " WHERE name = ?", (now, now + LOCKOUT_SECONDS, name))
+                          " WHERE name_hash = ?", (now, now + LOCKOUT_SECONDS, key))
         self.conn.execute("DELETE FROM portal_pending_signins WHERE user_id IN"
-                          " (SELECT id FROM portal_users WHERE lower(username) = ?)", (name,))
+                          " (SELECT id FROM portal_users WHERE username = ?)", (name,))  # usernames ignore case
         return True
 
     def clear_failures(self, name: str) -> None:
-        self.conn.execute("DELETE FROM portal_signin_failures WHERE name = ?", (name,))
+        self.conn.execute("DELETE FROM portal_signin_failures WHERE name_hash = ?", (signin_name_hash(name),))
 
     def address_throttled(self, address: str | None, now: float | None = None) -> bool:
         if not address:
@@ -306,8 +308,9 @@ class UserStore:
 
     def record_success(self, user_id: int) -> None:
         self.conn.execute("UPDATE portal_users SET last_login_at = ? WHERE id = ?", (utcnow(), user_id))
-        self.conn.execute("DELETE FROM portal_signin_failures WHERE name ="
-                          " (SELECT lower(username) FROM portal_users WHERE id = ?)", (user_id,))
+        row = self.conn.execute("SELECT username FROM portal_users WHERE id = ?", (user_id,)).fetchone()
+        if row:
+            self.clear_failures(signin_name(row[0]))
 
     # --- between the password and the second factor --------------------------------------------
 

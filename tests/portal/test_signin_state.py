@@ -59,8 +59,9 @@ def test_counters_are_bounded_locked_names_kept(store, monkeypatch):
     fail(store, "target", MAX_FAILED_ATTEMPTS, T0)
     for i in range(10):
         fail(store, f"spray-{i}", 1, T0 + 10 + i)
-    rows = store.db.execute("SELECT name FROM portal_signin_failures").fetchall()
+    rows = store.db.execute("SELECT name_hash FROM portal_signin_failures").fetchall()
     assert len(rows) <= 4 and store.users.name_locked("target", now=T0 + 30)
+    assert not [r for r in rows if "target" in r[0] or "spray" in r[0]]  # names are never stored, only their hash
 
 
 def test_a_success_or_an_administrator_clears_the_count(store):
