@@ -20,6 +20,7 @@ from gateway.runtime import Runtime, runtime
 from gateway.security.pki import atomic_write
 from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
 from gateway.server.worker import peer_certificate_middleware
+from gateway.services import accounts
 from gateway.services.peers import PeerClient
 
 SURFACES = ("public", "ncp")
@@ -66,6 +67,15 @@ def _secret_key(cfg: CountryConfig) -> str:
     return path.read_text().strip()
 
 
+def _seal_plaintext_totp_secrets(cfg: CountryConfig) -> None:
+    """TOTP secrets a database made before sealing holds in clear are sealed at start-up."""
+    store = storage.open_store(cfg.database_path, migrate=False)
+    try:
+        accounts.seal_plaintext_totp_secrets(store.users, cfg)
+    finally:
+        store.close()
+
+
 def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
     if surface not in SURFACES:
         raise ValueError(f"surface must be one of {SURFACES}, got {surface!r}")
@@ -97,6 +107,8 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         signing_key=key,
     )
     storage.init_app(app)
+    if surface == "public":
+        _seal_plaintext_totp_secrets(cfg)
     timing.init_app(app)  # first: its after_request hook runs last (audit write included)
     _register_request_id(app)
     _register_error_rendering(app)

@@ -26,13 +26,14 @@ def fail(message: str, code: int = 2) -> None:
 def _expected_errors() -> tuple[type[Exception], ...]:
     from gateway.errors import GatewayError
     from gateway.security.pki import PKIError
+    from gateway.security.secretbox import SecretKeyError
     from gateway.security.trustlist import TrustListError
     from gateway.server.demo import TopologyError
     from gateway.server.gunicorn_app import ServeError
     from gateway.storage import StorageError
 
     found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError, GatewayError,
-                                    TopologyError]
+                                    TopologyError, SecretKeyError]
     try:
         from gateway.records.identifiers import IdentifierError
 
@@ -82,6 +83,13 @@ country_option = click.option(
 @click.version_option(package_name="ncpeh-gateway")
 def main() -> None:
     """ncpeh: a National Contact Point for eHealth (cross-border patient summaries)."""
+    private_files()
+
+
+def private_files() -> None:
+    """Everything this process creates (databases and their WAL, keys, secrets, folders) is its owner's
+    alone; files meant to be shared (certificates, the trust list) are given their mode explicitly."""
+    os.umask(0o077)
 
 
 # --- certificates and trust list ---------------------------------------------------------------
@@ -198,11 +206,14 @@ def trust_list_show(path: Path | None, country: str) -> None:
 @friendly_errors
 def init_db(country: str) -> None:
     """Create or upgrade the country's database."""
-    from gateway import storage
+    from gateway import storage  # the CLI imports its commands' modules late: `ncpeh --help` stays fast
+    from gateway.services.accounts import seal_plaintext_totp_secrets
 
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path, check=True)
-    record_admin(cfg, "init-db", store, action="U", schema_version=store.schema_version())
+    sealed = seal_plaintext_totp_secrets(store.users, cfg)
+    record_admin(cfg, "init-db", store, action="U", schema_version=store.schema_version(),
+                 **({"totp_secrets_sealed": sealed} if sealed else {}))
     click.echo(f"{cfg.database_path}: schema version {store.schema_version()}")
     store.close()
 

@@ -72,7 +72,7 @@ def users_add(country: str, username: str, professional_id: str, name: str, role
         secret = accounts.new_totp_secret() if totp else None
         user = store.users.add(username, password, professional_id=professional_id, name=name, role=code,
                                organisation=organisation, organisation_id=organisation_id, language=language,
-                               totp_secret=secret)
+                               totp_secret=accounts.seal_totp_secret(cfg, username, secret) if secret else None)
         record_admin(cfg, "users.add", store, action="C", username=user.username, role=code, totp=bool(secret))
     finally:
         store.close()
@@ -146,7 +146,11 @@ def users_totp(country: str, username: str, disable: bool) -> None:
     cfg, store = _open(country)
     try:
         secret = None if disable else accounts.new_totp_secret()
-        if not store.users.set_totp(username, secret):
+        user = store.users.get_by_username(username)
+        if user is None:
+            _cli().fail(f"no user {username!r}", code=1)
+        sealed = accounts.seal_totp_secret(cfg, user.username, secret) if secret else None
+        if not store.users.set_totp(username, sealed):
             _cli().fail(f"no user {username!r}", code=1)
         record_admin(cfg, "users.totp", store, action="U", username=username, totp=not disable)
     finally:

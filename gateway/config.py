@@ -45,6 +45,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_RATE_PER_MINUTE": "partner_api.rate_per_minute",
     "NCPEH_RATE_BURST": "partner_api.rate_burst",
     "NCPEH_SECRET_KEY": "secret_key",
+    "NCPEH_TOTP_KEY_FILE": "totp_key_file",
     "NCPEH_KEY_PASSWORD": "key_password",
     "NCPEH_LOG_LEVEL": "log_level",
 }
@@ -109,10 +110,16 @@ class CountryConfig:
     key_password: str | None = field(default=None, repr=False)
     log_level: str = "info"
     testing: bool = False
+    #: The key sealing the portal's TOTP secrets (outside the database); default ``<data_dir>/totp_key``.
+    totp_key_file: Path | None = None
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "ncpeh.sqlite3"
+
+    @property
+    def totp_key_path(self) -> Path:
+        return self.totp_key_file or self.data_dir / "totp_key"
 
     @property
     def slug(self) -> str:
@@ -326,5 +333,6 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         key_password=raw.get("key_password") or None,
         log_level=log_level,
         testing=bool(raw.get("testing", False)),
+        totp_key_file=path("totp_key_file", "") if raw.get("totp_key_file") else None,
         source=source,
     )

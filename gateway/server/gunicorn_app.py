@@ -64,6 +64,7 @@ class GatewayServer(BaseApplication):
             # the two listeners of a country (and every country of `ncpeh demo`) would take it from each other.
             # Nothing here uses gunicornc; the supervisor and signals control the processes.
             "control_socket_disable": True,
+            "umask": 0o077,  # what gunicorn creates (worker heartbeat files) is private, as everything else
         }
 
     def load_config(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from typing import Any
 
 import pyotp
 
-from gateway.security import policy
+from gateway.config import CountryConfig
+from gateway.security import policy, secretbox
+from gateway.storage.users import User, UserStore
 from terminology.model import SUPPORTED_LANGUAGES
 
 MIN_PASSWORD_LENGTH = 12
@@ -30,8 +33,16 @@ ROLE_ALIASES = {
 }
 
 
+log = logging.getLogger("ncpeh")
+
+
 class AccountError(ValueError):
     """An account that cannot be created as given (the message says which field and why)."""
+
+
+class TotpUnavailable(Exception):
+    """An account's TOTP secret cannot be opened (key file lost, replaced or unreadable): its sign-in is
+    refused. The message is for the operator (it names the key file, never a secret)."""
 
 
 def _ascii_digits(text: str) -> bool:
@@ -73,6 +84,42 @@ def new_totp_secret() -> str:
 
 def provisioning_uri(secret: str, username: str, country: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=f"{username} ({country})", issuer_name=f"{TOTP_ISSUER} {country}")
+
+
+def _totp_context(username: str) -> str:
+    return "portal-totp:" + username.lower()
+
+
+def seal_totp_secret(cfg: CountryConfig, username: str, secret: str) -> str:
+    """The form a TOTP secret is stored in: sealed with the country's TOTP key (created when missing)."""
+    try:
+        key = secretbox.ensure_key(cfg.totp_key_path)
+    except OSError as exc:
+        raise secretbox.SecretKeyError(f"{cfg.totp_key_path}: key file cannot be created ({exc.strerror})") from None
+    return secretbox.seal(key, secret, _totp_context(username))
+
+
+def totp_secret(cfg: CountryConfig, user: User) -> str:
+    """The account's TOTP secret in clear, for checking a code; :class:`TotpUnavailable` when it cannot be opened."""
+    stored = user.totp_secret or ""
+    if not secretbox.is_sealed(stored):
+        return stored  # written before secrets were sealed, and not sealed yet (see seal_plaintext_totp_secrets)
+    try:
+        return secretbox.unseal(secretbox.load_key(cfg.totp_key_path), stored, _totp_context(user.username))
+    except (secretbox.SecretKeyError, secretbox.SealedSecretError) as exc:
+        raise TotpUnavailable(f"TOTP secret of {user.username!r} cannot be opened: {exc}; restore the key file "
+                              f"{cfg.totp_key_path} or issue a new secret with 'ncpeh users totp'") from None
+
+
+def seal_plaintext_totp_secrets(users: UserStore, cfg: CountryConfig) -> int:
+    """Seal the TOTP secrets a database made before sealing still holds in clear; returns how many."""
+    sealed = 0
+    for user_id, username, secret in users.plaintext_totp_secrets():
+        if users.replace_totp_secret(user_id, secret, seal_totp_secret(cfg, username, secret)):
+            sealed += 1
+    if sealed:
+        log.info("sealed %d TOTP secret(s) stored in clear, with the key %s", sealed, cfg.totp_key_path)
+    return sealed
 
 
 def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
@@ -139,7 +186,7 @@ def ensure_demo_users(store, cfg) -> list[dict[str, Any]] | None:  # noqa: ANN00
             account.username, password, professional_id=demo_professional_id(cfg.code, index),
             name=account.names.get(cfg.code, f"Demo {account.username.capitalize()}"), role=account.role,
             organisation=organisation, organisation_id=organisation_id, language=cfg.default_language,
-            totp_secret=secret,
+            totp_secret=seal_totp_secret(cfg, account.username, secret) if secret else None,
         )
         entry = {"username": user.username, "password": password, "name": user.name, "role": user.role,
                  "role_allowed": role_allowed(user.role), "professional_id": user.professional_id,

@@ -6,6 +6,7 @@ PostgreSQL backend can later be slotted in behind the same methods.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -17,9 +18,30 @@ class StorageError(Exception):
     """The database cannot be opened or is not a healthy ncpeh database."""
 
 
+def _private(path: Path) -> None:
+    """The database file, and its WAL and shared-memory files, readable by their owner only.
+
+    A new database is created 0600 before SQLite opens it (SQLite gives its WAL and -shm files the
+    database file's mode); one made by an older version (0644) is narrowed.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StorageError(f"{name}: cannot make the database file private ({exc.strerror})") from None
+
+
 def connect(path: Path, *, check: bool = False) -> sqlite_utils.Database:
     """Open the database with the project's pragmas; ``check`` runs an integrity check first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private(path)
     try:
         conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 10000")

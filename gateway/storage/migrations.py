@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from gateway.storage.signin_names import signin_name, signin_name_hash
 
 migrations = Migrations("ncpeh")
 
@@ -172,6 +176,48 @@ def m005_portal_users(db: sqlite_utils.Database) -> None:
 def m006_client_rate_limits(db: sqlite_utils.Database) -> None:
     """Partner API: a client's own request rate (requests per minute; NULL: the country's default)."""
     db.execute("ALTER TABLE clients ADD COLUMN rate_per_minute INTEGER")
+
+
+@migrations()
+def m007_signin_failures_by_name(db: sqlite_utils.Database) -> None:
+    """Portal: failed sign-ins counted per submitted (normalised) name, known or not (the lockout).
+
+    Keyed by the name's SHA-256 (a password typed into the name field is not kept in clear).
+    ``portal_users.failed_attempts`` and ``locked_until`` are no longer used: their counts and locks move here.
+    """
+    db.execute(
+        """
+        CREATE TABLE portal_signin_failures (
+            name_hash TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            window_start INTEGER NOT NULL,
+            locked_until INTEGER
+        )
+        """
+    )
+    db.execute("CREATE INDEX portal_signin_failures_window ON portal_signin_failures (window_start)")
+    now = int(time.time())
+    for username, failures, locked_until in db.execute(
+            "SELECT username, failed_attempts, locked_until FROM portal_users"
+            " WHERE failed_attempts > 0 OR locked_until IS NOT NULL").fetchall():
+        db.execute("INSERT INTO portal_signin_failures (name_hash, failures, window_start, locked_until) VALUES (?, ?, ?, ?)",
+                   (signin_name_hash(signin_name(username)), failures, now, locked_until))
+
+
+@migrations()
+def m008_pending_signins(db: sqlite_utils.Database) -> None:
+    """Portal: the state between a right password and the second factor (server-side, single use)."""
+    db.execute(
+        """
+        CREATE TABLE portal_pending_signins (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES portal_users(id),
+            expires_at INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX portal_pending_signins_user ON portal_pending_signins (user_id)")
+    db.execute("CREATE INDEX portal_pending_signins_expiry ON portal_pending_signins (expires_at)")
 
 
 def apply(db: sqlite_utils.Database) -> list[str]:

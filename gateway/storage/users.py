@@ -3,9 +3,16 @@
 Accounts stand for the national login (in France Pro Santé Connect / e-CPS): professional
 identifier (RPPS in France), name, role (ISCO-08, see :mod:`gateway.security.policy`),
 organisation, preferred language. Passwords are hashed with Argon2id (``argon2-cffi``); a TOTP
-second factor is optional per account. After :data:`MAX_FAILED_ATTEMPTS` failed attempts an
-account is locked for :data:`LOCKOUT_SECONDS`; an address with more than
+second factor is optional per account, its secret stored sealed (:mod:`gateway.security.secretbox`).
+
+Lockout: failures are counted per submitted name (:func:`signin_name`; stored as its hash), whether
+or not an account has it, so that a lock tells nothing about which names exist. :data:`MAX_FAILED_ATTEMPTS` failures
+within :data:`FAILURE_WINDOW` seconds lock the name for :data:`LOCKOUT_SECONDS`; the counters expire
+and at most :data:`MAX_TRACKED_NAMES` unlocked ones are kept. An address with more than
 :data:`MAX_FAILURES_PER_ADDRESS` failures in :data:`ADDRESS_WINDOW` seconds is throttled.
+
+Between a right password and the second factor, the state is a row of ``portal_pending_signins``
+(the browser holds a random token, the database its SHA-256), used once, for :data:`PENDING_SIGNIN_SECONDS`.
 
 Sessions are server-side: the browser holds a random token (in the signed session cookie), the
 database its SHA-256, the user, the idle and absolute deadlines and the state of the clinician's
@@ -26,10 +33,18 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gateway.security.secretbox import is_sealed
 from gateway.storage.records import utcnow
+from gateway.storage.signin_names import signin_name, signin_name_hash
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT_SECONDS = 15 * 60
+#: Failures older than this no longer count towards a lock.
+FAILURE_WINDOW = 15 * 60
+#: Unlocked failure counters kept at most (the oldest go first); locked names are always kept.
+MAX_TRACKED_NAMES = 20_000
+#: How long the password step stays valid for the second factor.
+PENDING_SIGNIN_SECONDS = 5 * 60
 MAX_FAILURES_PER_ADDRESS = 30
 ADDRESS_WINDOW = 15 * 60
 #: A session ends after this long without a request, and in any case this long after sign-in.
@@ -39,8 +54,8 @@ ABSOLUTE_TIMEOUT = 10 * 60 * 60
 SESSION_RETENTION = 60 * 60
 
 _hasher = PasswordHasher()  # Argon2id, library defaults (RFC 9106 low-memory profile)
-_COLUMNS = ("id, username, professional_id, name, role, organisation, organisation_id, language, active, "
-            "totp_secret, failed_attempts, locked_until, last_login_at, created_at")
+_COLUMNS = ("id, username, professional_id, name, role, organisation, organisation_id, language, active, totp_secret,"
+            " last_login_at, created_at")
 
 
 def hash_password(password: str) -> str:
@@ -97,6 +112,11 @@ class Session:
         return self.ended or now > self.expires_at or now > self.last_seen + IDLE_TIMEOUT
 
 
+def _check_sealed(secret: str | None) -> None:
+    if secret is not None and not is_sealed(secret):
+        raise ValueError("a TOTP secret is stored sealed (gateway.services.accounts.seal_totp_secret), never in clear")
+
+
 class UserStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
@@ -105,6 +125,8 @@ class UserStore:
 
     def add(self, username: str, password: str, *, professional_id: str, name: str, role: str, organisation: str,
             organisation_id: str, language: str, totp_secret: str | None = None) -> User:
+        """A new account; ``totp_secret`` sealed (``gateway.services.accounts.seal_totp_secret``), never in clear."""
+        _check_sealed(totp_secret)
         self.conn.execute(
             "INSERT INTO portal_users (username, professional_id, name, role, organisation, organisation_id, language,"
             " password_hash, totp_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -119,10 +141,14 @@ class UserStore:
         return self.conn.execute("SELECT 1 FROM portal_users WHERE username = ?", (username,)).fetchone() is not None
 
     def _user(self, row: Any) -> User | None:
+        """The account, with its name's failure count and lock (``portal_signin_failures``)."""
         if row is None:
             return None
-        return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9], row[10],
-                    row[11], row[12], row[13])
+        counted = self.conn.execute("SELECT failures, locked_until FROM portal_signin_failures WHERE name_hash = ?",
+                                    (signin_name_hash(signin_name(row[1])),)).fetchone()
+        failures, locked_until = (int(counted[0]), counted[1]) if counted else (0, None)
+        return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9], failures,
+                    locked_until, row[10], row[11])
 
     def get(self, user_id: int) -> User | None:
         return self._user(self.conn.execute(f"SELECT {_COLUMNS} FROM portal_users WHERE id = ?",  # noqa: S608
@@ -137,14 +163,15 @@ class UserStore:
         return [u for u in (self._user(r) for r in rows) if u is not None]
 
     def set_active(self, username: str, active: bool) -> bool:
-        """Enable or disable an account; disabling also ends its sessions."""
+        """Enable (and unlock) or disable an account; disabling also ends its sessions and pending sign-ins."""
         user = self.get_by_username(username)
         if user is None:
             return False
-        self.conn.execute("UPDATE portal_users SET active = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
-                          (1 if active else 0, user.id))
+        self.conn.execute("UPDATE portal_users SET active = ? WHERE id = ?", (1 if active else 0, user.id))
+        self.clear_failures(signin_name(user.username))
         if not active:
             self.end_sessions(user.id)
+            self.drop_pending_signins(user.id)
         return True
 
     def set_password(self, username: str, password: str) -> bool:
@@ -153,7 +180,8 @@ class UserStore:
                                         (hash_password(password), username), username)
 
     def set_totp(self, username: str, secret: str | None) -> bool:
-        """New (or no) second factor; the account's open sessions end, as with a new password."""
+        """New (or no) second factor, sealed; the account's open sessions end, as with a new password."""
+        _check_sealed(secret)
         return self._change_credentials(
             "UPDATE portal_users SET totp_secret = ?, totp_last_step = NULL WHERE username = ?", (secret, username), username)
 
@@ -164,11 +192,25 @@ class UserStore:
             if changed:
                 self.conn.execute("UPDATE portal_sessions SET ended = 1 WHERE ended = 0 AND user_id ="
                                   " (SELECT id FROM portal_users WHERE username = ?)", (username,))
+                self.conn.execute("DELETE FROM portal_pending_signins WHERE user_id ="
+                                  " (SELECT id FROM portal_users WHERE username = ?)", (username,))
             self.conn.execute("COMMIT")
             return changed
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+
+    def plaintext_totp_secrets(self) -> list[tuple[int, str, str]]:
+        """(id, username, secret) of the accounts whose TOTP secret is still in clear (written before sealing)."""
+        rows = self.conn.execute("SELECT id, username, totp_secret FROM portal_users WHERE totp_secret IS NOT NULL"
+                                 " AND totp_secret != ''").fetchall()
+        return [(int(r[0]), r[1], r[2]) for r in rows if not is_sealed(r[2])]
+
+    def replace_totp_secret(self, user_id: int, old: str, sealed: str) -> bool:
+        """Store the sealed form of a secret in clear, unless the row changed meanwhile (same second factor)."""
+        _check_sealed(sealed)
+        return self.conn.execute("UPDATE portal_users SET totp_secret = ? WHERE id = ? AND totp_secret = ?",
+                                 (sealed, user_id, old)).rowcount == 1
 
     def set_language(self, user_id: int, language: str) -> None:
         self.conn.execute("UPDATE portal_users SET language = ? WHERE id = ?", (language, user_id))
@@ -193,21 +235,62 @@ class UserStore:
             self.conn.execute("UPDATE portal_users SET password_hash = ? WHERE id = ?", (hash_password(password), row[0]))
         return self.get(row[0])
 
-    def record_failure(self, user_id: int | None, address: str | None, now: float | None = None) -> bool:
-        """Count a failed attempt (for the account and the address); True when the account is now locked."""
+    @staticmethod
+    def spend_password_check(password: str) -> None:
+        """Verify ``password`` against a dummy hash: a refusal decided without the password (a locked
+        name) takes as long as one that checks it."""
+        try:
+            _hasher.verify(_dummy_hash(), password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            pass
+
+    def name_locked(self, name: str, now: float | None = None) -> bool:
+        """Whether sign-in under this name (see :func:`signin_name`) is locked, whether an account has it or not."""
         now = int(time.time() if now is None else now)
-        if address:
-            self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
-            self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
-        if user_id is None:
+        row = self.conn.execute("SELECT locked_until FROM portal_signin_failures WHERE name_hash = ?",
+                                (signin_name_hash(name),)).fetchone()
+        return bool(row and row[0] and row[0] > now)
+
+    def record_failure(self, name: str | None, address: str | None, now: float | None = None) -> bool:
+        """Count a failed attempt for the submitted name (known or not) and the address; True when the
+        name is now locked."""
+        now = int(time.time() if now is None else now)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if address:
+                self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
+                self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
+            locked_now = bool(name) and self._count_failure(str(name), now)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return locked_now
+
+    def _count_failure(self, name: str, now: int) -> bool:
+        key = signin_name_hash(name)
+        self.conn.execute("DELETE FROM portal_signin_failures WHERE window_start < ? AND (locked_until IS NULL OR"
+                          " locked_until <= ?)", (now - max(FAILURE_WINDOW, LOCKOUT_SECONDS), now))
+        cut = now - FAILURE_WINDOW
+        failures = self.conn.execute(
+            "INSERT INTO portal_signin_failures (name_hash, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (name_hash) DO"
+            " UPDATE SET failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,"
+            " window_start = CASE WHEN window_start < ? THEN excluded.window_start ELSE window_start END"
+            " RETURNING failures", (key, now, cut, cut)).fetchone()[0]
+        if failures < MAX_FAILED_ATTEMPTS:
+            self.conn.execute(
+                "DELETE FROM portal_signin_failures WHERE name_hash IN (SELECT name_hash FROM portal_signin_failures WHERE"
+                " locked_until IS NULL OR locked_until <= ? ORDER BY window_start DESC LIMIT -1 OFFSET ?)",
+                (now, MAX_TRACKED_NAMES))
             return False
-        self.conn.execute("UPDATE portal_users SET failed_attempts = failed_attempts + 1 WHERE id = ?", (user_id,))
-        row = self.conn.execute("SELECT failed_attempts FROM portal_users WHERE id = ?", (user_id,)).fetchone()
-        if row and row[0] >= MAX_FAILED_ATTEMPTS:
-            self.conn.execute("UPDATE portal_users SET locked_until = ?, failed_attempts = 0 WHERE id = ?",
-                              (now + LOCKOUT_SECONDS, user_id))
-            return True
-        return False
+        self.conn.execute("UPDATE portal_signin_failures SET failures = 0, window_start = ?, locked_until = ?"
+                          " WHERE name_hash = ?", (now, now + LOCKOUT_SECONDS, key))
+        self.conn.execute("DELETE FROM portal_pending_signins WHERE user_id IN"
+                          " (SELECT id FROM portal_users WHERE username = ?)", (name,))  # usernames ignore case
+        return True
+
+    def clear_failures(self, name: str) -> None:
+        self.conn.execute("DELETE FROM portal_signin_failures WHERE name_hash = ?", (signin_name_hash(name),))
 
     def address_throttled(self, address: str | None, now: float | None = None) -> bool:
         if not address:
@@ -224,8 +307,41 @@ class UserStore:
             (step, user_id, step)).rowcount == 1
 
     def record_success(self, user_id: int) -> None:
-        self.conn.execute("UPDATE portal_users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? "
-                          "WHERE id = ?", (utcnow(), user_id))
+        self.conn.execute("UPDATE portal_users SET last_login_at = ? WHERE id = ?", (utcnow(), user_id))
+        row = self.conn.execute("SELECT username FROM portal_users WHERE id = ?", (user_id,)).fetchone()
+        if row:
+            self.clear_failures(signin_name(row[0]))
+
+    # --- between the password and the second factor --------------------------------------------
+
+    def open_pending_signin(self, user_id: int, now: float | None = None) -> str:
+        """The password was right: a token for the second-factor step (only its hash is stored)."""
+        now = int(time.time() if now is None else now)
+        self.conn.execute("DELETE FROM portal_pending_signins WHERE expires_at < ?", (now,))
+        token = secrets.token_urlsafe(32)
+        self.conn.execute("INSERT INTO portal_pending_signins (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
+                          (_token_hash(token), user_id, now + PENDING_SIGNIN_SECONDS))
+        return token
+
+    def pending_signin(self, token: str | None, now: float | None = None) -> int | None:
+        """The account waiting for its second factor under this token, while valid and unused."""
+        if not token or not isinstance(token, str):
+            return None
+        now = int(time.time() if now is None else now)
+        row = self.conn.execute("SELECT user_id FROM portal_pending_signins WHERE token_hash = ? AND expires_at >= ?",
+                                (_token_hash(token), now)).fetchone()
+        return int(row[0]) if row else None
+
+    def consume_pending_signin(self, token: str | None, now: float | None = None) -> bool:
+        """Use the token up (atomically); False when it was already used, expired or never existed."""
+        if not token or not isinstance(token, str):
+            return False
+        now = int(time.time() if now is None else now)
+        return self.conn.execute("DELETE FROM portal_pending_signins WHERE token_hash = ? AND expires_at >= ?",
+                                 (_token_hash(token), now)).rowcount == 1
+
+    def drop_pending_signins(self, user_id: int) -> int:
+        return self.conn.execute("DELETE FROM portal_pending_signins WHERE user_id = ?", (user_id,)).rowcount
 
     # --- sessions --------------------------------------------------------------------------------
 

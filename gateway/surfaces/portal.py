@@ -21,6 +21,7 @@ import base64
 import copy
 import hashlib
 import json
+import logging
 import secrets
 import threading
 import time
@@ -63,12 +64,13 @@ from gateway.surfaces import portal_view
 
 bp = Blueprint("portal", __name__, template_folder="../templates")
 csrf = CSRFProtect()
+log = logging.getLogger("ncpeh")
 
 #: Views reachable without a session.
 PUBLIC_ENDPOINTS = {"portal.signin", "portal.signin_submit", "portal.signin_code", "portal.signin_code_submit",
                     "portal.set_language"}
 PENDING_COOKIE_AGE = 15 * 60
-TOTP_PENDING_AGE = 5 * 60
+LOCKED = _l("Too many failed attempts: this account is locked for 15 minutes.")
 TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
 TRAIT_LABELS = {"identifier": _l("Identifier"), "family": lazy_pgettext("search trait: the birth name", "Family name"),
                 "given": _l("First name"),
@@ -411,34 +413,40 @@ def _signin_refused(message: Any, username: str, status: int = 401):  # noqa: AN
 
 @bp.post("/signin")
 def signin_submit():  # noqa: ANN201
+    """Password step. A locked name gets the same answer whatever the password (it is not even checked,
+    but a dummy hash is, so that the answer takes as long), and names are locked alike whether an
+    account has them or not."""
     store = get_store()
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")[:1024]
+    name = user_storage.signin_name(username)
     address = request.remote_addr
     if store.users.address_throttled(address):
         audit_trail.record_login("unknown", success=False, code="RATE_LIMITED", method="password")
         return _signin_refused(_l("Too many failed sign-in attempts from this computer. Wait 15 minutes and try "
                                   "again."), username, status=429)
     known = store.users.get_by_username(username) if username else None
-    user = store.users.check_password(username, password) if username and password else None
     actor = known.professional_id if known else "unknown"
+    if name and store.users.name_locked(name):
+        store.users.spend_password_check(password)
+        store.users.record_failure(None, address)  # counts for the address only: the lock is not extended
+        audit_trail.record_login(actor, success=False, code="ACCOUNT_LOCKED", role=known.role if known else None,
+                                 method="password")
+        return _signin_refused(LOCKED, username, status=429)
+    user = store.users.check_password(username, password) if username and password else None
     if user is None:
-        locked_now = store.users.record_failure(known.id if known else None, address)
+        locked_now = store.users.record_failure(name, address)
         audit_trail.record_login(actor, success=False, code="ACCOUNT_LOCKED" if locked_now else "BAD_CREDENTIALS",
                                  role=known.role if known else None, method="password")
         if locked_now:
-            return _signin_refused(_l("Too many failed attempts: this account is locked for 15 minutes."), username,
-                                   status=429)
+            return _signin_refused(LOCKED, username, status=429)
         return _signin_refused(_l("Wrong username or password."), username)
     if not user.active:
         audit_trail.record_login(actor, success=False, code="ACCOUNT_DISABLED", role=user.role, method="password")
         return _signin_refused(_l("This account is disabled. Contact your administrator."), username, status=403)
-    if user.locked():
-        audit_trail.record_login(actor, success=False, code="ACCOUNT_LOCKED", role=user.role, method="password")
-        return _signin_refused(_l("Too many failed attempts: this account is locked for 15 minutes."), username,
-                               status=429)
     if user.totp_enabled:
-        session["pending_totp"] = {"uid": user.id, "at": int(time.time())}
+        store.users.consume_pending_signin(session.get("pending_signin"))  # this browser's earlier one, if any
+        session["pending_signin"] = store.users.open_pending_signin(user.id)
         return redirect(url_for("portal.signin_code"))
     return _complete_signin(user, "password")
 
@@ -484,42 +492,55 @@ def _read_pending(user: user_storage.User) -> dict[str, Any] | None:
 
 
 def _pending_totp_user() -> user_storage.User | None:
-    pending = session.get("pending_totp") or {}
-    if not pending or int(time.time()) - int(pending.get("at", 0)) > TOTP_PENDING_AGE:
-        return None
-    return get_store().users.get(int(pending["uid"]))
+    """The account whose password was right, while its server-side pending sign-in is valid and unused."""
+    user_id = get_store().users.pending_signin(session.get("pending_signin"))
+    return get_store().users.get(user_id) if user_id is not None else None
+
+
+def _end_pending() -> None:
+    get_store().users.consume_pending_signin(session.pop("pending_signin", None))
 
 
 @bp.get("/signin/code")
 def signin_code():  # noqa: ANN201
     if _pending_totp_user() is None:
+        session.pop("pending_signin", None)
         return _redirect_signin()
     return render_template("portal/totp.html", error=None)
 
 
 @bp.post("/signin/code")
 def signin_code_submit():  # noqa: ANN201
+    """Second-factor step: the pending sign-in is used up by a success, a lock, or an unusable secret."""
     user = _pending_totp_user()
     if user is None or not user.active or not user.totp_secret:
-        session.pop("pending_totp", None)
+        _end_pending()
         return _redirect_signin()
     store = get_store()
     if user.locked():
-        session.pop("pending_totp", None)
-        return _signin_refused(_l("Too many failed attempts: this account is locked for 15 minutes."), "",
-                               status=429)
-    step = accounts.totp_step(user.totp_secret, request.form.get("code", ""))
+        _end_pending()
+        return _signin_refused(LOCKED, "", status=429)
+    try:
+        secret = accounts.totp_secret(runtime().cfg, user)
+    except accounts.TotpUnavailable as exc:
+        log.error("second-factor sign-in refused: %s", exc)
+        _end_pending()
+        audit_trail.record_login(user.professional_id, success=False, code="SECOND_FACTOR_UNAVAILABLE",
+                                 role=user.role, method="totp")
+        return _signin_refused(_l("Sign-in with a second factor is not possible at the moment. Contact your "
+                                  "administrator."), "", status=503)
+    step = accounts.totp_step(secret, request.form.get("code", ""))
     if step is None or not store.users.accept_totp_step(user.id, step):
-        locked_now = store.users.record_failure(user.id, request.remote_addr)
+        locked_now = store.users.record_failure(user_storage.signin_name(user.username), request.remote_addr)
         audit_trail.record_login(user.professional_id, success=False,
                                  code="ACCOUNT_LOCKED" if locked_now else "BAD_SECOND_FACTOR", role=user.role,
                                  method="totp")
         if locked_now:
-            session.pop("pending_totp", None)
-            return _signin_refused(_l("Too many failed attempts: this account is locked for 15 minutes."), "",
-                                   status=429)
+            _end_pending()
+            return _signin_refused(LOCKED, "", status=429)
         return render_template("portal/totp.html", error=_l("Wrong or already used code.")), 401
-    session.pop("pending_totp", None)
+    if not store.users.consume_pending_signin(session.pop("pending_signin", None)):
+        return _redirect_signin()  # used meanwhile by a copy of this browser's cookie
     return _complete_signin(user, "password+totp")
 
 

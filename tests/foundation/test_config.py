@@ -77,6 +77,7 @@ SAMPLES = {
     "NCPEH_RATE_PER_MINUTE": ("60", lambda c: str(c.rate_per_minute)),
     "NCPEH_RATE_BURST": ("7", lambda c: str(c.rate_burst)),
     "NCPEH_SECRET_KEY": ("s3cret", lambda c: c.secret_key),
+    "NCPEH_TOTP_KEY_FILE": ("/run/secrets/totp_key", lambda c: str(c.totp_key_path)),
     "NCPEH_KEY_PASSWORD": ("pw", lambda c: c.key_password),
     "NCPEH_LOG_LEVEL": ("debug", lambda c: c.log_level),
 }

@@ -239,14 +239,15 @@ class Account:
 
 def add_user(running: Running, code: str = "DE", *, role: str = "221", language: str = "de", totp: bool = False,
              name: str = "Dr. Test Person", prefix: str = "user") -> Account:
-    """A new clinician account, created through the real storage (Argon2id hash, optional TOTP)."""
+    """A new clinician account, created through the real storage (Argon2id hash, optional TOTP, sealed)."""
     username = f"{prefix}-{secrets.token_hex(4)}"
     secret = accounts.new_totp_secret() if totp else None
     store = running.store(code)
     try:
         store.users.add(username, PASSWORD, professional_id=f"test-{secrets.token_hex(3)}", name=name, role=role,
                         organisation="Klinikum Test", organisation_id="urn:oid:1.2.276.0.76.4.8.998",
-                        language=language, totp_secret=secret)
+                        language=language,
+                        totp_secret=accounts.seal_totp_secret(running.configs[code], username, secret) if secret else None)
     finally:
         store.close()
     return Account(username, PASSWORD, name, role, secret)
