@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 
 from gateway.records import _population_data as data
+from gateway.records.dosage_patterns import structured_dosage
 from gateway.records.identifiers import (
     CODICE_FISCALE_SYSTEM,
     INS_NIR_SYSTEM,
@@ -653,6 +654,7 @@ class _Builder:
         start, start_s = self.onset(REFERENCE_DATE - timedelta(days=365 * 12))
         dosage_text = p.get("dosage") or ""
         dosage: dict[str, Any] = {"text": dosage_text} if dosage_text else {}
+        dosage.update(structured_dosage(p.get("dosage_en")))
         if p.get("route"):
             dosage["route"] = _cc({"system": EDQM, "code": p["route"], "display": p.get("route_display")})
         res: dict[str, Any] = {

@@ -13,6 +13,8 @@ import pytest
 from babel.dates import format_date, format_skeleton
 
 from gateway.surfaces.portal_view import SECTION_ORDER
+from terminology.dosage import render_dosage
+from tests.conftest import load_fixture
 from tests.portal.conftest import (
     DUPONT,
     INS,
@@ -132,6 +134,11 @@ def test_whole_flow_german_physician_french_patient(countries, signed_in: Clinic
     # uncoded text stays in the original, marked as such; narratives with their language
     dosage = [e for e in summary.find_all("span") if e.text == "1 comprimé matin et soir"]
     assert dosage and dosage[0].lang() == "fr-FR"
+    # ...and the structured dosage as a sentence in German beside it
+    sent = load_fixture("ips-fr-dupont.json")
+    structured = next(e["resource"]["dosage"][0] for e in sent["entry"] if e["resource"]["resourceType"] == "MedicationStatement")
+    sentence = [e for e in summary.find_all("span") if e.text == render_dosage(structured, "de")]
+    assert sentence and sentence[0].lang() == "de" and "Tablette" in sentence[0].text
     narratives = summary.find_all("div", class_="narrative-body")
     assert narratives and all(n.get("lang") == "fr-FR" for n in narratives)
     assert "Allergie à la pénicilline" in narratives[0].text
