@@ -166,11 +166,10 @@ def _is_pivot(system: str) -> bool:
     return any(system.startswith(prefix) for prefix in PIVOT_SYSTEMS)
 
 
-@check("SUM-PIVOT", "summary", "Coded entries carry a pivot (MVC) code, beside the national original code kept",
-       MVC)
+@check("SUM-PIVOT", "summary", "National codes are sent with their pivot (MVC) code beside the original; every coded "
+       "entry carries a code (those without a pivot code are counted)", MVC)
 def pivot(kit: Kit) -> str:
-    coded = 0
-    transcoded = 0
+    coded, national, beside, unmapped = 0, 0, 0, []
     for res in _resources(kit.summary()):
         field = CODED.get(str(res.get("resourceType")))
         concept = res.get(field) if field else None
@@ -179,15 +178,19 @@ def pivot(kit: Kit) -> str:
             continue
         coded += 1
         systems = [str(c.get("system", "")) for c in codings]
-        if not any(_is_pivot(s) for s in systems):
-            raise Fail(f"{res.get('resourceType')}/{res.get('id')}: no pivot code beside {', '.join(systems)}")
-        if any(not _is_pivot(s) for s in systems):
-            transcoded += 1
+        if all(_is_pivot(s) for s in systems):
+            continue
+        national += 1
+        if any(_is_pivot(s) for s in systems):
+            beside += 1
+        else:
+            unmapped.append(f"{res.get('resourceType')}/{res.get('id')}")
     if not coded:
         raise Skip("the summary has no coded clinical entry")
-    if not transcoded:
-        return f"{coded} coded entr(y/ies), all in pivot systems already (no national original)"
-    return f"{coded} coded entr(y/ies), {transcoded} with the national original beside the pivot code"
+    if national and not beside:
+        raise Fail(f"{national} entr(y/ies) in national code systems, none with a pivot code beside the original")
+    text = f"{coded} coded entr(y/ies): {coded - national} in pivot systems, {beside} national with the pivot beside"
+    return text + (f", {len(unmapped)} national without a pivot code ({', '.join(unmapped[:3])})" if unmapped else "")
 
 
 @check("SUM-UNKNOWN-PATIENT", "summary", "$summary of an unknown patient id is refused with 404 and an "
