@@ -12,7 +12,7 @@ import click
 
 from gateway.conformance import report, runner
 from gateway.conformance.catalogue import markdown_table
-from gateway.conformance.client import TRAITS, KitInputError, Settings, origin, parse_target
+from gateway.conformance.client import TRAITS, KitInputError, Settings, check_materials, origin, parse_target
 from gateway.conformance.kit import Kit
 from gateway.security.pki import PKIError
 from gateway.security.trustlist import TrustListError, verify
@@ -41,6 +41,7 @@ def _settings(target: str, client_cert: Path, client_key: Path, ca: Path, signin
               patient: dict[str, str], opposed: dict[str, str], calls: int, timeout: float) -> Settings:
     """Resolve the issuer and the target's search mask (trust list, --search-mask, or the --patient traits)."""
     parse_target(target)
+    check_materials(ca, client_cert, client_key)
     audience = audience or origin(target)
     mask: tuple[str, ...] | None = None
     mask_source = ""
@@ -123,6 +124,7 @@ def conformance(target: str | None, client_cert: Path | None, client_key: Path |
                              search_mask, _traits(patient, "--patient"), _traits(opposed, "--opposed-patient"),
                              calls, timeout)
         kit = Kit(settings)
+        runner.preflight(kit)
         click.echo(f"target {settings.target} as {settings.country} (iss {settings.issuer}, aud {settings.audience}); "
                    f"search mask {', '.join(settings.search_mask) or 'unknown'} ({settings.mask_source})")
         outcomes = runner.run(kit, only)

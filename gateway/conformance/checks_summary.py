@@ -9,7 +9,7 @@ from gateway.conformance.catalogue import Fail, Skip, check
 from gateway.conformance.client import FHIR_JSON, expect_refusal
 from gateway.conformance.kit import Kit
 
-IPS = "HL7 IPS (International Patient Summary) IG"
+IPS = "HL7 FHIR IPS IG"
 DOCUMENT = "FHIR R4 Documents (Bundle.type = document)"
 MVC = "eHDSI Master Value Set Catalogue (pivot codes); eHDSI PS FHIR guide (original code kept)"
 #: Required sections of the IPS Composition (LOINC): allergies, medication, problems.

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from gateway.conformance.catalogue import Fail, Skip, check
-from gateway.conformance.client import TransportError, _throwaway_client
+from gateway.conformance.client import TransportError, throwaway_client
 from gateway.conformance.kit import Kit
 
 MUTUAL_TLS = "eHDSI security services (mutual TLS); IHE ATNA secure node"
@@ -32,7 +32,7 @@ def _local_can_offer(version: str) -> str | None:
         warnings.simplefilter("ignore", DeprecationWarning)
         tls_version = getattr(ssl.TLSVersion, version)
         with tempfile.TemporaryDirectory(prefix="ncpeh-kit-") as folder:
-            cert, key = _throwaway_client(Path(folder))
+            cert, key = throwaway_client(Path(folder))
             server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             server.load_cert_chain(str(cert), str(key))
         client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -117,7 +117,7 @@ def origin(url: str) -> str:
     return f"https://{host}:{port}"
 
 
-def _throwaway_client(folder: Path) -> tuple[Path, Path]:
+def throwaway_client(folder: Path) -> tuple[Path, Path]:
     """A CA nobody trusts and a client certificate it issued (for 'a certificate from another CA')."""
     now = dt.datetime.now(dt.UTC)
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -136,21 +136,26 @@ def _throwaway_client(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def check_materials(ca: Path, client_cert: Path, client_key: Path) -> None:
+    """KitInputError naming the file when a certificate or key cannot be read."""
+    for path, what in ((ca, "CA certificate"), (client_cert, "client certificate")):
+        try:
+            load_certificate(path)
+        except PKIError as exc:
+            raise KitInputError(f"{what}: {exc}") from None
+    try:
+        load_private_key(client_key)
+    except PKIError as exc:
+        raise KitInputError(f"client key: {exc}") from None
+
+
 class Channel:
     """TLS contexts and HTTPS calls to the target."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.host, self.port, self.base = parse_target(settings.target)
-        for path, what in ((settings.ca, "CA certificate"), (settings.client_cert, "client certificate")):
-            try:
-                load_certificate(path)
-            except PKIError as exc:
-                raise KitInputError(f"{what}: {exc}") from None
-        try:
-            load_private_key(settings.client_key)
-        except PKIError as exc:
-            raise KitInputError(f"client key: {exc}") from None
+        check_materials(settings.ca, settings.client_cert, settings.client_key)
         self._contexts: dict[str, ssl.SSLContext] = {}
         self.default = self.context("default")
 
@@ -176,7 +181,7 @@ class Channel:
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         if kind == "other-ca":
             with tempfile.TemporaryDirectory(prefix="ncpeh-kit-") as folder:
-                cert, key = _throwaway_client(Path(folder))
+                cert, key = throwaway_client(Path(folder))
                 ctx.load_cert_chain(str(cert), str(key))
         elif kind != "no-cert":
             try:

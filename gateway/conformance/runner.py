@@ -22,6 +22,8 @@ def preflight(kit: Kit) -> None:
     try:
         resp = kit.channel.request("/Patient", None, {"Authorization": f"Bearer {kit.hcp()}"})
     except TransportError as exc:
+        if str(exc).startswith("TLS:"):
+            raise KitInputError(f"the TLS handshake with {kit.settings.target} failed ({exc})") from None
         raise KitInputError(f"cannot reach {kit.settings.target}: {exc}") from None
     kind = resp.resource_type()
     if kind not in ("OperationOutcome", "Bundle"):
@@ -29,8 +31,8 @@ def preflight(kit: Kit) -> None:
                             f"{resp.describe()}")
     if resp.status in (401, 403):
         raise KitInputError(f"{kit.settings.target} refused a valid HCP assertion ({resp.describe()}): it is not an "
-                            f"NCPeH-to-NCPeH API, or --country/--issuer/--signing-key/--client-cert do not match its "
-                            f"trust list")
+                            f"NCPeH-to-NCPeH API, or --country/--issuer/--audience/--signing-key/--client-cert do not "
+                            f"match what it expects")
 
 
 def run_one(kit: Kit, item: Check) -> Outcome:
@@ -48,7 +50,7 @@ def run_one(kit: Kit, item: Check) -> Outcome:
 
 
 def run(kit: Kit, only: tuple[str, ...] = ()) -> list[Outcome]:
-    preflight(kit)
+    """Every check (or those of ``only``) in order; call :func:`preflight` first."""
     return [run_one(kit, item) for item in checks() if not only or item.id in only]
 
 
