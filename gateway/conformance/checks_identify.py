@@ -8,6 +8,8 @@ from gateway.conformance.kit import Kit
 
 PDQM = "IHE PDQm ITI-78"
 EHDSI_ID = "eHDSI patient identification (search mask)"
+#: Values that make a trait differ from any real patient's (names get an improbable name).
+ALTERED = {"birthdate": "1900-01-01", "gender": "other"}
 
 
 def _entries(resp: Response) -> list | None:
@@ -91,8 +93,7 @@ def unknown(kit: Kit) -> str:
     key = "family" if "family" in traits else next((t for t in traits if t != "identifier"), None)
     if key is None:
         raise Skip("the patient given has no trait besides the identifier to alter")
-    traits[key] = "Conformancekit" if key in ("family", "given", "birthplace") else \
-        {"birthdate": "1900-01-01", "gender": "other"}.get(key, "x")
+    traits[key] = ALTERED.get(key, "Conformancekit")
     resp = kit.search(traits)
     entries = _entries(resp)
     if entries is not None:

@@ -36,7 +36,7 @@ def www_authenticate(kit: Kit) -> str:
         raise Skip(f"the request without an assertion was answered {resp.status}, not 401")
     if not resp.headers.get("www-authenticate"):
         raise Fail("401 without WWW-Authenticate")
-    return f"WWW-Authenticate: {resp.headers['www-authenticate'][:60]}"
+    return f"WWW-Authenticate: {resp.headers['www-authenticate'][:100]}"
 
 
 @check("PERF-SUMMARY-P50", "performance", "Response time of $summary: the median (p50) of N calls, reported "

@@ -129,25 +129,16 @@ class Kit:
         self._identified[which] = patient_id
         return patient_id
 
-    def summary(self) -> dict[str, Any]:
-        """The tester's patient's summary as a JSON object (fetched once); Skip when it could not be had."""
+    def summary_response(self) -> Response:
+        """The answer to ``$summary`` of the tester's patient (fetched once)."""
         if self._summary is None:
             self._summary = self.summary_call(self.identify())
-        resp = self._summary
+        return self._summary
+
+    def summary(self) -> dict[str, Any]:
+        """That summary as a JSON object; Skip when there is none to inspect (SUM-OK says why)."""
+        resp = self.summary_response()
         data = resp.json()
         if resp.status != 200 or not isinstance(data, dict):
             raise Skip(f"no summary to inspect ({resp.describe()}; see SUM-OK)")
         return data
-
-    def summary_response(self) -> Response:
-        self.summary_or_none()
-        assert self._summary is not None
-        return self._summary
-
-    def summary_or_none(self) -> dict[str, Any] | None:
-        try:
-            return self.summary()
-        except Skip:
-            if self._summary is None:
-                raise
-            return None
