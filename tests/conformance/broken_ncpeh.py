@@ -5,7 +5,8 @@ HTTPS with the country's real certificates (werkzeug's threaded server), with on
 
 Faults: ``accepts-expired`` (the expiry of assertions is not checked), ``ignores-replay`` (jti never
 recorded), ``non-document`` ($summary answers a Bundle of type collection), ``no-client-cert`` (no client
-certificate asked for; a caller without one is taken for DE). Prints ``ready`` once it listens.
+certificate asked for; a caller without one is taken for DE), ``old-tls`` (TLS 1.0 and 1.1 accepted).
+Prints ``ready`` once it listens.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import ssl
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,7 +28,7 @@ from gateway.security import assertions, tls
 from gateway.security.pki import load_certificate
 from gateway.server import worker
 
-FAULTS = ("accepts-expired", "ignores-replay", "non-document", "no-client-cert")
+FAULTS = ("accepts-expired", "ignores-replay", "non-document", "no-client-cert", "old-tls")
 
 
 def _accept_expired() -> None:
@@ -97,6 +99,11 @@ def main(fault: str, port: int) -> None:
         context.verify_mode = ssl.CERT_NONE
         client = load_certificate(cfg.certs_dir / "de" / "tls-client.crt")
         fallback = client.public_bytes(serialization.Encoding.DER)
+    if fault == "old-tls":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+            context.minimum_version = ssl.TLSVersion.TLSv1
     server = make_server("127.0.0.1", port, _peer_certificate(wsgi, fallback), threaded=True, ssl_context=context)
     print("ready", flush=True)
     server.serve_forever()

@@ -17,6 +17,7 @@ CAUGHT_BY = {
     "non-document": {"SUM-DOCUMENT"},
     # it asks for no certificate at all, so one from an unknown CA is not refused either
     "no-client-cert": {"TLS-CLIENT-CERT-REQUIRED", "TLS-OTHER-CA-REFUSED"},
+    "old-tls": {"TLS-NO-TLS10", "TLS-NO-TLS11"},
 }
 
 
