@@ -38,10 +38,11 @@ def _traits(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 def _settings(target: str, client_cert: Path, client_key: Path, ca: Path, signing_key: Path, country: str,
               issuer: str | None, trust_list: Path | None, audience: str | None, search_mask: str | None,
-              patient: dict[str, str], opposed: dict[str, str], calls: int, timeout: float) -> Settings:
+              patient: dict[str, str], opposed: dict[str, str], calls: int, timeout: float,
+              key_password: str | None) -> Settings:
     """Resolve the issuer and the target's search mask (trust list, --search-mask, or the --patient traits)."""
     parse_target(target)
-    check_materials(ca, client_cert, client_key)
+    check_materials(ca, client_cert, client_key, key_password)
     audience = audience or origin(target)
     mask: tuple[str, ...] | None = None
     mask_source = ""
@@ -67,14 +68,16 @@ def _settings(target: str, client_cert: Path, client_key: Path, ca: Path, signin
     return Settings(target=target.rstrip("/"), client_cert=client_cert, client_key=client_key, ca=ca,
                     signing_key=signing_key, country=country.upper(), issuer=issuer, audience=audience,
                     search_mask=mask, mask_source=mask_source, patient=patient, opposed_patient=opposed,
-                    calls=calls, timeout=timeout)
+                    calls=calls, timeout=timeout, key_password=key_password)
 
 
 @click.command("conformance")
 @click.option("--target", help="Base of the NCPeH-to-NCPeH API to test: https://HOST:PORT/fhir.")
 @click.option("--client-cert", type=_path, help="The kit's TLS client certificate (PEM), as a foreign NCPeH's.")
-@click.option("--client-key", type=_path, help="Its private key (PEM, unencrypted).")
+@click.option("--client-key", type=_path, help="Its private key (PEM).")
 @click.option("--ca", type=_path, help="CA certificate the target's server certificate is checked against.")
+@click.option("--key-password", envvar="NCPEH_KEY_PASSWORD", help="Password of the client and signing keys, when "
+              "encrypted (default: $NCPEH_KEY_PASSWORD).")
 @click.option("--signing-key", type=_path, help="Assertion-signing key (EC P-256 PEM) of --country, listed in the "
                                                 "target's trust list.")
 @click.option("--country", help="Code of the NCPeH the kit acts as (e.g. DE).")
@@ -98,10 +101,10 @@ def _settings(target: str, client_cert: Path, client_key: Path, ca: Path, signin
 @click.option("--html", "html_path", type=_path, help="Write a self-contained HTML report here.")
 @click.option("--list", "list_only", is_flag=True, help="Print the catalogue (Markdown) and exit.")
 def conformance(target: str | None, client_cert: Path | None, client_key: Path | None, ca: Path | None,
-                signing_key: Path | None, country: str | None, trust_list: Path | None, issuer: str | None,
-                audience: str | None, search_mask: str | None, patient: tuple[str, ...], opposed: tuple[str, ...],
-                calls: int, timeout: float, only: tuple[str, ...], junit: Path | None, html_path: Path | None,
-                list_only: bool) -> None:
+                key_password: str | None, signing_key: Path | None, country: str | None, trust_list: Path | None,
+                issuer: str | None, audience: str | None, search_mask: str | None, patient: tuple[str, ...],
+                opposed: tuple[str, ...], calls: int, timeout: float, only: tuple[str, ...], junit: Path | None,
+                html_path: Path | None, list_only: bool) -> None:
     """Test another NCPeH's NCPeH-to-NCPeH API, acting as the foreign NCPeH --country.
 
     Exit status: 0 when no error-level check failed, 1 when one did, 2 on bad input or a target that
@@ -122,7 +125,7 @@ def conformance(target: str | None, client_cert: Path | None, client_key: Path |
     try:
         settings = _settings(target, client_cert, client_key, ca, signing_key, country, issuer, trust_list, audience,
                              search_mask, _traits(patient, "--patient"), _traits(opposed, "--opposed-patient"),
-                             calls, timeout)
+                             calls, timeout, key_password)
         kit = Kit(settings)
         runner.preflight(kit)
         click.echo(f"target {settings.target} as {settings.country} (iss {settings.issuer}, aud {settings.audience}); "

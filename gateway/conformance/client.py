@@ -56,6 +56,7 @@ class Settings:
     opposed_patient: dict[str, str] = field(default_factory=dict)
     calls: int = 10
     timeout: float = 10.0
+    key_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,16 @@ def throwaway_client(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def check_materials(ca: Path, client_cert: Path, client_key: Path) -> None:
+def load_key(path: Path, password: str | None) -> ec.EllipticCurvePrivateKey:
+    """A private key, decrypted with ``password`` only when it is encrypted (keys may differ in that)."""
+    try:
+        encrypted = b"ENCRYPTED" in path.read_bytes()
+    except OSError:
+        encrypted = False  # load_private_key says why it cannot be read
+    return load_private_key(path, password if encrypted else None)
+
+
+def check_materials(ca: Path, client_cert: Path, client_key: Path, password: str | None = None) -> None:
     """KitInputError naming the file when a certificate or key cannot be read."""
     for path, what in ((ca, "CA certificate"), (client_cert, "client certificate")):
         try:
@@ -144,7 +154,7 @@ def check_materials(ca: Path, client_cert: Path, client_key: Path) -> None:
         except PKIError as exc:
             raise KitInputError(f"{what}: {exc}") from None
     try:
-        load_private_key(client_key)
+        load_key(client_key, password)
     except PKIError as exc:
         raise KitInputError(f"client key: {exc}") from None
 
@@ -155,7 +165,7 @@ class Channel:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.host, self.port, self.base = parse_target(settings.target)
-        check_materials(settings.ca, settings.client_cert, settings.client_key)
+        check_materials(settings.ca, settings.client_cert, settings.client_key, settings.key_password)
         self._contexts: dict[str, ssl.SSLContext] = {}
         self.default = self.context("default")
 
@@ -185,7 +195,8 @@ class Channel:
                 ctx.load_cert_chain(str(cert), str(key))
         elif kind != "no-cert":
             try:
-                ctx.load_cert_chain(str(self.settings.client_cert), str(self.settings.client_key))
+                ctx.load_cert_chain(str(self.settings.client_cert), str(self.settings.client_key),
+                                    password=self.settings.key_password or None)
             except (ssl.SSLError, OSError) as exc:
                 raise KitInputError(f"{self.settings.client_cert} / {self.settings.client_key}: "
                                     f"unusable client certificate or key ({exc})") from None

@@ -13,10 +13,18 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.conformance.catalogue import Fail, Skip
-from gateway.conformance.client import Channel, KitInputError, Response, Settings, TransportError, need_patient
+from gateway.conformance.client import (
+    Channel,
+    KitInputError,
+    Response,
+    Settings,
+    TransportError,
+    load_key,
+    need_patient,
+)
 from gateway.security import jws
 from gateway.security.assertions import HCP_TYPE, TRC_TYPE, home_community_id
-from gateway.security.pki import PKIError, load_private_key
+from gateway.security.pki import PKIError
 from gateway.security.policy import PURPOSE_SYSTEM, ROLE_SYSTEM, TREATMENT
 from gateway.security.trustlist import key_id
 
@@ -35,7 +43,7 @@ class Kit:
         self.settings = settings
         self.channel = Channel(settings)
         try:
-            self.key: ec.EllipticCurvePrivateKey = load_private_key(settings.signing_key)
+            self.key: ec.EllipticCurvePrivateKey = load_key(settings.signing_key, settings.key_password)
         except PKIError as exc:
             raise KitInputError(f"signing key: {exc}") from None
         self.kid = key_id(self.key.public_key())

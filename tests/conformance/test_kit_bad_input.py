@@ -6,8 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from gateway.conformance.client import throwaway_client
+from gateway.security.pki import load_private_key
 from tests.conformance.conftest import PATIENT, kit_command, pki_args
 from tests.conftest import Running, free_ports
 from tests.standin import StandIn, reply
@@ -112,3 +114,20 @@ def test_a_report_that_cannot_be_written(countries: Running, kit, tmp_path: Path
     assert result.returncode == 2 and "Traceback" not in result.stderr
     expected = f"ncpeh: error: cannot write the report: {tmp_path / 'no' / 'x.xml'}: No such file or directory"
     assert result.stderr.strip() == expected
+
+
+def test_an_encrypted_client_key_needs_its_password(countries: Running, tmp_path: Path) -> None:
+    key = load_private_key(countries.configs["DE"].certs.client_key)
+    encrypted = tmp_path / "client.key"
+    encrypted.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.BestAvailableEncryption(b"s3cret")))
+    args = pki_args(countries)
+    args[args.index("--client-key") + 1] = str(encrypted)
+    target = ["--target", countries.ncp("FR") + "/fhir", "--only", "TLS-HANDSHAKE"]
+    line = one_line_error(kit_command(*target, *args))
+    assert line == f"ncpeh: error: client key: {encrypted}: the key is encrypted; set NCPEH_KEY_PASSWORD"
+    line = one_line_error(kit_command(*target, *args, "--key-password", "wrong"))
+    assert line == f"ncpeh: error: client key: {encrypted}: wrong key password or corrupt key"
+    result = kit_command(*target, *args, "--key-password", "s3cret")  # the signing key stays unencrypted
+    assert result.returncode == 0, result.stderr
+    assert "PASS  TLS-HANDSHAKE" in result.stdout and "s3cret" not in result.stdout + result.stderr
