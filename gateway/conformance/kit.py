@@ -39,6 +39,9 @@ def b64(data: bytes) -> str:
 
 
 class Kit:
+    """One run against one target: signs a fresh HCP/TRC assertion for every call unless a check passes
+    its own (spoiled or replayed) token."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.channel = Channel(settings)
