@@ -3,6 +3,7 @@ FR's NCPeH-to-NCPeH API, or against a deliberately broken NCPeH (tests/conforman
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -62,11 +63,15 @@ def kit(countries: Running) -> Callable[..., subprocess.CompletedProcess]:
 
 
 @contextmanager
-def broken_ncpeh(running: Running, fault: str) -> Iterator[str]:
-    """FR's NCPeH app with ``fault`` injected, served over HTTPS on a free port; yields its FHIR base."""
+def broken_ncpeh(running: Running, fault: str, data_dir: Path) -> Iterator[str]:
+    """FR's NCPeH app with ``fault`` injected, served over HTTPS on a free port, on a copy of FR's database
+    in ``data_dir`` (the real FR's audit trail and replay cache stay untouched); yields its FHIR base."""
     cfg = running.configs["FR"]
+    with sqlite3.connect(cfg.database_path) as source, sqlite3.connect(data_dir / cfg.database_path.name) as copy:
+        source.backup(copy)
     port = free_ports(1)[0]
-    env = {**running.topo.process_env(cfg), "NCPEH_NCP_PORT": str(port), "NCPEH_COUNTRY": "FR"}
+    env = {**running.topo.process_env(cfg), "NCPEH_NCP_PORT": str(port), "NCPEH_COUNTRY": "FR",
+           "NCPEH_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen([sys.executable, "-m", "tests.conformance.broken_ncpeh", fault, str(port)], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

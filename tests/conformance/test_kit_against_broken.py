@@ -24,7 +24,7 @@ CAUGHT_BY = {
 @pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
 def test_each_defect_is_caught_by_its_check(countries: Running, kit, tmp_path: Path, fault: str) -> None:
     junit = tmp_path / "kit.xml"
-    with broken_ncpeh(countries, fault) as target:
+    with broken_ncpeh(countries, fault, tmp_path) as target:
         result = kit(target, *patient_args(), "--calls", "2", "--junit", str(junit))
     assert result.returncode == 1, result.stdout + result.stderr
     outcomes = junit_outcomes(junit)
@@ -34,8 +34,8 @@ def test_each_defect_is_caught_by_its_check(countries: Running, kit, tmp_path: P
     assert all(line.endswith("[error]") for line in failure_lines)
 
 
-def test_the_failure_says_what_was_accepted(countries: Running, kit) -> None:
-    with broken_ncpeh(countries, "non-document") as target:
+def test_the_failure_says_what_was_accepted(countries: Running, kit, tmp_path: Path) -> None:
+    with broken_ncpeh(countries, "non-document", tmp_path) as target:
         result = kit(target, *patient_args(), "--only", "SUM-DOCUMENT", "--only", "SUM-OK")
     assert result.returncode == 1
     assert "FAIL  SUM-DOCUMENT               got Bundle of type 'collection' [error]" in result.stdout
