@@ -641,5 +641,9 @@ from gateway.cli_users import users  # noqa: E402
 
 main.add_command(users)
 
+from gateway.cli_conformance import conformance  # noqa: E402
+
+main.add_command(conformance)
+
 if __name__ == "__main__":
     main()
