@@ -47,6 +47,9 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_SECRET_KEY": "secret_key",
     "NCPEH_KEY_PASSWORD": "key_password",
     "NCPEH_LOG_LEVEL": "log_level",
+    "NCPEH_AUDIT_CHECKPOINTS": "audit.checkpoint_file",
+    "NCPEH_AUDIT_CHECKPOINT_EVERY": "audit.checkpoint_every",
+    "NCPEH_AUDIT_CHECKPOINT_SECONDS": "audit.checkpoint_seconds",
 }
 
 
@@ -109,10 +112,20 @@ class CountryConfig:
     key_password: str | None = field(default=None, repr=False)
     log_level: str = "info"
     testing: bool = False
+    #: Audit chain anchoring: the append-only file of signed checkpoints, written after every
+    #: ``checkpoint_every`` records and at least every ``checkpoint_seconds`` while records are added.
+    audit_checkpoint_file: Path | None = None
+    checkpoint_every: int = 100
+    checkpoint_seconds: float = 60.0
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "ncpeh.sqlite3"
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """The checkpoint file (``audit.checkpoint_file``; default ``audit-checkpoints.jws`` in the data dir)."""
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jws"
 
     @property
     def slug(self) -> str:
@@ -326,5 +339,8 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         key_password=raw.get("key_password") or None,
         log_level=log_level,
         testing=bool(raw.get("testing", False)),
+        audit_checkpoint_file=path("audit.checkpoint_file", "") if r._get("audit.checkpoint_file", None) else None,
+        checkpoint_every=r.integer("audit.checkpoint_every", 100, low=1, high=1_000_000),
+        checkpoint_seconds=r.number("audit.checkpoint_seconds", 60.0),
         source=source,
     )

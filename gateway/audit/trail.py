@@ -25,6 +25,7 @@ from flask import Flask, Response, g, has_request_context, request
 from gateway.audit import events
 from gateway.audit.chain import GENESIS, AuditEntry
 from gateway.audit.events import Outcome
+from gateway.runtime import runtime
 
 log = logging.getLogger("ncpeh.audit")
 
@@ -172,14 +173,10 @@ def note(**fields: Any) -> None:
 
 
 def _surface() -> str:
-    from gateway.runtime import runtime
-
     return runtime().surface
 
 
 def _request_defaults() -> dict[str, Any]:
-    from gateway.runtime import runtime
-
     rt = runtime()
     return {
         "recorder": rt.cfg.code,
@@ -202,7 +199,10 @@ def record(event: str, *, store=None, **fields: Any) -> AuditEntry:  # noqa: ANN
         store = store or get_store()
     if store is None:
         raise ValueError("audit.record outside a request needs a store")
-    return store.audit.append(draft(event, **fields))
+    entry = store.audit.append(draft(event, **fields))
+    if has_request_context():
+        _anchor(entry.seq)
+    return entry
 
 
 def record_login(user_id: str, *, success: bool, code: str | None = None, role: str | None = None,
@@ -377,11 +377,20 @@ def _after_request(resp: Response) -> Response:
         from gateway.storage import get_store
 
         with timing.stage("audit"):
-            get_store().audit.append(entry)
+            stored = get_store().audit.append(entry)
     except Exception:  # noqa: BLE001 - whatever failed, nothing leaves unaudited
         log.exception("audit record could not be written (request id %s)", getattr(g, "request_id", "-"))
         return _audit_unavailable()
+    _anchor(stored.seq)
     return resp
+
+
+def _anchor(seq: int) -> None:
+    """Tell this process's checkpoint writer a record was committed (after the commit; never raises)."""
+    try:
+        runtime().anchor.noticed(seq)
+    except Exception:  # noqa: BLE001 - the record is written; anchoring it later must not fail the request
+        log.exception("audit checkpoint writer not reached")
 
 
 def init_app(app: Flask) -> None:
