@@ -79,6 +79,8 @@ def verify(country: str, checkpoints: Path | None) -> None:
             found = checkpoint.lines(path)
         except FileNotFoundError:
             found = None
+        except OSError as exc:
+            fail(f"{path}: the checkpoint file cannot be read ({exc.strerror or exc})", code=1)
         anchored = checkpoint.check(store.audit, found, verification_keys(cfg), cfg.code) if found is not None else None
     finally:
         store.close()

@@ -95,6 +95,21 @@ def test_a_failing_checkpoint_is_shown_on_status_and_the_request_is_still_served
     assert check["status"] == "warning" and "IsADirectoryError" in check["detail"]
 
 
+def test_a_line_appended_by_someone_else_does_not_stop_the_anchoring(store, tmp_path):
+    key, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    kid, file = key_id(key.public_key()), tmp_path / "cp.jws"
+    store.audit.append(entry())
+    assert checkpoint.write(file, "FR", store.audit.head, utcnow, key, kid)
+    far_ahead = checkpoint.Checkpoint("FR", 10**9, "0" * 64, 10**9, utcnow(), checkpoint.line_digest(
+        checkpoint.last_line(file)))
+    checkpoint.append(file, lambda last: checkpoint.sign(far_ahead, other, key_id(other.public_key())))
+    store.audit.append(entry())
+    assert checkpoint.write(file, "FR", store.audit.head, utcnow, key, kid) is not None  # still anchored
+    result = checkpoint.check(store.audit, checkpoint.lines(file), {kid: key.public_key()}, "FR")
+    assert result.last.seq == 2 and result.problems == ["checkpoint line 2: signed by an unknown key (kid "
+                                                        f"{key_id(other.public_key())!r})"]
+
+
 @pytest.mark.parametrize("sample", [s for s in SAMPLES if s.side], ids=lambda e: f"{e.event}-{e.side}-{e.outcome}")
 def test_an_exported_record_keeps_its_side_and_peer(store, sample):
     stored = store.audit.append(sample)
