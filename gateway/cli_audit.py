@@ -1,7 +1,9 @@
-"""``ncpeh audit``: verify the chain, export FHIR AuditEvents, a patient's access history, one exchange.
+"""``ncpeh audit``: verify the chain and its checkpoints, checkpoint it, export FHIR AuditEvents,
+reconcile with another country's export, a patient's access history, one exchange.
 
 Registered in :mod:`gateway.cli` with ``main.add_command(audit)``. This module imports nothing from
-:mod:`gateway.cli` at import time (``gateway.cli`` imports it).
+:mod:`gateway.cli` at import time (``gateway.cli`` imports it), and the commands import what they use
+when they run (as the rest of the command line: ``import gateway.cli`` stays at ~0.1 s, not ~0.9 s).
 """
 
 from __future__ import annotations
@@ -14,14 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from gateway.audit import checkpoint, trail
-from gateway.audit.export import parse_when
-from gateway.audit.journal import Journal
-from gateway.audit.reconcile import EXCHANGE_EVENTS, Exchanged, ExportError, read_export, reconcile
-from gateway.audit.verify import verify as check_chain
-from gateway.security.trustlist import load_signing_key
-from gateway.services.audit_anchor import verification_keys, write_checkpoint
 
 country_option = click.option(
     "--country", "-c", envvar="NCPEH_COUNTRY", required=True,
@@ -68,7 +62,10 @@ def verify(country: str, checkpoints: Path | None) -> None:
     Prints one line per problem (the first broken record, an altered trigger, a checkpoint the chain
     contradicts or that is not validly signed) and exits 1 when there is one.
     """
+    from gateway.audit import checkpoint
+    from gateway.audit.verify import verify as check_chain
     from gateway.cli import fail
+    from gateway.services.audit_anchor import verification_keys
 
     cfg, store = _open(country)
     path = checkpoints or cfg.audit_checkpoints
@@ -112,7 +109,10 @@ def verify(country: str, checkpoints: Path | None) -> None:
 @late_friendly_errors
 def checkpoint_now(country: str, checkpoints: Path | None) -> None:
     """Sign a checkpoint of the chain's head and append it to the checkpoint file (and the system journal)."""
+    from gateway.audit.journal import Journal
     from gateway.cli import fail
+    from gateway.security.trustlist import load_signing_key
+    from gateway.services.audit_anchor import write_checkpoint
 
     cfg, store = _open(country)
     kid, key = load_signing_key(cfg)
@@ -185,6 +185,9 @@ def reconcile_command(country: str, export_file: Path, since: str | None, until:
     Matched by request id: lists every call recorded on one side only and every summary whose digest
     differs, and exits 1 when there is one. Export the other side over a wider period than --since/--until.
     """
+    from gateway.audit import trail
+    from gateway.audit.export import parse_when
+    from gateway.audit.reconcile import EXCHANGE_EVENTS, Exchanged, ExportError, read_export, reconcile
     from gateway.cli import fail
 
     try:
