@@ -20,12 +20,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 from gateway.audit import events
 from gateway.audit.chain import GENESIS, AuditEntry
 from gateway.audit.events import Outcome
-from gateway.runtime import runtime
 
 log = logging.getLogger("ncpeh.audit")
 
@@ -173,10 +172,14 @@ def note(**fields: Any) -> None:
 
 
 def _surface() -> str:
+    from gateway.runtime import runtime
+
     return runtime().surface
 
 
 def _request_defaults() -> dict[str, Any]:
+    from gateway.runtime import runtime
+
     rt = runtime()
     return {
         "recorder": rt.cfg.code,
@@ -388,7 +391,7 @@ def _after_request(resp: Response) -> Response:
 def _anchor(seq: int) -> None:
     """Tell this process's checkpoint writer a record was committed (after the commit; never raises)."""
     try:
-        runtime().anchor.noticed(seq)
+        current_app.extensions["ncpeh"].anchor.noticed(seq)  # the Runtime (gateway.runtime not imported: CLI start-up)
     except Exception:  # noqa: BLE001 - the record is written; anchoring it later must not fail the request
         log.exception("audit checkpoint writer not reached")
 
