@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 import time
 
@@ -17,7 +18,9 @@ from gateway.audit.events import Outcome
 from gateway.audit.fhir import to_fhir
 from gateway.audit.journal import Journal
 from gateway.audit.reconcile import Exchanged, from_fhir, reconcile
+from gateway.security.pki import load_private_key
 from gateway.security.trustlist import key_id
+from gateway.services.audit_anchor import write_checkpoint
 from gateway.storage.records import utcnow
 from tests.audit.test_chain import SAMPLES, entry
 from tests.conftest import make_topology
@@ -72,6 +75,27 @@ def test_nothing_new_writes_nothing_and_no_syslog_socket_is_skipped(store, tmp_p
     assert checkpoint.write(file, "FR", store.audit.head, utcnow, key, "k") is not None
     assert checkpoint.write(file, "FR", store.audit.head, utcnow, key, "k") is None
     assert Journal(str(tmp_path / "no-such-socket")).send("checkpoint FR x") is False
+
+
+def test_each_checkpoint_also_goes_to_syslog_when_there_is_a_socket(store, tmp_path):
+    """A syslog socket of our own stands for /dev/log (none on this machine)."""
+    address = tmp_path / "log.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(address))
+        server.settimeout(10)
+        topo = make_topology(tmp_path / "home", ["FR"])
+        topo.prepare()
+        cfg = topo.configs["FR"]
+        key = load_private_key(cfg.certs.signing_key)
+        fr = storage.open_store(cfg.database_path)
+        try:
+            fr.audit.append(entry())
+            line = write_checkpoint(cfg, fr, key, key_id(key.public_key()), Journal(str(address)))
+        finally:
+            fr.close()
+        message = server.recv(4096).decode()
+    assert message.startswith("<") and f"ncpeh-audit: checkpoint FR {line}" in message
+    assert checkpoint.last_line(cfg.audit_checkpoints) == line
 
 
 def test_a_failing_checkpoint_is_shown_on_status_and_the_request_is_still_served_and_recorded(tmp_path):
