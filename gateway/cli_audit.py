@@ -92,13 +92,16 @@ def verify(country: str, checkpoints: Path | None) -> None:
             click.echo(f"ncpeh: error: {line}", err=True)
         if len(problems) > MAX_PROBLEM_LINES:
             click.echo(f"ncpeh: error: ... and {len(problems) - MAX_PROBLEM_LINES} more problems", err=True)
-        broken = f"audit chain broken at {result.broken}" if result.broken else "audit chain not verified"
-        fail(f"{cfg.database_path}: {broken} ({result.count} records verified before it, "
-             f"{len(problems)} problem(s))", code=1)
+        if result.broken and result.broken.seq:
+            summary = f"audit chain broken at record #{result.broken.seq} ({result.count} records verified before it)"
+        else:
+            summary = "the audit trail cannot be trusted"
+        fail(f"{cfg.database_path}: {summary}; {len(problems)} problem(s) listed above", code=1)
     click.echo(f"audit chain intact: {result.count} records, head #{result.head_seq} {result.head_hash}")
     if anchored and anchored.last:
+        later = f"; records after #{anchored.last.seq} are not anchored yet" if result.head_seq > anchored.last.seq else ""
         click.echo(f"anchored: {anchored.checkpoints} signed checkpoints in {path}, the last at {anchored.last.at} "
-                   f"(record #{anchored.last.seq}); records after #{anchored.last.seq} are not anchored yet")
+                   f"(record #{anchored.last.seq}){later}")
     else:
         click.echo(f"not anchored: no checkpoint in {path} yet ('ncpeh audit checkpoint' writes one)")
 
