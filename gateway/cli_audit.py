@@ -1,7 +1,9 @@
-"""``ncpeh audit``: verify the chain, export FHIR AuditEvents, a patient's access history, one exchange.
+"""``ncpeh audit``: verify the chain and its checkpoints, checkpoint it, export FHIR AuditEvents,
+reconcile with another country's export, a patient's access history, one exchange.
 
 Registered in :mod:`gateway.cli` with ``main.add_command(audit)``. This module imports nothing from
-:mod:`gateway.cli` at import time (``gateway.cli`` imports it).
+:mod:`gateway.cli` at import time (``gateway.cli`` imports it), and the commands import what they use
+when they run (as the rest of the command line: ``import gateway.cli`` stays at ~0.1 s, not ~0.9 s).
 """
 
 from __future__ import annotations
@@ -45,23 +47,95 @@ def audit() -> None:
     """The audit trail: verify it, export it, a patient's access history."""
 
 
+#: At most this many problem lines are printed (a rewrite early in the chain contradicts every later checkpoint).
+MAX_PROBLEM_LINES = 20
+
+
 @audit.command("verify")
 @country_option
+@click.option("--checkpoints", type=click.Path(path_type=Path),
+              help="Checkpoint file to compare with (default: audit.checkpoint_file), e.g. a copy kept off the host.")
 @late_friendly_errors
-def verify(country: str) -> None:
-    """Check the whole hash chain; names the first broken record and exits 1 when it is broken."""
-    from gateway.audit.verify import verify as check
+def verify(country: str, checkpoints: Path | None) -> None:
+    """Check the hash chain, the triggers that keep it append-only and the signed checkpoints that anchor it.
+
+    Prints one line per problem (the first broken record, an altered trigger, a checkpoint the chain
+    contradicts or that is not validly signed) and exits 1 when there is one.
+    """
+    from gateway.audit import checkpoint
+    from gateway.audit.verify import verify as check_chain
     from gateway.cli import fail
+    from gateway.services.audit_anchor import verification_keys
 
     cfg, store = _open(country)
+    path = checkpoints or cfg.audit_checkpoints
     try:
-        result = check(store.audit)
+        result = check_chain(store.audit)
+        head = store.audit.head()
+        try:
+            found = checkpoint.lines(path)
+        except FileNotFoundError:
+            found = None
+        except OSError as exc:
+            fail(f"{path}: the checkpoint file cannot be read ({exc.strerror or exc})", code=1)
+        anchored = checkpoint.check(store.audit, found, verification_keys(cfg), cfg.code) if found is not None else None
     finally:
         store.close()
-    if not result.ok:
-        fail(f"{cfg.database_path}: audit chain broken at {result.broken} "
-             f"({result.count} records verified before it)", code=1)
+    problems = result.lines() + (anchored.problems if anchored else [])
+    count = head[2] if head else 0
+    if not found and (checkpoints is not None or count >= cfg.checkpoint_every):
+        what = "no checkpoint file" if found is None else "an empty checkpoint file"
+        problems.append(f"{path}: {what}, though the chain holds {count} records: the checkpoints were removed, "
+                        "or never written")
+    if problems:
+        for line in problems[:MAX_PROBLEM_LINES]:
+            click.echo(f"ncpeh: error: {line}", err=True)
+        if len(problems) > MAX_PROBLEM_LINES:
+            click.echo(f"ncpeh: error: ... and {len(problems) - MAX_PROBLEM_LINES} more problems", err=True)
+        if result.broken and result.broken.seq:
+            summary = f"audit chain broken at record #{result.broken.seq} ({result.count} records verified before it)"
+        else:
+            summary = "the audit trail cannot be trusted"
+        fail(f"{cfg.database_path}: {summary}; {len(problems)} problem(s) listed above", code=1)
     click.echo(f"audit chain intact: {result.count} records, head #{result.head_seq} {result.head_hash}")
+    if anchored and anchored.last:
+        later = f"; records after #{anchored.last.seq} are not anchored yet" if result.head_seq > anchored.last.seq else ""
+        click.echo(f"anchored: {anchored.checkpoints} signed checkpoints in {path}, the last at {anchored.last.at} "
+                   f"(record #{anchored.last.seq}){later}")
+    else:
+        click.echo(f"not anchored: no checkpoint in {path} yet ('ncpeh audit checkpoint' writes one)")
+
+
+@audit.command("checkpoint")
+@country_option
+@click.option("--checkpoints", type=click.Path(path_type=Path), help="Checkpoint file (default: audit.checkpoint_file).")
+@late_friendly_errors
+def checkpoint_now(country: str, checkpoints: Path | None) -> None:
+    """Sign a checkpoint of the chain's head and append it to the checkpoint file (and the system journal)."""
+    from gateway.audit.journal import Journal
+    from gateway.cli import fail
+    from gateway.security.trustlist import load_signing_key
+    from gateway.services.audit_anchor import write_checkpoint
+
+    cfg, store = _open(country)
+    kid, key = load_signing_key(cfg)
+    journal = Journal()
+    path = checkpoints or cfg.audit_checkpoints
+    try:
+        line = write_checkpoint(cfg, store, key, kid, journal, path)
+        head = store.audit.head()
+    except OSError as exc:
+        fail(f"{path}: the checkpoint cannot be written ({exc.strerror or exc})", code=1)
+    finally:
+        store.close()
+    if head is None:
+        click.echo("nothing to anchor: the audit trail is empty")
+    elif line is None:
+        click.echo(f"no new record since the last checkpoint in {path} (chain head #{head[0]}); "
+                   "'ncpeh audit verify' compares them")
+    else:
+        click.echo(f"checkpoint of record #{head[0]} ({head[2]} records) appended to {path}"
+                   + ("" if journal.available else f"; no system journal here ({journal.address} is absent)"))
 
 
 @audit.command("export")
@@ -100,6 +174,60 @@ def export(country: str, since: str, until: str | None, output: Path | None) -> 
         store.close()
     if output is not None:
         click.echo(f"{count} audit events written to {output}", err=True)
+
+
+@audit.command("reconcile")
+@country_option
+@click.argument("export_file", metavar="OTHER_EXPORT", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--since", help="Our records from (same forms as export --since); default: all.")
+@click.option("--until", help="Our records until (exclusive).")
+@late_friendly_errors
+def reconcile_command(country: str, export_file: Path, since: str | None, until: str | None) -> None:
+    """Match our records of cross-border exchanges with the other country's export ('ncpeh audit export').
+
+    Matched by request id: lists every call recorded on one side only and every summary whose digest
+    differs, and exits 1 when there is one. Export the other side over a wider period than --since/--until.
+    """
+    from gateway.audit import trail
+    from gateway.audit.export import parse_when
+    from gateway.audit.reconcile import EXCHANGE_EVENTS, Exchanged, ExportError, read_export, reconcile
+    from gateway.cli import fail
+
+    try:
+        start = parse_when(since) if since else None
+        end = parse_when(until) if until else None
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        with open(export_file, "rb") as f:
+            other = list(read_export(f))
+    except OSError as exc:
+        fail(f"{export_file}: cannot be read ({exc.strerror or exc})")
+    except ExportError as exc:
+        fail(f"{export_file}: {exc}")
+    cfg, store = _open(country)
+    try:
+        recorders = sorted({r.recorder for r in other if r.recorder != cfg.code})
+        if len(recorders) != 1:
+            fail(f"{export_file}: expected the records of one other country, found {recorders or 'none'}")
+        theirs = recorders[0]
+        own = [Exchanged.from_entry(e) for e in store.audit.exchanges(theirs, EXCHANGE_EVENTS, since=start, until=end)]
+        seen = {r.request_id for r in own}
+        for request_id in sorted({r.request_id for r in other} - seen):  # theirs, outside our period
+            own += [Exchanged.from_entry(e) for e in store.audit.by_request_id(request_id)
+                    if e.event in EXCHANGE_EVENTS and e.peer_country == theirs and e.side]
+        result = reconcile(cfg.code, theirs, own, other)
+        trail.record_admin(store, cfg.code, "audit.reconcile", detail={
+            "peer_country": theirs, "since": start, "until": end, "matched": result.matched,
+            "discrepancies": len(result.problems)})
+    finally:
+        store.close()
+    for line in result.problems:
+        click.echo(f"ncpeh: error: {line}", err=True)
+    if not result.ok:
+        fail(f"{len(result.problems)} exchange(s) with {theirs} do not reconcile ({result.matched} matched)", code=1)
+    click.echo(f"{result.matched} exchanges with {theirs} reconciled: every call recorded on both sides, "
+               "the same documents")
 
 
 @audit.command("accesses")

@@ -48,6 +48,9 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_TOTP_KEY_FILE": "totp_key_file",
     "NCPEH_KEY_PASSWORD": "key_password",
     "NCPEH_LOG_LEVEL": "log_level",
+    "NCPEH_AUDIT_CHECKPOINTS": "audit.checkpoint_file",
+    "NCPEH_AUDIT_CHECKPOINT_EVERY": "audit.checkpoint_every",
+    "NCPEH_AUDIT_CHECKPOINT_SECONDS": "audit.checkpoint_seconds",
 }
 
 
@@ -112,6 +115,11 @@ class CountryConfig:
     testing: bool = False
     #: The key sealing the portal's TOTP secrets (outside the database); default ``<data_dir>/totp_key``.
     totp_key_file: Path | None = None
+    #: Audit chain anchoring: the append-only file of signed checkpoints, written after every
+    #: ``checkpoint_every`` records and at least every ``checkpoint_seconds`` while records are added.
+    audit_checkpoint_file: Path | None = None
+    checkpoint_every: int = 100
+    checkpoint_seconds: float = 60.0
 
     @property
     def database_path(self) -> Path:
@@ -120,6 +128,11 @@ class CountryConfig:
     @property
     def totp_key_path(self) -> Path:
         return self.totp_key_file or self.data_dir / "totp_key"
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """The checkpoint file (``audit.checkpoint_file``; default ``audit-checkpoints.jws`` in the data dir)."""
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jws"
 
     @property
     def slug(self) -> str:
@@ -334,5 +347,8 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         log_level=log_level,
         testing=bool(raw.get("testing", False)),
         totp_key_file=path("totp_key_file", "") if raw.get("totp_key_file") else None,
+        audit_checkpoint_file=path("audit.checkpoint_file", "") if r._get("audit.checkpoint_file", None) else None,
+        checkpoint_every=r.integer("audit.checkpoint_every", 100, low=1, high=1_000_000),
+        checkpoint_seconds=r.number("audit.checkpoint_seconds", 60.0),
         source=source,
     )

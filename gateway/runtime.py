@@ -11,6 +11,7 @@ from flask import current_app
 from gateway.config import CountryConfig
 from gateway.security.assertions import AssertionSigner
 from gateway.security.trustlist import TrustList, TrustState
+from gateway.services.audit_anchor import AuditAnchor
 from gateway.services.peers import PeerClient
 
 
@@ -24,9 +25,11 @@ class Runtime:
     signing_key: ec.EllipticCurvePrivateKey = field(repr=False)
     started_at: float = field(default_factory=time.time)
     signing_public_key: ec.EllipticCurvePublicKey = field(init=False, repr=False)
+    anchor: AuditAnchor = field(init=False, repr=False)  # signed checkpoints of the audit chain
 
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens
+        self.anchor = AuditAnchor(self.cfg, self.signing_key, self.signing_kid)
 
     @property
     def trust(self) -> TrustList | None:

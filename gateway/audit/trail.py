@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 from gateway.audit import events
 from gateway.audit.chain import GENESIS, AuditEntry
@@ -202,7 +202,10 @@ def record(event: str, *, store=None, **fields: Any) -> AuditEntry:  # noqa: ANN
         store = store or get_store()
     if store is None:
         raise ValueError("audit.record outside a request needs a store")
-    return store.audit.append(draft(event, **fields))
+    entry = store.audit.append(draft(event, **fields))
+    if has_request_context():
+        _anchor(entry.seq)
+    return entry
 
 
 def record_login(user_id: str, *, success: bool, code: str | None = None, role: str | None = None,
@@ -377,11 +380,20 @@ def _after_request(resp: Response) -> Response:
         from gateway.storage import get_store
 
         with timing.stage("audit"):
-            get_store().audit.append(entry)
+            stored = get_store().audit.append(entry)
     except Exception:  # noqa: BLE001 - whatever failed, nothing leaves unaudited
         log.exception("audit record could not be written (request id %s)", getattr(g, "request_id", "-"))
         return _audit_unavailable()
+    _anchor(stored.seq)
     return resp
+
+
+def _anchor(seq: int) -> None:
+    """Tell this process's checkpoint writer a record was committed (after the commit; never raises)."""
+    try:
+        current_app.extensions["ncpeh"].anchor.noticed(seq)  # the Runtime (gateway.runtime not imported: CLI start-up)
+    except Exception:  # noqa: BLE001 - the record is written; anchoring it later must not fail the request
+        log.exception("audit checkpoint writer not reached")
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,9 @@
-"""Checking the whole chain: every record in sequence, linked to the previous one, unchanged."""
+"""Checking the whole chain: every record in sequence, linked to the previous one, unchanged, and the
+triggers that keep it append-only exactly as the migration created them (compared by their SQL).
+
+This cannot see a chain rewritten consistently (records changed, every later hash recomputed, the
+newest records removed): :mod:`gateway.audit.checkpoint` compares it with signed checkpoints kept
+outside the database."""
 
 from __future__ import annotations
 
@@ -24,21 +29,29 @@ class VerifyResult:
     head_seq: int
     head_hash: str
     broken: Broken | None
+    #: Problems besides the first broken record (the triggers' lines), one line each.
+    problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.problems
+
+    def lines(self) -> list[str]:
+        """Every problem found, one line each."""
+        return ([str(self.broken)] if self.broken else []) + list(self.problems)
 
 
 def verify(audit) -> VerifyResult:  # noqa: ANN001 - a storage.audit.AuditStore
     """Walk the chain in ``seq`` order; stop at the first broken record."""
     count, prev_seq, prev_hash = 0, 0, GENESIS
+    triggers = tuple(audit.trigger_problems())
 
     def result(broken: Broken | None) -> VerifyResult:
+        if triggers:  # reported first (as before), every trigger problem on its own line, the chain's after them
+            first = Broken(0, None, "the triggers that refuse UPDATE and DELETE of audit rows are missing or altered")
+            return VerifyResult(count, prev_seq, prev_hash, first, triggers + ((str(broken),) if broken else ()))
         return VerifyResult(count, prev_seq, prev_hash, broken)
 
-    if not audit.protected():
-        return result(Broken(0, None, "the triggers that refuse UPDATE and DELETE of audit rows are missing"))
     for row in audit.raw_rows():
         seq, uuid = row[0], row[1]
         try:

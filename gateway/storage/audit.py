@@ -24,6 +24,18 @@ _SELECT = f"SELECT {_COLUMNS} FROM audit_events"  # noqa: S608 - fixed column li
 _TAIL = ("SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1),"
          " (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),"
          " (SELECT seq FROM sqlite_sequence WHERE name = 'audit_events')")
+#: The triggers of migration ``m004_audit`` as SQLite keeps them (``sqlite_master.sql``). They are compared
+#: by their SQL, not by name: a no-op trigger of the same name (``SELECT 1``, ``RAISE(IGNORE)``) protects nothing.
+EXPECTED_TRIGGERS = {
+    f"audit_events_no_{verb.lower()}": f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events"
+                                       " BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END"
+    for verb in ("UPDATE", "DELETE")
+}
+
+
+def normalised_sql(sql: str | None) -> str:
+    """``sql`` with every run of whitespace made one space (SQLite stores a statement's text as written)."""
+    return " ".join((sql or "").split())
 
 
 def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
@@ -114,8 +126,46 @@ class AuditStore:
         row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
         return row[0] if row else 0
 
+    def head(self) -> tuple[int, str, int] | None:
+        """(seq, hash, number of records) of the chain's last record, read in one statement; None when empty."""
+        row = self.conn.execute("SELECT seq, hash, (SELECT count(*) FROM audit_events) FROM audit_events"
+                                " ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def count_through(self, seq: int) -> int:
+        """How many records have a ``seq`` up to ``seq`` (included)."""
+        return self.conn.execute("SELECT count(*) FROM audit_events WHERE seq <= ?", (seq,)).fetchone()[0]
+
+    def exchanges(self, peer_country: str, events: Sequence[str], *, since: str | None = None,
+                  until: str | None = None) -> list[AuditEntry]:
+        """Records of cross-border calls with ``peer_country`` (either side, with a request id), in chain order."""
+        marks = ", ".join("?" for _ in events)
+        sql = (f"{_SELECT} WHERE peer_country = ? AND event IN ({marks})"  # noqa: S608 - fixed columns, placeholders
+               " AND side IS NOT NULL AND request_id IS NOT NULL")
+        params: list = [peer_country, *events]
+        if since:
+            sql += " AND recorded >= ?"
+            params.append(since)
+        if until:
+            sql += " AND recorded < ?"
+            params.append(until)
+        return [AuditEntry.from_row(row) for row in self.conn.execute(sql + " ORDER BY seq", params)]
+
+    def trigger_problems(self) -> list[str]:
+        """What is wrong with the triggers on ``audit_events`` (compared by their SQL): one line per problem."""
+        found = {name: sql for name, sql in self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND lower(tbl_name) = 'audit_events'")}
+        problems = []
+        for name, expected in EXPECTED_TRIGGERS.items():
+            if name not in found:
+                problems.append(f"trigger {name} is missing: UPDATE or DELETE of audit rows is not refused")
+            elif normalised_sql(found[name]) != normalised_sql(expected):
+                problems.append(f"trigger {name} is not the expected one (its SQL differs: "
+                                f"{normalised_sql(found[name])[:160]!r})")
+        problems += [f"unexpected trigger {name} on audit_events ({normalised_sql(sql)[:160]!r})"
+                     for name, sql in sorted(found.items()) if name not in EXPECTED_TRIGGERS]
+        return problems
+
     def protected(self) -> bool:
-        """Both triggers that refuse UPDATE and DELETE are in place."""
-        names = {row[0] for row in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")}
-        return {"audit_events_no_update", "audit_events_no_delete"} <= names
+        """Both triggers that refuse UPDATE and DELETE are in place, as migration m004 created them."""
+        return not self.trigger_problems()

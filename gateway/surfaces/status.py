@@ -54,6 +54,7 @@ def status():
             "published": published,
             "published_keys": sorted(own.signing_keys) if own else [],
         }
+    checks["audit_anchor"] = rt.anchor.status()  # signed checkpoints of the audit chain (warning when failing)
     states = {check["status"] for check in checks.values()}
     overall = "error" if "error" in states else "warning" if "warning" in states else "ok"
     body = {

@@ -80,6 +80,9 @@ SAMPLES = {
     "NCPEH_TOTP_KEY_FILE": ("/run/secrets/totp_key", lambda c: str(c.totp_key_path)),
     "NCPEH_KEY_PASSWORD": ("pw", lambda c: c.key_password),
     "NCPEH_LOG_LEVEL": ("debug", lambda c: c.log_level),
+    "NCPEH_AUDIT_CHECKPOINTS": ("/srv/audit/checkpoints.jws", lambda c: str(c.audit_checkpoints)),
+    "NCPEH_AUDIT_CHECKPOINT_EVERY": ("50", lambda c: str(c.checkpoint_every)),
+    "NCPEH_AUDIT_CHECKPOINT_SECONDS": ("30.5", lambda c: str(c.checkpoint_seconds)),
 }
 
 
