@@ -434,16 +434,14 @@ def signin_submit():  # noqa: ANN201
                                  method="password")
         return _signin_refused(LOCKED, username, status=429)
     user = store.users.check_password(username, password) if username and password else None
-    if user is None:
+    if user is None or not user.active:
+        # a disabled account answers like a wrong password, and counts as one: its right password tells nothing
         locked_now = store.users.record_failure(name, address)
-        audit_trail.record_login(actor, success=False, code="ACCOUNT_LOCKED" if locked_now else "BAD_CREDENTIALS",
-                                 role=known.role if known else None, method="password")
+        code = "ACCOUNT_LOCKED" if locked_now else "ACCOUNT_DISABLED" if user is not None else "BAD_CREDENTIALS"
+        audit_trail.record_login(actor, success=False, code=code, role=known.role if known else None, method="password")
         if locked_now:
             return _signin_refused(LOCKED, username, status=429)
         return _signin_refused(_l("Wrong username or password."), username)
-    if not user.active:
-        audit_trail.record_login(actor, success=False, code="ACCOUNT_DISABLED", role=user.role, method="password")
-        return _signin_refused(_l("This account is disabled. Contact your administrator."), username, status=403)
     if user.totp_enabled:
         store.users.consume_pending_signin(session.get("pending_signin"))  # this browser's earlier one, if any
         session["pending_signin"] = store.users.open_pending_signin(user.id)

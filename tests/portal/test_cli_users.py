@@ -58,9 +58,9 @@ def test_add_list_disable_enable(countries):
     assert disabled.exit_code == 0 and "disabled" in disabled.output and "sessions ended" in disabled.output
     assert listing(countries)[username][1] == "disabled"
     assert urlsplit(browser.get("/").url).path == "/signin"  # the open session ended at once
-    refused = Clinician(countries, "DE").sign_in(username)
-    assert refused.status == 403
-    assert refused.find(id="signin-error").text == message("de", "This account is disabled. Contact your administrator.")
+    refused = Clinician(countries, "DE").sign_in(username)  # the right password: answered like a wrong one
+    assert refused.status == 401
+    assert refused.find(id="signin-error").text == message("de", "Wrong username or password.")
 
     enabled = run(countries, "users", "enable", "-c", "DE", username)
     assert enabled.exit_code == 0 and listing(countries)[username][1] == "active"

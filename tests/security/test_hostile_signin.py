@@ -101,6 +101,23 @@ def test_locked_account_answers_the_same_to_the_right_and_a_wrong_password(count
     assert login_codes(countries, user.professional_id)[-3:] == ["ACCOUNT_LOCKED"] * 3
 
 
+def test_a_disabled_account_answers_the_same_to_the_right_and_a_wrong_password(countries):
+    """Like the lock: a disabled account must not tell whether the password was right (found in review)."""
+    account = add_user(countries, "DE", prefix="disabled-oracle")
+    store = countries.store("DE")
+    try:
+        user = store.users.get_by_username(account.username)
+        assert store.users.set_active(account.username, False)
+    finally:
+        store.close()
+    source = addresses()
+    right = browser_from(countries, next(source)).sign_in(account.username, PASSWORD)
+    wrong = browser_from(countries, next(source)).sign_in(account.username, "a wrong password")
+    assert answer(right, account.username) == answer(wrong, account.username)
+    assert right.status == 401 and path(right) == "/signin"
+    assert login_codes(countries, user.professional_id)[-2:] == ["ACCOUNT_DISABLED", "BAD_CREDENTIALS"]
+
+
 # --- finding 2: no enumeration of names through the lockout ------------------------------------------------
 
 
