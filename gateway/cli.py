@@ -212,10 +212,13 @@ def init_db(country: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @friendly_errors
 def import_documents(country: str, paths: tuple[Path, ...]) -> None:
-    """Import IPS documents (JSON files, folders, NDJSON) into the national record store.
+    """Import IPS documents (JSON files, folders, NDJSON) or CI-SIS CDA medical summaries (XML) into the
+    national record store.
 
     Each document is validated (FHIR R4 + IPS rules + this country's identifier); an invalid one is
-    rejected whole with every problem listed by JSON path. Exit 1 when any document was rejected.
+    rejected whole with every problem listed by JSON path (XPath for CDA). A CDA document is converted
+    to an IPS and stored with the CDA as its original; the entries kept in the narrative only are listed.
+    Exit 1 when any document was rejected.
     """
     from gateway import storage
     from gateway.services.population import count_documents, import_paths
@@ -230,6 +233,10 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
                      unchanged=report.unchanged, rejected=len(report.rejected))
     finally:
         store.close()
+    for where, made, notes in report.converted:
+        click.echo(f"converted {where} ({made})")
+        for path, message in notes:
+            click.echo(f"  {path}: {message}")
     for where, problems in report.rejected:
         click.echo(f"rejected {where}", err=True)
         for path, message in problems:

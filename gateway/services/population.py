@@ -5,13 +5,16 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from gateway.config import CountryConfig
+from gateway.records.cda.convert import CDA_MEDIA_TYPE, convert_cda
+from gateway.records.cda.reader import MAX_CDA_BYTES, CdaError, looks_like_xml
+from gateway.records.ips_validation import validate_ips
 from gateway.storage import Store
 from gateway.storage.records import PatientRecord
 
@@ -135,6 +138,8 @@ def store_documents(store: Store, cfg: CountryConfig, docs: Iterable[dict[str, A
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 IMPORT_BATCH = 500
+#: what a folder import picks up: FHIR JSON, NDJSON and CDA XML
+DOCUMENT_SUFFIXES = (".json", ".ndjson", ".xml")
 
 
 @dataclass
@@ -143,6 +148,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    #: CDA documents converted: (where, what was made, [(XPath, entry kept in the narrative only)])
+    converted: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
 
     def summary_line(self) -> str:
         return (f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
@@ -152,7 +159,7 @@ class ImportReport:
 def _documents_in(path: Path) -> Iterator[tuple[str, bytes]]:
     """(where, raw bytes) of every document in a file, an NDJSON file or a folder (recursively)."""
     if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file()):
+        for child in sorted(p for p in path.rglob("*") if p.suffix in DOCUMENT_SUFFIXES and p.is_file()):
             yield from _documents_in(child)
         return
     if path.suffix == ".ndjson":
@@ -161,7 +168,7 @@ def _documents_in(path: Path) -> Iterator[tuple[str, bytes]]:
                 if line.strip():
                     yield f"{path}:{number}", line
         return
-    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+    if path.stat().st_size > max(MAX_DOCUMENT_BYTES, MAX_CDA_BYTES):
         yield str(path), b"\x00" * (MAX_DOCUMENT_BYTES + 1)  # reported as too large, never read whole
         return
     yield str(path), path.read_bytes()
@@ -171,7 +178,7 @@ def count_documents(paths: Iterable[Path]) -> int:
     total = 0
     for path in paths:
         if path.is_dir():
-            total += count_documents(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file())
+            total += count_documents(p for p in path.rglob("*") if p.suffix in DOCUMENT_SUFFIXES and p.is_file())
         elif path.suffix == ".ndjson":
             with path.open("rb") as handle:
                 total += sum(1 for line in handle if line.strip())
@@ -199,8 +206,43 @@ def check_document(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None
         return None, [("$", str(exc))]
 
 
-def _check_chunk(chunk: list[tuple[str, bytes]], cfg: CountryConfig) -> list[tuple[str, PatientRecord | None, list]]:
-    return [(where, *check_document(raw, cfg)) for where, raw in chunk]
+def check_cda(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list[tuple[str, str]], str,
+                                                     list[tuple[str, str]]]:
+    """Read, check and convert one CI-SIS CDA document: (record with the CDA as its original, problems by
+    XPath, what was made, entries kept in the narrative only)."""
+    try:
+        converted = convert_cda(raw, cfg.identifier.system)
+    except CdaError as exc:
+        return None, exc.problems, "", []
+    problems = [("IPS " + p.path, p.message)
+                for p in validate_ips(converted.bundle, country_identifier_system=cfg.identifier.system)]
+    if problems:  # a conversion this code cannot stand behind is refused, not stored
+        return None, problems, "", []
+    try:
+        record = record_from_document(converted.bundle, cfg, orjson.dumps(converted.bundle))
+    except DocumentError as exc:
+        return None, exc.problems, "", []
+    except Exception as exc:  # noqa: BLE001 - e.g. an identifier failing its check rule
+        return None, [("/ClinicalDocument/recordTarget", str(exc))], "", []
+    rep = converted.report
+    entries = sum(s[2] for s in rep.sections)
+    mapped = sum(s[3] for s in rep.sections)
+    made = (f"{rep.volet.name} {rep.volet.version}: {len(rep.sections)} sections, {mapped} of {entries} entries"
+            f" mapped" + (f", {len(rep.attachments)} attached documents kept in the original" if rep.attachments else ""))
+    record = replace(record, original=raw, original_media_type=CDA_MEDIA_TYPE)
+    return record, [], made, rep.unmapped + [n for n in rep.notes if n[0] == "/ClinicalDocument/recordTarget"]
+
+
+def _check_one(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list, str | None, list]:
+    if looks_like_xml(raw):
+        return check_cda(raw, cfg)
+    record, problems = check_document(raw, cfg)
+    return record, problems, None, []
+
+
+def _check_chunk(chunk: list[tuple[str, bytes]], cfg: CountryConfig) -> list[tuple[str, PatientRecord | None, list,
+                                                                                   str | None, list]]:
+    return [(where, *_check_one(raw, cfg)) for where, raw in chunk]
 
 
 def _chunks(paths: Iterable[Path], report: ImportReport, size: int) -> Iterator[list[tuple[str, bytes]]]:
@@ -238,11 +280,13 @@ def import_paths(store: Store, cfg: CountryConfig, paths: Iterable[Path], progre
         report.unchanged += counts["unchanged"]
         batch.clear()
 
-    def take(results: list[tuple[str, PatientRecord | None, list]]) -> None:
-        for where, record, problems in results:
+    def take(results: list[tuple[str, PatientRecord | None, list, str | None, list]]) -> None:
+        for where, record, problems, made, notes in results:
             if record is None:
                 report.rejected.append((where, problems))
             else:
+                if made is not None:
+                    report.converted.append((where, made, notes))
                 batch.append(record)
                 if len(batch) >= IMPORT_BATCH:
                     flush()

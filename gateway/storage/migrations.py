@@ -174,6 +174,24 @@ def m006_client_rate_limits(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE clients ADD COLUMN rate_per_minute INTEGER")
 
 
+@migrations()
+def m007_summary_originals(db: sqlite_utils.Database) -> None:
+    """The original clinical document a summary version was converted from (a CI-SIS CDA), same version."""
+    db.execute(
+        """
+        CREATE TABLE summary_originals (
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            version INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            compression TEXT,
+            document BLOB NOT NULL,
+            PRIMARY KEY (patient_id, version)
+        )
+        """
+    )
+
+
 def apply(db: sqlite_utils.Database) -> list[str]:
     """Bring the schema up to date; returns the names of the migrations applied now."""
     pending = [m.name for m in migrations.pending(db)]
