@@ -20,7 +20,7 @@ from gateway.services import terminology as terminology_service
 from gateway.services.peers import PeerClient
 
 __all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "local_id",
-           "original_abroad", "split_local_id", "summary_abroad", "translated_summary_abroad"]
+           "has_original", "original_abroad", "split_local_id", "summary_abroad", "translated_summary_abroad"]
 
 CDA_MEDIA_TYPE = "application/hl7-cda+xml"
 #: the original documents this side relays, and what they must start with (a CDA is parsed whole)
@@ -191,6 +191,16 @@ class OriginalDocument:
     media_type: str
     data: bytes
     sha256: str
+
+
+def has_original(bundle: dict) -> bool:
+    """Whether the summary says it was converted from another document (Composition.relatesTo 'transforms'),
+    which its country keeps as the original."""
+    try:
+        composition = bundle["entry"][0]["resource"]
+        return any(r.get("code") == "transforms" for r in composition.get("relatesTo") or [])
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
 
 
 def original_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext,
