@@ -254,9 +254,11 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
 @click.option("--size", type=click.Choice(["small", "typical", "large"]),
               help="Summary size (about 10, 50 or 180 entries); default: a realistic mix.")
 @click.option("--start", default=0, show_default=True, help="First patient index (to grow a population).")
+@click.option("--format", "fmt", type=click.Choice(["fhir", "cda"]), default="fhir", show_default=True,
+              help="cda (France): the summaries written as IPS-FR CDA documents and imported as such.")
 @friendly_errors
 def seed(country: str, count: int, seed: int, processes: int | None, if_empty: bool, size: str | None,
-         start: int) -> None:
+         start: int, fmt: str) -> None:
     """Generate a deterministic synthetic population with clinically plausible summaries."""
     import time
 
@@ -264,6 +266,8 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     from gateway.services.population import seed_population
 
     cfg = load_country(country)
+    if fmt == "cda" and cfg.code != "FR":
+        fail(f"--format cda: CDA documents are the French national format, not {cfg.code}'s")
     store = storage.open_store(cfg.database_path, check=True)
     if if_empty and (existing := store.records.count_patients()):
         store.close()
@@ -273,7 +277,7 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     try:
         with click.progressbar(length=count, label=f"Seeding {cfg.code}", file=sys.stderr) as bar:
             counts = seed_population(store, cfg, count, seed, progress=bar.update, processes=processes,
-                                     size=size, start=start)
+                                     size=size, start=start, fmt=fmt)
         record_admin(cfg, "seed", store, action="C", seed=seed, **counts)
     finally:
         store.close()

@@ -14,6 +14,7 @@ import orjson
 from gateway.config import CountryConfig
 from gateway.records.cda.convert import CDA_MEDIA_TYPE, convert_cda
 from gateway.records.cda.reader import MAX_CDA_BYTES, CdaError, looks_like_xml
+from gateway.records.cda.writer import ips_to_cda
 from gateway.records.ips_validation import validate_ips
 from gateway.storage import Store
 from gateway.storage.records import PatientRecord
@@ -87,18 +88,40 @@ def synthetic_records(cfg: CountryConfig, count: int, seed: int, start: int = 0,
         yield record_from_document(doc, cfg)
 
 
-def _synthetic_batch(cfg: CountryConfig, count: int, seed: int, start: int, size: str | None) -> list[PatientRecord]:
+def synthetic_cda_records(cfg: CountryConfig, count: int, seed: int, start: int = 0,
+                          size: str | None = None) -> Iterator[PatientRecord]:
+    """The same synthetic patients, their summaries written as IPS-FR CDA documents and imported back
+    through the CDA import (:func:`check_cda`): the whole pipeline, at scale."""
+    from gateway.records.synthetic import generate_patient
+
+    if cfg.code != "FR":
+        raise ValueError(f"CDA documents are the French national format: no CDA population for {cfg.code}")
+    for index in range(start, start + count):
+        _traits, doc = generate_patient(cfg.code, index, seed, size=size)
+        record, problems, _made, _notes = check_cda(ips_to_cda(doc), cfg)
+        if record is None:  # a document this code wrote and cannot read back: a bug, never stored half
+            raise ValueError(f"synthetic CDA document {index} was refused: {problems[:3]}")
+        yield record
+
+
+def _synthetic_batch(cfg: CountryConfig, count: int, seed: int, start: int, size: str | None,
+                     fmt: str = "fhir") -> list[PatientRecord]:
+    if fmt == "cda":
+        return list(synthetic_cda_records(cfg, count, seed, start, size))
     return list(synthetic_records(cfg, count, seed, start, size))
 
 
 def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, batch: int = 1000, *,
-                    start: int = 0, size: str | None = None,
+                    start: int = 0, size: str | None = None, fmt: str = "fhir",
                     progress=None, processes: int | None = None) -> dict[str, int]:  # noqa: ANN001
     """Generate ``count`` synthetic patients (in parallel processes) and store them in batches.
 
     Generation is spread over the machine's cores; one writer stores each batch in one transaction.
-    The same (country, count, seed) always gives the same people.
+    The same (country, count, seed) always gives the same people. ``fmt="cda"``: their summaries go
+    through the CDA import (written as IPS-FR CDA documents, kept as the originals).
     """
+    if fmt == "cda" and cfg.code != "FR":
+        raise ValueError(f"CDA documents are the French national format: no CDA population for {cfg.code}")
     import os
     from concurrent.futures import ProcessPoolExecutor
 
@@ -116,13 +139,13 @@ def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, bat
 
     if processes <= 1 or len(starts) <= 1:
         for first in starts:
-            store_batch(_synthetic_batch(cfg, min(batch, end - first), seed, first, size))
+            store_batch(_synthetic_batch(cfg, min(batch, end - first), seed, first, size, fmt))
         return totals
     # A bounded window of batches in flight keeps memory flat for millions of patients.
     window: deque = deque()
     with ProcessPoolExecutor(max_workers=processes) as pool:
         for first in starts:
-            window.append(pool.submit(_synthetic_batch, cfg, min(batch, end - first), seed, first, size))
+            window.append(pool.submit(_synthetic_batch, cfg, min(batch, end - first), seed, first, size, fmt))
             if len(window) >= 2 * processes:
                 store_batch(window.popleft().result())
         while window:

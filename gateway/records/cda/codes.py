@@ -21,6 +21,7 @@ SYSTEMS_BY_OID: dict[str, str] = {
     "2.16.840.1.113883.6.347": "http://id.who.int/icd/release/11/mms",  # CIM-11
     "2.16.840.1.113883.6.139": "http://hl7.org/fhir/sid/icpc-2",  # CISP-2
     "1.2.250.1.213.2.49": systems.ORPHA,  # OrphaCodes
+    "2.16.840.1.113883.5.1150.1": systems.ABSENT_UNKNOWN_UV_IPS,  # IPS absent/unknown (CDA IPS)
     "2.16.840.1.113883.5.4": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
     "2.16.840.1.113883.5.1": "http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender",
     "2.16.840.1.113883.5.83": systems.OBSERVATION_INTERPRETATION,
