@@ -16,6 +16,7 @@ from gateway.records.cda.convert import CDA_MEDIA_TYPE, convert_cda
 from gateway.records.cda.reader import MAX_CDA_BYTES, CdaError, looks_like_xml
 from gateway.records.cda.writer import ips_to_cda
 from gateway.records.ips_validation import validate_ips
+from gateway.records.synthetic import generate_patient
 from gateway.storage import Store
 from gateway.storage.records import PatientRecord
 
@@ -92,8 +93,6 @@ def synthetic_cda_records(cfg: CountryConfig, count: int, seed: int, start: int 
                           size: str | None = None) -> Iterator[PatientRecord]:
     """The same synthetic patients, their summaries written as IPS-FR CDA documents and imported back
     through the CDA import (:func:`check_cda`): the whole pipeline, at scale."""
-    from gateway.records.synthetic import generate_patient
-
     if cfg.code != "FR":
         raise ValueError(f"CDA documents are the French national format: no CDA population for {cfg.code}")
     for index in range(start, start + count):
@@ -161,6 +160,8 @@ def store_documents(store: Store, cfg: CountryConfig, docs: Iterable[dict[str, A
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 IMPORT_BATCH = 500
+#: a batch is also stored once it holds this many bytes (CDA originals may weigh megabytes each)
+IMPORT_BATCH_BYTES = 64 * 1024 * 1024
 #: what a folder import picks up: FHIR JSON, NDJSON and CDA XML
 DOCUMENT_SUFFIXES = (".json", ".ndjson", ".xml")
 
@@ -295,8 +296,10 @@ def import_paths(store: Store, cfg: CountryConfig, paths: Iterable[Path], progre
 
     report = ImportReport()
     batch: list[PatientRecord] = []
+    held = [0]  # bytes in the batch
 
     def flush() -> None:
+        held[0] = 0
         counts = store.records.save_records(batch)
         report.imported += counts["imported"]
         report.updated += counts["updated"]
@@ -311,7 +314,8 @@ def import_paths(store: Store, cfg: CountryConfig, paths: Iterable[Path], progre
                 if made is not None:
                     report.converted.append((where, made, notes))
                 batch.append(record)
-                if len(batch) >= IMPORT_BATCH:
+                held[0] += len(record.document) + len(record.original or b"")
+                if len(batch) >= IMPORT_BATCH or held[0] >= IMPORT_BATCH_BYTES:
                     flush()
             if progress is not None:
                 progress(1)
