@@ -200,3 +200,28 @@ def test_attached_pdfs_are_reported_and_kept_out_of_the_ips():
 def test_the_same_cda_always_gives_the_same_bundle():
     raw = (CDA / "VSM_1.4_2022.01.xml").read_bytes()
     assert convert_cda(raw, INS_SYSTEM).bundle == convert_cda(raw, INS_SYSTEM).bundle
+
+
+ALLOWED_TAGS = {"div", "p", "table", "thead", "tbody", "tr", "td", "th", "ul", "li", "br", "b", "i", "span"}
+
+
+def test_narratives_use_plain_xhtml_only(converted):
+    _root, result = converted
+    for section in result.bundle["entry"][0]["resource"]["section"]:
+        div = section["text"]["div"]
+        assert div.startswith('<div xmlns="http://www.w3.org/1999/xhtml">')
+        assert set(re.findall(r"<([a-zA-Z]+)", div)) <= ALLOWED_TAGS, section["title"]
+        assert re.findall(r"<[a-z]+ [^>]*>", div[len('<div xmlns="http://www.w3.org/1999/xhtml">'):]) == []
+
+
+def test_active_content_in_a_cda_narrative_is_not_carried_over():
+    raw = (CDA / "synthetic-ips-fr.xml").read_bytes().replace(
+        b"<text><paragraph>Patiente malentendante",
+        b'<text><linkHtml href="javascript:alert(1)">lien</linkHtml><paragraph styleCode="Bold">'
+        b"&lt;script&gt;alert(2)&lt;/script&gt; Patiente malentendante")
+    section = next(s for s in convert_cda(raw, INS_SYSTEM).bundle["entry"][0]["resource"]["section"]
+                   if s["code"]["coding"][0]["code"] == "44944-7")
+    div = section["text"]["div"]
+    assert "javascript" not in div and "<script" not in div and "href" not in div
+    assert "&lt;script&gt;alert(2)&lt;/script&gt; Patiente malentendante" in div
+    assert "<span>lien</span>" in div

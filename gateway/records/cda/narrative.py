@@ -65,10 +65,16 @@ def _render(element: Element, parts: list[str], block: bool) -> None:
             parts.append(f"<p><b>{escape(' '.join(''.join(caption.itertext()).split()))}</b></p>")
         children = [c for c in children if local(c.tag) != "caption"]
     parts.append(f"<{tag}>")
-    if element.text and (tag not in ("table", "thead", "tbody", "tr", "ul") or element.text.strip()):
-        parts.append(escape(element.text))
+    if element.text and element.text.strip():
+        parts.append(escape(_squeeze(element.text)))
     for child in children:
         _render(child, parts, block=False)
-        if child.tail:
-            parts.append(escape(child.tail))
+        if child.tail and child.tail.strip():
+            parts.append(escape(_squeeze(child.tail)))
     parts.append(f"</{tag}>")
+
+
+def _squeeze(text: str) -> str:
+    """Runs of white space as one space (CDA narrative has no preformatted text), ends kept as a space."""
+    inner = " ".join(text.split())
+    return (" " if text[:1].isspace() else "") + inner + (" " if text[-1:].isspace() else "")
