@@ -58,3 +58,21 @@ def test_a_summary_imported_as_fhir_offers_no_original(countries, signed_in: Cli
     summary = signed_in.open_summary()  # Marie Dupont, stored from FHIR JSON
     assert summary.status == 200
     assert summary.find("a", href="/original") is None
+
+
+ELISE = {"identifier": "261076912341774", "family": "MARCHAND", "given": "ÉLISE", "birthdate": "1961-07-03",
+         "gender": "female"}
+
+
+def test_cda_imported_summary_is_shown_in_german(countries, signed_in: Clinician):
+    import_cda(countries, "synthetic-ips-fr.xml")
+    summary = signed_in.open_summary(ELISE)
+    assert summary.status == 200, summary.text[:500]
+    assert summary.find("html").attrs["lang"] == "de"
+    assert summary.title == message("de", "Patient summary of %(given)s %(family)s", given="ÉLISE JEANNE",
+                                    family="MARCHAND")
+    text = summary.text
+    assert "MARCHAND" in text
+    assert "Diabetes mellitus, Typ 2" in text  # E11.9 as France sent it, displayed in German
+    assert "E11.9" in text and "METFORMINE EUROGEN 1000 mg" in text  # the originals stay visible
+    assert summary.find("a", href="/original") is not None
