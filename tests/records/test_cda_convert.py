@@ -188,6 +188,14 @@ def test_medication_posology_is_structured():
     assert dosage["timing"] == {"repeat": {"frequency": 1, "period": 12, "periodUnit": "h"}}
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 1
     assert statement["effectivePeriod"] == {"start": "2015-03-15"}
+    assert statement["status"] == "active"
+
+
+def test_a_treatment_with_an_end_date_is_completed_one_without_is_active():
+    result = convert_cda((CDA / "IPS-FR_2024.01_DLU.xml").read_bytes(), INS_SYSTEM)
+    statements = [r for r in resources(result.bundle).values() if r["resourceType"] == "MedicationStatement"]
+    assert sorted((s["status"], s["effectivePeriod"].get("end")) for s in statements) == [
+        ("active", None), ("active", None), ("completed", "2021-12-06")]
 
 
 def test_attached_pdfs_are_reported_and_kept_out_of_the_ips():

@@ -273,7 +273,9 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
     form = concept(find(material, f"{{{PHARM}}}formCode"), narrative)
     if form:
         med["form"] = form
-    status = {"completed": "completed", "aborted": "stopped", "suspended": "on-hold"}.get(
+    # statusCode 'completed' states that the CDA entry is complete; whether the treatment is still taken
+    # is said by the end of its period (IHE PCC), a known end date making it completed
+    status = {"aborted": "stopped", "suspended": "on-hold", "cancelled": "not-taken"}.get(
         attr(find(statement, "h:statusCode"), "code") or "", "active")
     resource: dict[str, Any] = {"resourceType": "MedicationStatement", "status": status,
                                 "subject": {"reference": patient}}
@@ -288,6 +290,8 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
             start, end = period(effective)
             if start or end:
                 resource["effectivePeriod"] = {k: v for k, v in (("start", start), ("end", end)) if v}
+            if end and status == "active":
+                resource["status"] = "completed"
         elif kind == "PIVL_TS":
             p = quantity(find(effective, "h:period"))
             unit = {"h": "h", "d": "d", "wk": "wk", "mo": "mo", "a": "a", "min": "min", "s": "s"}.get(
