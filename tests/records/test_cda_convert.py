@@ -233,3 +233,35 @@ def test_active_content_in_a_cda_narrative_is_not_carried_over():
     assert "javascript" not in div and "<script" not in div and "href" not in div
     assert "&lt;script&gt;alert(2)&lt;/script&gt; Patiente malentendante" in div
     assert "<span>lien</span>" in div
+
+
+def test_an_entry_that_cannot_be_mapped_stays_in_the_narrative_and_is_reported():
+    raw = (CDA / "synthetic-ips-fr.xml").read_bytes()
+    start = raw.index(b"<entry>", raw.index(b'code="11369-6"'))
+    end = raw.index(b"</entry>", start) + len(b"</entry>")
+    # an immunisation without any vaccine code, name or text
+    raw = raw[:start] + b'<entry><substanceAdministration classCode="SBADM" moodCode="EVN"><statusCode code="completed"/>' \
+        b"<consumable><manufacturedProduct><manufacturedMaterial/></manufacturedProduct></consumable>" \
+        b"</substanceAdministration></entry>" + raw[end:]
+    result = convert_cda(raw, INS_SYSTEM)
+    assert result.report.unmapped == [(
+        "/ClinicalDocument/component/structuredBody/component[4]/section/entry/substanceAdministration",
+        "immunisation without a vaccine code or name: kept in the narrative")]
+    assert ("11369-6", "Vaccinations", 1, 0) in result.report.sections
+    section = next(s for s in result.bundle["entry"][0]["resource"]["section"]
+                   if s["code"]["coding"][0]["code"] == "11369-6")
+    assert "Vaccin antigrippal" in section["text"]["div"] and "entry" not in section
+    assert validate_ips(result.bundle, country_identifier_system=INS_SYSTEM) == []
+
+
+def test_a_required_ips_section_missing_from_the_cda_is_added_empty_and_reported():
+    raw = (CDA / "synthetic-ips-fr.xml").read_bytes()
+    start = raw.rindex(b"<component>", 0, raw.index(b'code="48765-2"'))
+    end = raw.index(b"</component>", raw.index(b'code="48765-2"')) + len(b"</component>")
+    result = convert_cda(raw[:start] + raw[end:], INS_SYSTEM)
+    section = next(s for s in result.bundle["entry"][0]["resource"]["section"]
+                   if s["code"]["coding"][0]["code"] == "48765-2")
+    assert section["emptyReason"]["coding"][0]["code"] == "unavailable"
+    assert ("/ClinicalDocument/component/structuredBody", "required IPS section Allergies and intolerances"
+            " (48765-2) absent from the CDA: empty, reason 'unavailable'") in result.report.notes
+    assert validate_ips(result.bundle, country_identifier_system=INS_SYSTEM) == []

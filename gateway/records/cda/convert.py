@@ -120,9 +120,9 @@ def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
             _link(resource, entries)
         if refs:
             fhir_section["entry"] = refs
-        elif result.code in REQUIRED_SECTIONS or result.entries == 0:
-            fhir_section["emptyReason"] = {"coding": [{"system": EMPTY_REASON,
-                                                       "code": "unavailable" if result.entries else "nilknown"}]}
+        elif result.code in REQUIRED_SECTIONS:  # IPS: entries or a reason; a narrative-only section is not a
+            # statement that nothing is known ('nilknown'), only that no structured entry is available
+            fhir_section["emptyReason"] = {"coding": [{"system": EMPTY_REASON, "code": "unavailable"}]}
         sections.append(fhir_section)
         mapped = sum(1 for _, what in result.notes if what.startswith("mapped"))
         report.sections.append((result.code or "", result.title, result.entries, mapped))

@@ -126,10 +126,6 @@ def text_of(element: Element | None) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
-def template_ids(element: Element) -> set[str]:
-    return {t.get("root", "") for t in element.findall("h:templateId", NS)}
-
-
 def xsi_type(element: Element) -> str | None:
     value = element.get(f"{{{XSI}}}type")
     return value.split(":")[-1] if value else None

@@ -27,11 +27,10 @@ from gateway.records.cda.entries import (
     procedure,
 )
 from gateway.records.cda.narrative import ids_index, to_xhtml
-from gateway.records.cda.reader import Paths, attr, find, findall, local, template_ids, text_of
+from gateway.records.cda.reader import Paths, attr, find, findall, local, text_of
 
-SPECIMEN_ATTACHED = "55107-7"
-#: sections whose only content is narrative by design (no coded entries in the CI-SIS model)
-NARRATIVE_ONLY = {"44944-7", "10161-8"}
+#: FR-Documents-ajoutes: documents attached to the CDA (PDFs), kept in the original, not copied
+ATTACHED_DOCUMENTS = "55107-7"
 
 
 @dataclass
@@ -76,7 +75,7 @@ def convert_section(section: Element, paths: Paths, patient_ref: str) -> Section
         statement = statements[0]
         result.entries += 1
         where = paths.of(statement)
-        if code == SPECIMEN_ATTACHED:
+        if code == ATTACHED_DOCUMENTS:
             result.attachments.extend(_attachments(statement, narrative))
             result.notes.append((where, "attached document kept in the original CDA document (not copied into the IPS)"))
             continue
@@ -117,4 +116,4 @@ MAPPERS: dict[str, Callable[[Element, dict[str, str], str, str], list[dict[str, 
     "42348-3": advance_directive,
 }
 
-__all__ = ["SectionResult", "flatten", "convert_section", "template_ids"]
+__all__ = ["SectionResult", "convert_section", "flatten"]
