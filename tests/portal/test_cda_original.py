@@ -76,3 +76,11 @@ def test_cda_imported_summary_is_shown_in_german(countries, signed_in: Clinician
     assert "Diabetes mellitus, Typ 2" in text  # E11.9 as France sent it, displayed in German
     assert "E11.9" in text and "METFORMINE EUROGEN 1000 mg" in text  # the originals stay visible
     assert summary.find("a", href="/original") is not None
+
+
+def test_original_document_pages_need_a_signed_in_clinician_and_a_patient(countries, signed_in: Clinician):
+    for path in ("/original", "/original/document", "/original/embedded/doc-1"):
+        anonymous = Clinician(countries, "DE").get(path)
+        assert anonymous.url.split("?")[0].endswith("/signin"), (path, anonymous.url)
+        no_patient = signed_in.get(path)  # signed in, but no patient confirmed in this session
+        assert no_patient.status == 409, (path, no_patient.status)
