@@ -252,9 +252,10 @@ def check_cda(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, lis
     entries = sum(s[2] for s in rep.sections)
     mapped = sum(s[3] for s in rep.sections)
     made = (f"{rep.volet.name} {rep.volet.version}: {len(rep.sections)} sections, {mapped} of {entries} entries"
-            f" mapped" + (f", {len(rep.attachments)} attached documents kept in the original" if rep.attachments else ""))
+            f" mapped" + (f", {len(rep.partial)} coded details in the narrative only" if rep.partial else "")
+            + (f", {len(rep.attachments)} attached documents kept in the original" if rep.attachments else ""))
     record = replace(record, original=raw, original_media_type=CDA_MEDIA_TYPE)
-    return record, [], made, rep.unmapped + [n for n in rep.notes if n[0] == "/ClinicalDocument/recordTarget"]
+    return record, [], made, rep.unmapped + rep.partial + [n for n in rep.notes if n[0] == "/ClinicalDocument/recordTarget"]
 
 
 def _check_one(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list, str | None, list]:

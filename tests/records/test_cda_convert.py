@@ -267,3 +267,19 @@ def test_a_required_ips_section_missing_from_the_cda_is_added_empty_and_reported
     assert ("/ClinicalDocument/component/structuredBody", "required IPS section Allergies and intolerances"
             " (48765-2) absent from the CDA: empty, reason 'unavailable'") in result.report.notes
     assert validate_ips(result.bundle, country_identifier_system=INS_SYSTEM) == []
+
+
+def test_coded_details_no_structured_element_carries_are_reported():
+    result = convert_cda((CDA / "IPS-FR_2024.01_DLU.xml").read_bytes(), INS_SYSTEM)
+    partial = dict(result.report.partial)
+    assert partial["/ClinicalDocument/component/structuredBody/component[3]/section/entry[2]/procedure/approachSiteCode"] \
+        == "229801003 (intra-arterial) not carried by a structured element: kept in the narrative"
+    # what is mapped is not reported: the body site, the criticality, the ingredients
+    assert not any(path.endswith("/targetSiteCode") and "component[3]/" in path for path in partial)
+    everything = resources(result.bundle).values()
+    assert next(r for r in everything if r["resourceType"] == "AllergyIntolerance")["criticality"] == "low"
+    levothyrox = next(r for r in everything if r["resourceType"] == "Medication" and "LEVOTHYROX" in str(r))
+    assert levothyrox["ingredient"][0]["itemCodeableConcept"]["coding"][0]["code"] == "100000091647"
+    assert levothyrox["ingredient"][0]["strength"]["numerator"] == {
+        "value": 75, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert convert_cda((CDA / "synthetic-ips-fr.xml").read_bytes(), INS_SYSTEM).report.partial == []

@@ -37,6 +37,7 @@ class CdaReport:
     sections: list[tuple[str, str, int, int]] = field(default_factory=list)  # (code, title, entries, mapped)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (XPath, what happened)
     unmapped: list[tuple[str, str]] = field(default_factory=list)  # entries kept in the narrative only
+    partial: list[tuple[str, str]] = field(default_factory=list)  # coded details of mapped entries not carried
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -128,6 +129,7 @@ def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
         report.sections.append((result.code or "", result.title, result.entries, mapped))
         report.notes.extend(result.notes)
         report.unmapped.extend(n for n in result.notes if not n[1].startswith("mapped"))
+        report.partial.extend(result.partial)
         report.attachments.extend(result.attachments)
     present = {s.get("code", {}).get("coding", [{}])[0].get("code") for s in sections}
     for code, name in REQUIRED_SECTIONS.items():

@@ -182,6 +182,14 @@ def _allergy(statement: Element, observation: Element, narrative: dict[str, str]
     start, _end = period(find(observation, "h:effectiveTime"))
     if start:
         resource["onsetDateTime"] = start
+    criticality = _with_code(_rel(observation), "82606-5")
+    level = attr(find(criticality, "h:value"), "code") if criticality is not None else None
+    if level in ("low", "high", "unable-to-assess"):
+        resource["criticality"] = level
+    certainty = _with_code(_rel(observation), "66455-7")
+    verified = attr(find(certainty, "h:value"), "code") if certainty is not None else None
+    if verified in ("confirmed", "unconfirmed", "presumed", "refuted"):
+        resource["verificationStatus"] = {"coding": [{"system": systems.ALLERGY_VERIFICATION, "code": verified}]}
     reactions = [r for r in (_value_concept(m, narrative) for m in _rel(observation, "MFST")) if r]
     if reactions:
         resource["reaction"] = [{"manifestation": [r]} for r in reactions]
@@ -207,6 +215,19 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
     form = concept(find(material, f"{{{PHARM}}}formCode"), narrative)
     if form:
         med["form"] = form
+    ingredients = []
+    for part in findall(material, "pharm:ingredient") if material is not None else []:
+        substance = concept(find(part, "pharm:ingredient/pharm:code"), narrative)
+        if not substance:
+            continue
+        item: dict[str, Any] = {"itemCodeableConcept": substance, "isActive": part.get("classCode") == "ACTI"}
+        numerator = quantity(find(part, "pharm:quantity/h:numerator"))
+        denominator = quantity(find(part, "pharm:quantity/h:denominator"))
+        if numerator and denominator:
+            item["strength"] = {"numerator": numerator, "denominator": denominator}
+        ingredients.append(item)
+    if ingredients:
+        med["ingredient"] = ingredients
     # statusCode 'completed' states that the CDA entry is complete; whether the treatment is still taken
     # is said by the end of its period (IHE PCC), a known end date making it completed
     status = {"aborted": "stopped", "suspended": "on-hold", "cancelled": "not-taken"}.get(
@@ -275,6 +296,9 @@ def procedure(statement: Element, narrative: dict[str, str], patient: str, secti
         resource["performedPeriod"] = {"start": start, "end": end}
     elif start:
         resource["performedDateTime"] = start
+    sites = [c for c in (concept(t, narrative) for t in findall(statement, "h:targetSiteCode")) if c]
+    if sites:
+        resource["bodySite"] = sites
     reasons = [c for c in (concept(find(r, "h:code"), narrative) for r in _rel(statement, "RSON")) if c]
     if reasons:
         resource["reasonCode"] = reasons

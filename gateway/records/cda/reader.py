@@ -15,7 +15,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, Ext
 
 HL7 = "urn:hl7-org:v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-NS = {"h": HL7}
+NS = {"h": HL7, "pharm": "urn:ihe:pharm:medication"}
 MAX_CDA_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from gateway.records.cda.codes import original_text
+from gateway.records.cda.codes import original_text, system_for
 from gateway.records.cda.entries import (
     Unmapped,
     advance_directive,
@@ -27,7 +27,7 @@ from gateway.records.cda.entries import (
     procedure,
 )
 from gateway.records.cda.narrative import ids_index, to_xhtml
-from gateway.records.cda.reader import Paths, attr, find, findall, local, text_of
+from gateway.records.cda.reader import HL7, Paths, attr, find, findall, local, text_of
 
 #: FR-Documents-ajoutes: documents attached to the CDA (PDFs), kept in the original, not copied
 ATTACHED_DOCUMENTS = "55107-7"
@@ -41,6 +41,8 @@ class SectionResult:
     resources: list[dict[str, Any]] = field(default_factory=list)
     #: per CDA entry: (XPath, what was created or why it was not)
     notes: list[tuple[str, str]] = field(default_factory=list)
+    #: coded details of mapped entries that no structured element carries: (XPath, what)
+    partial: list[tuple[str, str]] = field(default_factory=list)
     entries: int = 0
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -89,7 +91,51 @@ def convert_section(section: Element, paths: Paths, patient_ref: str) -> Section
             continue
         result.resources.extend(made)
         result.notes.append((where, "mapped to " + ", ".join(r["resourceType"] for r in made)))
+        result.partial.extend(_leftovers(statement, made, paths))
     return result
+
+
+#: HL7 v3 structural vocabularies (ActCode, ActStatus...): read into FHIR elements, never reported
+_STRUCTURAL = "2.16.840.1.113883.5."
+#: the CI-SIS sub-entries whose value a mapper reads into FHIR elements (status, certainty, comment)
+_READ_SUBENTRIES = {"33999-4", "66455-7", "48767-8", "82606-5"}
+
+
+def _leftovers(statement: Element, made: list[dict[str, Any]], paths: Paths) -> list[tuple[str, str]]:
+    """Coded details of the entry (e.g. a patient's clinical status, an imputability) that no resource made
+    from it carries: they stay in the narrative, and the report names them."""
+    carried = _codings(made)
+    skip: set[int] = set()
+    for observation in statement.iter(f"{{{HL7}}}observation"):
+        kind = find(observation, "h:code")
+        if kind is not None and (find(observation, "h:value") is not None or find(observation, "h:participant")
+                                 is not None):
+            skip.add(id(kind))  # the question of a question/answer pair (or the kind of an allergy)
+            if attr(kind, "code") in _READ_SUBENTRIES:
+                skip.add(id(find(observation, "h:value")))
+    found = []
+    for element in statement.iter():
+        code, oid = element.get("code"), element.get("codeSystem")
+        if not code or not oid or oid.startswith(_STRUCTURAL) or id(element) in skip or code in _READ_SUBENTRIES:
+            continue
+        if (system_for(oid), code) not in carried:
+            shown = f" ({element.get('displayName')})" if element.get("displayName") else ""
+            found.append((paths.of(element), f"{code}{shown} not carried by a structured element: kept in the narrative"))
+    return found
+
+
+def _codings(node: Any) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("system"), str) and isinstance(item.get("code"), str):
+                found.add((item["system"], item["code"]))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _attachments(statement: Element, narrative: dict[str, str]) -> list[dict[str, Any]]:
