@@ -155,6 +155,7 @@ MAPPERS: dict[str, Callable[[Element, dict[str, str], str, str], list[dict[str, 
     "10160-0": medication,
     "46264-8": device,
     "47420-5": observations, "8716-3": observations, "29762-2": observations, "10162-6": observations,
+    "44944-7": observations, "10161-8": observations,  # vigilance points, occupational risk factors (when coded)
     "30954-2": observations,
     "10157-6": family_history,
     "11369-6": immunization,
