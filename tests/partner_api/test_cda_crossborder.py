@@ -140,3 +140,19 @@ def test_country_a_releases_the_original_only_with_hcp_and_trc_assertions(cda_co
         "X-TRC-Assertion": signer.trc(CLINICIAN, "TREATMENT", patient.id, fr.ncp.url)}, timeout=30)
     assert both.status_code == 200
     assert both.content == (CDA / "IPS-FR_2024.01_DLU.xml").read_bytes()
+
+
+def test_no_original_for_a_patient_who_opposed_cross_border_access(cda_countries):
+    session = cda_countries.partner_session("DE")
+    patient_id = found_id(cda_countries, session, ELISE)
+    store = cda_countries.store("FR")
+    local = store.records.find_by_identifier(FR_INS_SYSTEM, "261076912341774")
+    store.records.set_consent(local.id, "opposed")
+    try:
+        resp = session.get(cda_countries.public("DE") + f"/fhir/Patient/{patient_id}/$original-document", timeout=30)
+    finally:
+        store.records.set_consent(local.id, "allowed")
+        store.close()
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["issue"][0]["details"]["coding"][0]["code"] == "ACCESS_REFUSED"
+    assert b"ClinicalDocument" not in resp.content
