@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.records.cda.convert import convert_cda
-from gateway.records.cda.reader import MAX_DEPTH, CdaError, parse_cda
+from gateway.records.cda.reader import MAX_CDA_BYTES, MAX_DEPTH, CdaError, looks_like_xml, parse_cda
 
 CDA = Path(__file__).resolve().parents[1] / "fixtures" / "cda"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -102,3 +102,19 @@ def test_a_cda_without_structured_body():
 def test_parse_cda_returns_the_clinical_document():
     root = parse_cda(SYNTHETIC)
     assert root.tag == "{urn:hl7-org:v3}ClinicalDocument"
+
+
+def test_too_large_a_document_is_refused_before_parsing():
+    raw = SYNTHETIC + b"<!--" + b"x" * MAX_CDA_BYTES + b"-->"
+    assert refusal(raw) == [("/", f"document is too large: {len(raw)} bytes, the limit is {MAX_CDA_BYTES} bytes")]
+
+
+def test_xml_is_recognised_by_content():
+    assert looks_like_xml(SYNTHETIC) and looks_like_xml(b"\xef\xbb\xbf  \n<ClinicalDocument/>")
+    assert looks_like_xml("<ClinicalDocument/>".encode("utf-16"))
+    assert not looks_like_xml(b'{"resourceType": "Bundle"}') and not looks_like_xml(b"")
+
+
+def test_a_utf16_document_is_read():
+    utf16 = SYNTHETIC.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert convert_cda(utf16, INS_SYSTEM).report.volet.name == "IPS-FR"
