@@ -79,3 +79,13 @@ def test_nothing_of_a_file_an_xxe_document_points_to_reaches_the_store_or_a_log(
     for path in home.rglob("*"):  # database, WAL, audit trail, logs
         if path.is_file():
             assert b"CANARY" not in path.read_bytes(), path
+
+
+def test_a_cda_file_over_the_limit_is_refused_unread(tmp_path):
+    big = tmp_path / "big.xml"
+    with big.open("wb") as handle:
+        handle.write((CDA / "synthetic-ips-fr.xml").read_bytes())
+        handle.write(b"<!--" + b"x" * (10 * 1024 * 1024) + b"-->")
+    result = ncpeh(tmp_path / "home", "import", "-c", "FR", str(big))
+    assert result.returncode == 1
+    assert f"rejected {big}\n  /: document is too large:" in result.stderr
