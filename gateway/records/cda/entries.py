@@ -109,9 +109,12 @@ def problem(statement: Element, narrative: dict[str, str], patient: str, section
 
 def _condition(statement: Element, observation: Element, narrative: dict[str, str], patient: str,
                section: str) -> dict[str, Any]:
-    code = _value_concept(observation, narrative) or concept(find(observation, "h:code"), narrative)
+    code = _value_concept(observation, narrative)  # the problem itself; the observation's code is its kind
     if not code or not (code.get("coding") or code.get("text")):
-        raise Unmapped("problem without a code or text")
+        text = original_text(observation, narrative)
+        if not text:
+            raise Unmapped("problem without a code or text")
+        code = {"text": text}
     status = "resolved" if section == "11348-0" else "active"
     status_obs = _with_code(_rel(observation), "33999-4")
     given = attr(find(status_obs, "h:value"), "code") if status_obs is not None else None
