@@ -368,9 +368,10 @@ def observations(statement: Element, narrative: dict[str, str], patient: str, se
         if not parts:
             raise Unmapped("organizer without observations")
         group = concept(find(statement, "h:code"), narrative)  # the battery / kind of examination
+        when = period(find(statement, "h:effectiveTime"))[0]  # for the observations that give no time
         made: list[dict[str, Any]] = []
         for part in parts:
-            made.extend(_observation(part, narrative, patient, section, group))
+            made.extend(_observation(part, narrative, patient, section, group, when))
         return made
     if kind != "observation":
         raise Unmapped(f"a {kind} in this section is not an observation")
@@ -378,7 +379,7 @@ def observations(statement: Element, narrative: dict[str, str], patient: str, se
 
 
 def _observation(observation: Element, narrative: dict[str, str], patient: str, section: str,
-                 group: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                 group: dict[str, Any] | None = None, when: str | None = None) -> list[dict[str, Any]]:
     code = _code_or_fail(observation, narrative, "observation")
     resource: dict[str, Any] = {"resourceType": "Observation", "status": "final", "code": code,
                                 "subject": {"reference": patient}}
@@ -389,6 +390,7 @@ def _observation(observation: Element, narrative: dict[str, str], patient: str, 
     if categories:
         resource["category"] = categories
     start, end = period(find(observation, "h:effectiveTime"))
+    start = start or when
     if start and end:
         resource["effectivePeriod"] = {"start": start, "end": end}
     elif start:
@@ -422,13 +424,24 @@ def family_history(statement: Element, narrative: dict[str, str], patient: str, 
              "relationship": relation or {"text": "membre de la famille"}, "condition": conditions}]
 
 
+_PLANNED_KIND = {"substanceAdministration": "MedicationRequest", "encounter": "Appointment",
+                 "procedure": "ServiceRequest", "observation": "ServiceRequest"}
+
+
 def care_plan(statement: Element, narrative: dict[str, str], patient: str, section: str) -> list[dict[str, Any]]:
     code = concept(find(statement, "h:code"), narrative)
-    description = original_text(statement, narrative) or (code or {}).get("text")
-    if not code and not description:
+    if code and all(c["system"].startswith("http://terminology.hl7.org/CodeSystem/v3-") for c in code.get("coding", [])):
+        code = None  # an HL7 ActCode (DRUG, IMMUNIZ...) only says what kind of act is planned
+    product = concept(find(statement, "h:consumable/h:manufacturedProduct/h:manufacturedMaterial/h:code"), narrative)
+    description = original_text(statement, narrative) or (code or {}).get("text") or (product or {}).get("text")
+    if not code and not product and not description:
         raise Unmapped("planned activity without a code or text")
     detail: dict[str, Any] = {"status": "not-started" if statement.get("moodCode") in ("INT", "RQO", "PRP", "ARQ", "PRMS")
                               else "unknown"}
+    if local(statement.tag) in _PLANNED_KIND:
+        detail["kind"] = _PLANNED_KIND[local(statement.tag)]
+    if product:
+        detail["productCodeableConcept"] = product
     if code:
         detail["code"] = code
     if description:
