@@ -28,7 +28,7 @@ def test_batch_of_cda_documents_reports_each_file_and_stores_only_valid_ones(tmp
     assert f"converted {CDA / 'VSM_1.4_2022.01.xml'} (VSM 1.4 201310: 9 sections, 11 of 11 entries mapped)" \
         in result.stdout
     assert (f"converted {CDA / 'IPS-FR_2024.01_DLU.xml'} (IPS-FR 2024.01: 18 sections, 44 of 46 entries mapped,"
-            " 38 coded details in the narrative only, 2 attached documents kept in the original)") in result.stdout
+            " 34 coded details in the narrative only, 2 attached documents kept in the original)") in result.stdout
     assert ("/ClinicalDocument/component/structuredBody/component[3]/section/entry[2]/procedure/approachSiteCode:"
             " 229801003 (intra-arterial) not carried by a structured element: kept in the narrative") in result.stdout
     assert ("/ClinicalDocument/component/structuredBody/component[18]/section/entry[1]/organizer: attached document"
