@@ -123,7 +123,15 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         app.register_blueprint(ncp_api.bp)
         app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     else:
-        from gateway.surfaces import oauth, openapi, partner_api, patient_portal, portal, terminology_api
+        from gateway.surfaces import (
+            oauth,
+            openapi,
+            partner_api,
+            patient_portal,
+            portal,
+            portal_original,  # noqa: F401 - its routes join the portal's blueprint
+            terminology_api,
+        )
 
         app.register_blueprint(oauth.bp)
         app.register_blueprint(openapi.bp)  # /openapi.json: the partner API's OpenAPI 3.1 description

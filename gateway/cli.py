@@ -223,10 +223,13 @@ def init_db(country: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @friendly_errors
 def import_documents(country: str, paths: tuple[Path, ...]) -> None:
-    """Import IPS documents (JSON files, folders, NDJSON) into the national record store.
+    """Import IPS documents (JSON files, folders, NDJSON) or CI-SIS CDA medical summaries (XML) into the
+    national record store.
 
     Each document is validated (FHIR R4 + IPS rules + this country's identifier); an invalid one is
-    rejected whole with every problem listed by JSON path. Exit 1 when any document was rejected.
+    rejected whole with every problem listed by JSON path (XPath for CDA). A CDA document is converted
+    to an IPS and stored with the CDA as its original; the entries kept in the narrative only are listed.
+    Exit 1 when any document was rejected.
     """
     from gateway import storage
     from gateway.services.population import count_documents, import_paths
@@ -241,6 +244,10 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
                      unchanged=report.unchanged, rejected=len(report.rejected))
     finally:
         store.close()
+    for where, made, notes in report.converted:
+        click.echo(f"converted {where} ({made})")
+        for path, message in notes:
+            click.echo(f"  {path}: {message}")
     for where, problems in report.rejected:
         click.echo(f"rejected {where}", err=True)
         for path, message in problems:
@@ -258,9 +265,11 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
 @click.option("--size", type=click.Choice(["small", "typical", "large"]),
               help="Summary size (about 10, 50 or 180 entries); default: a realistic mix.")
 @click.option("--start", default=0, show_default=True, help="First patient index (to grow a population).")
+@click.option("--format", "fmt", type=click.Choice(["fhir", "cda"]), default="fhir", show_default=True,
+              help="cda (France): the summaries written as IPS-FR CDA documents and imported as such.")
 @friendly_errors
 def seed(country: str, count: int, seed: int, processes: int | None, if_empty: bool, size: str | None,
-         start: int) -> None:
+         start: int, fmt: str) -> None:
     """Generate a deterministic synthetic population with clinically plausible summaries."""
     import time
 
@@ -268,6 +277,8 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     from gateway.services.population import seed_population
 
     cfg = load_country(country)
+    if fmt == "cda" and cfg.code != "FR":
+        fail(f"--format cda: CDA documents are the French national format, not {cfg.code}'s")
     store = storage.open_store(cfg.database_path, check=True)
     if if_empty and (existing := store.records.count_patients()):
         store.close()
@@ -277,7 +288,7 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     try:
         with click.progressbar(length=count, label=f"Seeding {cfg.code}", file=sys.stderr) as bar:
             counts = seed_population(store, cfg, count, seed, progress=bar.update, processes=processes,
-                                     size=size, start=start)
+                                     size=size, start=start, fmt=fmt)
         record_admin(cfg, "seed", store, action="C", seed=seed, **counts)
     finally:
         store.close()

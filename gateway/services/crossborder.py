@@ -11,15 +11,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import errors, timing
+from gateway.records.cda.attachments import EMBEDDED_TYPES
+from gateway.records.cda.reader import CdaError, parse_cda
 from gateway.security import policy
 from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
 from gateway.services import terminology as terminology_service
 from gateway.services.peers import PeerClient
 
-__all__ = ["CallContext", "Clinician", "foreign_country", "identify_abroad", "local_id", "split_local_id",
-           "summary_abroad", "translated_summary_abroad"]
+__all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "local_id",
+           "has_original", "original_abroad", "split_local_id", "summary_abroad", "translated_summary_abroad"]
 
+CDA_MEDIA_TYPE = "application/hl7-cda+xml"
+#: the original documents this side relays, and what they must start with (a CDA is parsed whole)
+ORIGINAL_TYPES = {CDA_MEDIA_TYPE: b"", **EMBEDDED_TYPES}
+_ATTACHMENT_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 _LOCAL_ID = re.compile(r"^([a-z]{2})-([A-Za-z0-9.]{1,60})$")
 #: The ids a foreign NCPeH may give its patients (a FHIR id, as far as _LOCAL_ID can carry it back).
 _REMOTE_ID = re.compile(r"^[A-Za-z0-9.]{1,60}$")
@@ -176,3 +182,50 @@ def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:
         raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable patient summary.",
                                 code="PEER_BAD_ANSWER") from None
     return bundle
+
+
+@dataclass(frozen=True)
+class OriginalDocument:
+    """An original clinical document as country A sent it: its media type, bytes and their SHA-256."""
+
+    media_type: str
+    data: bytes
+    sha256: str
+
+
+def has_original(bundle: dict) -> bool:
+    """Whether the summary says it was converted from another document (Composition.relatesTo 'transforms'),
+    which its country keeps as the original."""
+    try:
+        composition = bundle["entry"][0]["resource"]
+        return any(r.get("code") == "transforms" for r in composition.get("relatesTo") or [])
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+
+
+def original_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext,
+                    attachment: str | None = None) -> OriginalDocument:
+    """The original document of the patient's summary (the CDA), or a document embedded in it (``attachment``:
+    its id, e.g. a PDF). What A sends is checked before it is relayed: a CDA must parse with the safe reader
+    (no DTD, no entities), a PDF must look like one; anything else is a bad answer."""
+    if attachment is not None and not _ATTACHMENT_ID.match(attachment):
+        raise errors.BadRequest("'attachment' must be the id of a document embedded in the original.",
+                                code="INVALID_PARAMETER")
+    resp = peers.get(country, f"/fhir/Patient/{remote_id}/$original-document",
+                     params={"attachment": attachment} if attachment else None,
+                     headers=lambda: {**ctx.outgoing_headers(country, patient_id=remote_id),
+                                      "Accept": ", ".join(ORIGINAL_TYPES)})
+    media_type = resp.headers.get("Content-Type", resp.headers.get("content-type", "")).split(";")[0].strip().lower()
+    if media_type not in ORIGINAL_TYPES or (attachment is None) != (media_type == CDA_MEDIA_TYPE):
+        raise errors.PeerError(f"{country.name} ({country.code}) sent an original document of an unexpected type.",
+                               code="PEER_BAD_ANSWER")
+    if media_type == CDA_MEDIA_TYPE:
+        try:
+            parse_cda(resp.body)
+        except CdaError:
+            raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable original document.",
+                                   code="PEER_BAD_ANSWER") from None
+    elif not resp.body.startswith(ORIGINAL_TYPES[media_type]):
+        raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable original document.",
+                               code="PEER_BAD_ANSWER")
+    return OriginalDocument(media_type, resp.body, hashlib.sha256(resp.body).hexdigest())

@@ -5,13 +5,18 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from gateway.config import CountryConfig
+from gateway.records.cda.convert import CDA_MEDIA_TYPE, convert_cda
+from gateway.records.cda.reader import MAX_CDA_BYTES, CdaError, looks_like_xml
+from gateway.records.cda.writer import ips_to_cda
+from gateway.records.ips_validation import validate_ips
+from gateway.records.synthetic import generate_patient
 from gateway.storage import Store
 from gateway.storage.records import PatientRecord
 
@@ -84,18 +89,38 @@ def synthetic_records(cfg: CountryConfig, count: int, seed: int, start: int = 0,
         yield record_from_document(doc, cfg)
 
 
-def _synthetic_batch(cfg: CountryConfig, count: int, seed: int, start: int, size: str | None) -> list[PatientRecord]:
+def synthetic_cda_records(cfg: CountryConfig, count: int, seed: int, start: int = 0,
+                          size: str | None = None) -> Iterator[PatientRecord]:
+    """The same synthetic patients, their summaries written as IPS-FR CDA documents and imported back
+    through the CDA import (:func:`check_cda`): the whole pipeline, at scale."""
+    if cfg.code != "FR":
+        raise ValueError(f"CDA documents are the French national format: no CDA population for {cfg.code}")
+    for index in range(start, start + count):
+        _traits, doc = generate_patient(cfg.code, index, seed, size=size)
+        record, problems, _made, _notes = check_cda(ips_to_cda(doc), cfg)
+        if record is None:  # a document this code wrote and cannot read back: a bug, never stored half
+            raise ValueError(f"synthetic CDA document {index} was refused: {problems[:3]}")
+        yield record
+
+
+def _synthetic_batch(cfg: CountryConfig, count: int, seed: int, start: int, size: str | None,
+                     fmt: str = "fhir") -> list[PatientRecord]:
+    if fmt == "cda":
+        return list(synthetic_cda_records(cfg, count, seed, start, size))
     return list(synthetic_records(cfg, count, seed, start, size))
 
 
 def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, batch: int = 1000, *,
-                    start: int = 0, size: str | None = None,
+                    start: int = 0, size: str | None = None, fmt: str = "fhir",
                     progress=None, processes: int | None = None) -> dict[str, int]:  # noqa: ANN001
     """Generate ``count`` synthetic patients (in parallel processes) and store them in batches.
 
     Generation is spread over the machine's cores; one writer stores each batch in one transaction.
-    The same (country, count, seed) always gives the same people.
+    The same (country, count, seed) always gives the same people. ``fmt="cda"``: their summaries go
+    through the CDA import (written as IPS-FR CDA documents, kept as the originals).
     """
+    if fmt == "cda" and cfg.code != "FR":
+        raise ValueError(f"CDA documents are the French national format: no CDA population for {cfg.code}")
     import os
     from concurrent.futures import ProcessPoolExecutor
 
@@ -113,13 +138,13 @@ def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, bat
 
     if processes <= 1 or len(starts) <= 1:
         for first in starts:
-            store_batch(_synthetic_batch(cfg, min(batch, end - first), seed, first, size))
+            store_batch(_synthetic_batch(cfg, min(batch, end - first), seed, first, size, fmt))
         return totals
     # A bounded window of batches in flight keeps memory flat for millions of patients.
     window: deque = deque()
     with ProcessPoolExecutor(max_workers=processes) as pool:
         for first in starts:
-            window.append(pool.submit(_synthetic_batch, cfg, min(batch, end - first), seed, first, size))
+            window.append(pool.submit(_synthetic_batch, cfg, min(batch, end - first), seed, first, size, fmt))
             if len(window) >= 2 * processes:
                 store_batch(window.popleft().result())
         while window:
@@ -135,6 +160,10 @@ def store_documents(store: Store, cfg: CountryConfig, docs: Iterable[dict[str, A
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 IMPORT_BATCH = 500
+#: a batch is also stored once it holds this many bytes (CDA originals may weigh megabytes each)
+IMPORT_BATCH_BYTES = 64 * 1024 * 1024
+#: what a folder import picks up: FHIR JSON, NDJSON and CDA XML
+DOCUMENT_SUFFIXES = (".json", ".ndjson", ".xml")
 
 
 @dataclass
@@ -143,6 +172,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    #: CDA documents converted: (where, what was made, [(XPath, entry kept in the narrative only)])
+    converted: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
 
     def summary_line(self) -> str:
         return (f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
@@ -152,7 +183,7 @@ class ImportReport:
 def _documents_in(path: Path) -> Iterator[tuple[str, bytes]]:
     """(where, raw bytes) of every document in a file, an NDJSON file or a folder (recursively)."""
     if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file()):
+        for child in sorted(p for p in path.rglob("*") if p.suffix in DOCUMENT_SUFFIXES and p.is_file()):
             yield from _documents_in(child)
         return
     if path.suffix == ".ndjson":
@@ -161,8 +192,11 @@ def _documents_in(path: Path) -> Iterator[tuple[str, bytes]]:
                 if line.strip():
                     yield f"{path}:{number}", line
         return
-    if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        yield str(path), b"\x00" * (MAX_DOCUMENT_BYTES + 1)  # reported as too large, never read whole
+    if path.stat().st_size > max(MAX_DOCUMENT_BYTES, MAX_CDA_BYTES):  # reported as too large, never read whole
+        if path.suffix == ".xml":
+            yield str(path), b"<" * (MAX_CDA_BYTES + 1)
+        else:
+            yield str(path), b"\x00" * (MAX_DOCUMENT_BYTES + 1)
         return
     yield str(path), path.read_bytes()
 
@@ -171,7 +205,7 @@ def count_documents(paths: Iterable[Path]) -> int:
     total = 0
     for path in paths:
         if path.is_dir():
-            total += count_documents(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file())
+            total += count_documents(p for p in path.rglob("*") if p.suffix in DOCUMENT_SUFFIXES and p.is_file())
         elif path.suffix == ".ndjson":
             with path.open("rb") as handle:
                 total += sum(1 for line in handle if line.strip())
@@ -199,8 +233,44 @@ def check_document(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None
         return None, [("$", str(exc))]
 
 
-def _check_chunk(chunk: list[tuple[str, bytes]], cfg: CountryConfig) -> list[tuple[str, PatientRecord | None, list]]:
-    return [(where, *check_document(raw, cfg)) for where, raw in chunk]
+def check_cda(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list[tuple[str, str]], str,
+                                                     list[tuple[str, str]]]:
+    """Read, check and convert one CI-SIS CDA document: (record with the CDA as its original, problems by
+    XPath, what was made, entries kept in the narrative only)."""
+    try:
+        converted = convert_cda(raw, cfg.identifier.system)
+    except CdaError as exc:
+        return None, exc.problems, "", []
+    problems = [("IPS " + p.path, p.message)
+                for p in validate_ips(converted.bundle, country_identifier_system=cfg.identifier.system)]
+    if problems:  # a conversion this code cannot stand behind is refused, not stored
+        return None, problems, "", []
+    try:
+        record = record_from_document(converted.bundle, cfg, orjson.dumps(converted.bundle))
+    except DocumentError as exc:
+        return None, exc.problems, "", []
+    except Exception as exc:  # noqa: BLE001 - e.g. an identifier failing its check rule
+        return None, [("/ClinicalDocument/recordTarget", str(exc))], "", []
+    rep = converted.report
+    entries = sum(s[2] for s in rep.sections)
+    mapped = sum(s[3] for s in rep.sections)
+    made = (f"{rep.volet.name} {rep.volet.version}: {len(rep.sections)} sections, {mapped} of {entries} entries"
+            f" mapped" + (f", {len(rep.partial)} coded details in the narrative only" if rep.partial else "")
+            + (f", {len(rep.attachments)} attached documents kept in the original" if rep.attachments else ""))
+    record = replace(record, original=raw, original_media_type=CDA_MEDIA_TYPE)
+    return record, [], made, rep.unmapped + rep.partial + [n for n in rep.notes if n[0] == "/ClinicalDocument/recordTarget"]
+
+
+def _check_one(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list, str | None, list]:
+    if looks_like_xml(raw):
+        return check_cda(raw, cfg)
+    record, problems = check_document(raw, cfg)
+    return record, problems, None, []
+
+
+def _check_chunk(chunk: list[tuple[str, bytes]], cfg: CountryConfig) -> list[tuple[str, PatientRecord | None, list,
+                                                                                   str | None, list]]:
+    return [(where, *_check_one(raw, cfg)) for where, raw in chunk]
 
 
 def _chunks(paths: Iterable[Path], report: ImportReport, size: int) -> Iterator[list[tuple[str, bytes]]]:
@@ -230,21 +300,26 @@ def import_paths(store: Store, cfg: CountryConfig, paths: Iterable[Path], progre
 
     report = ImportReport()
     batch: list[PatientRecord] = []
+    held = [0]  # bytes in the batch
 
     def flush() -> None:
+        held[0] = 0
         counts = store.records.save_records(batch)
         report.imported += counts["imported"]
         report.updated += counts["updated"]
         report.unchanged += counts["unchanged"]
         batch.clear()
 
-    def take(results: list[tuple[str, PatientRecord | None, list]]) -> None:
-        for where, record, problems in results:
+    def take(results: list[tuple[str, PatientRecord | None, list, str | None, list]]) -> None:
+        for where, record, problems, made, notes in results:
             if record is None:
                 report.rejected.append((where, problems))
             else:
+                if made is not None:
+                    report.converted.append((where, made, notes))
                 batch.append(record)
-                if len(batch) >= IMPORT_BATCH:
+                held[0] += len(record.document) + len(record.original or b"")
+                if len(batch) >= IMPORT_BATCH or held[0] >= IMPORT_BATCH_BYTES:
                     flush()
             if progress is not None:
                 progress(1)

@@ -220,6 +220,24 @@ def m008_pending_signins(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX portal_pending_signins_expiry ON portal_pending_signins (expires_at)")
 
 
+@migrations()
+def m009_summary_originals(db: sqlite_utils.Database) -> None:
+    """The original clinical document a summary version was converted from (a CI-SIS CDA), same version."""
+    db.execute(
+        """
+        CREATE TABLE summary_originals (
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            version INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            compression TEXT,
+            document BLOB NOT NULL,
+            PRIMARY KEY (patient_id, version)
+        )
+        """
+    )
+
+
 def apply(db: sqlite_utils.Database) -> list[str]:
     """Bring the schema up to date; returns the names of the migrations applied now."""
     pending = [m.name for m in migrations.pending(db)]

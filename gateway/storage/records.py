@@ -61,6 +61,18 @@ class PatientRecord:
     document: bytes
     language: str | None = None
     entries: int = 0
+    #: the original clinical document the summary was converted from (a CDA), stored beside it
+    original: bytes | None = None
+    original_media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    patient_id: str
+    version: int
+    media_type: str
+    sha256: str
+    document: bytes
 
 
 _PATIENT_COLUMNS = "id, identifier_system, identifier_value, family, given, birthdate, gender, birthplace, consent"
@@ -115,6 +127,16 @@ class RecordStore:
         if row is None:
             return None
         return zlib.decompress(row[0]) if row[1] == "zlib" else row[0]
+
+    def original_document(self, patient_id: str, version: int) -> StoredOriginal | None:
+        """The original document stored beside one summary version (None: the summary is the original)."""
+        row = self.conn.execute(
+            "SELECT patient_id, version, media_type, sha256, document, compression FROM summary_originals"
+            " WHERE patient_id = ? AND version = ?", (patient_id, version)
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredOriginal(*row[:4], zlib.decompress(row[4]) if row[5] == "zlib" else row[4])
 
     def iter_current_documents(self):  # noqa: ANN201 - iterator of dicts
         """The current summary of every patient, parsed (for reports over the whole store)."""
@@ -209,6 +231,13 @@ class RecordStore:
                     (patient_id, version, digest, rec.language, rec.entries,
                      zlib.compress(rec.document, COMPRESSION_LEVEL), now),
                 )
+                if rec.original is not None:
+                    conn.execute(
+                        "INSERT INTO summary_originals (patient_id, version, media_type, sha256, compression, document)"
+                        " VALUES (?, ?, ?, ?, 'zlib', ?)",
+                        (patient_id, version, rec.original_media_type or "application/octet-stream",
+                         hashlib.sha256(rec.original).hexdigest(), zlib.compress(rec.original, COMPRESSION_LEVEL)),
+                    )
                 counts[status] += 1
             conn.execute("COMMIT")
         except BaseException:

@@ -6,11 +6,13 @@ exactly one country of the trust list.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, request
 
 from gateway import errors, timing
+from gateway.audit import events
 from gateway.audit import trail as audit_trail
 from gateway.fhir import fhir_response, searchset
+from gateway.records.cda.attachments import embedded_document
 from gateway.runtime import runtime
 from gateway.security import assertions
 from gateway.server.worker import ENVIRON_KEY
@@ -20,6 +22,8 @@ from gateway.storage import get_store
 
 bp = Blueprint("ncp_api", __name__, url_prefix="/fhir")
 TRC_HEADER = "X-TRC-Assertion"
+#: calls about one patient's records: they need a TRC assertion as well
+TRC_ENDPOINTS = {"ncp_api.patient_summary", "ncp_api.original_document"}
 
 
 @bp.before_request
@@ -48,7 +52,7 @@ def verify_assertions(rt, trust, country) -> None:  # noqa: ANN001
     window -> jti not replayed -> role and purpose (policy table) -> TRC bound to the HCP assertion
     and the requested patient. Consent comes after, in the view.
     """
-    summary = request.endpoint == "ncp_api.patient_summary"
+    summary = request.endpoint in TRC_ENDPOINTS
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if header and scheme.lower() != "bearer":
@@ -124,3 +128,32 @@ def patient_summary(patient_id: str):
                              "document_id": released.document_id})
     return fhir_response(released.body, headers={"ETag": f'W/"{summary.version}"',
                                                  terminology_service.COVERAGE_HEADER: released.coverage})
+
+
+@bp.get("/Patient/<patient_id>/$original-document")
+def original_document(patient_id: str):
+    """The original clinical document the current summary was converted from (a CI-SIS CDA), or with
+    ``attachment=<ID>`` a document embedded in it (a PDF). Same checks as ``$summary``: HCP and TRC
+    assertions, consent."""
+    store = get_store().records
+    patient = store.get_patient(patient_id)
+    summary = store.current_summary(patient_id, with_document=False) if patient else None
+    if patient is None or summary is None:
+        raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
+    if patient.consent != "allowed":
+        raise errors.ConsentRefused()
+    original = store.original_document(patient_id, summary.version)
+    if original is None:
+        raise errors.NotFound("The patient summary is the original document: there is no other.",
+                              code="NO_ORIGINAL_DOCUMENT")
+    wanted = request.args.get("attachment")
+    audit_trail.note(event=events.SUMMARY, detail={"original_document": wanted or "cda",
+                                                   "summary_version": summary.version,
+                                                   "document_sha256": original.sha256})
+    headers = {"ETag": f'W/"{summary.version}"', "X-Content-Type-Options": "nosniff"}
+    if not wanted:
+        return Response(original.document, mimetype=original.media_type, headers=headers)
+    embedded = embedded_document(original.document, wanted)
+    if embedded is None:
+        raise errors.NotFound("The original document embeds no document with this id.", code="NO_ORIGINAL_DOCUMENT")
+    return Response(embedded.data, mimetype=embedded.media_type, headers=headers)

@@ -213,6 +213,22 @@ def build(base: str) -> dict[str, Any]:
                 "responses": {"200": _ok("IPS document Bundle.", _fhir("DocumentBundle"), _SUMMARY_HEADERS),
                               **_error_responses(*_PATIENT_ERRORS)},
             }},
+            "/fhir/Patient/{id}/$original-document": {"get": {
+                "tags": ["patient"], "summary": "The original clinical document of the summary (CI-SIS CDA), or a PDF "
+                                                "embedded in it",
+                "operationId": "patientOriginalDocument", "security": patient_security,
+                "description": "As the patient's country sent it. 404 NO_ORIGINAL_DOCUMENT when the summary itself is "
+                               "the original (it was not converted from another document).",
+                "parameters": [{"name": "id", "in": "path", "required": True, "description": "Id from the search.",
+                                "schema": {"type": "string", "pattern": "^[a-z]{2}-[A-Za-z0-9.]{1,60}$"}},
+                               _q("attachment", "Id of a document embedded in the original (observationMedia ID).",
+                                  {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$"}),
+                               fmt, *headers],
+                "responses": {"200": _ok("The original document (CDA) or the embedded document (PDF).", {
+                    "application/hl7-cda+xml": {"schema": {"type": "string"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}),
+                              **_error_responses(*_PATIENT_ERRORS)},
+            }},
             "/fhir/Patient/$summary": {
                 "post": {
                     "tags": ["patient"], "summary": "Identify and fetch the summary in one call",

@@ -8,6 +8,9 @@ Endpoints (all ``application/fhir+json``; described by ``/fhir/metadata`` and ``
 * ``POST /fhir/Patient/$summary`` (FHIR Parameters: ``identifier`` and the traits; or ``GET`` with
   the same as query parameters): identification and summary in one call (404 when no patient
   matches, 409 when several do).
+* ``GET /fhir/Patient/<id>/$original-document[?attachment=<id>]``: the original clinical document the
+  summary was converted from (a French CI-SIS CDA, ``application/hl7-cda+xml``), or a document embedded
+  in it (a PDF), as country A sent it.
 * the terminology operations (``gateway.surfaces.terminology_api``).
 
 Parameters: see :mod:`gateway.surfaces.fhir_params` (unknown ones ignored, or refused with
@@ -18,11 +21,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import errors
 from gateway.app import version
+from gateway.audit import events
 from gateway.audit import trail as audit_trail
 from gateway.fhir import FHIR_VERSION, fhir_response, searchset
 from gateway.runtime import runtime
@@ -43,6 +47,7 @@ READ_SCOPE = "system/Patient.read"
 TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
 SEARCH_PARAMETERS = ("country", *TRAITS, "language")
 SUMMARY_PARAMETERS = ("language",)
+ORIGINAL_PARAMETERS = ("attachment",)
 SUMMARY_BY_IDENTIFIER_PARAMETERS = ("identifier", "country", "family", "given", "birthdate", "gender",
                                     "birthplace", "language")
 #: The value[x] types accepted for each parameter of POST /fhir/Patient/$summary.
@@ -166,6 +171,14 @@ def capability_statement() -> dict:
                         "documentation": "GET Patient/[id]/$summary (id from the search), or POST Patient/$summary "
                                          "with a Parameters body (identifier and the traits of the search); "
                                          "parameter 'language' or Accept-Language.",
+                    }, {
+                        "name": "original-document",
+                        "definition": f"{base}/fhir/OperationDefinition/Patient-original-document",
+                        "documentation": "GET Patient/[id]/$original-document: the original clinical document the "
+                                         "summary was converted from (a CI-SIS CDA, application/hl7-cda+xml), as "
+                                         "the patient's country sent it; with attachment=<id>, a document embedded "
+                                         "in it (application/pdf). 404 NO_ORIGINAL_DOCUMENT when the summary is "
+                                         "the original.",
                     }],
                 },
                 *[{"type": kind, "operation": [{"name": name, "definition": definition}]}
@@ -214,6 +227,24 @@ def patient_summary(patient_id: str):
     country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
     ctx = _context(who, params.get("language"))
     return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx))
+
+
+@bp.get("/Patient/<patient_id>/$original-document")
+def original_document(patient_id: str):
+    """The original document of a patient's summary abroad (or a PDF embedded in it), relayed unchanged."""
+    who = _clinician(require_token(READ_SCOPE))
+    params = fhir_params.query(ORIGINAL_PARAMETERS)
+    _note_ignored()
+    rt = runtime()
+    code, remote_id = crossborder.split_local_id(patient_id)
+    country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
+    audit_trail.note(event=events.SUMMARY, side=events.REQUESTING, patient_id=patient_id)
+    attachment = params.get("attachment")
+    original = crossborder.original_abroad(rt.peers, country, remote_id, _context(who), attachment)
+    audit_trail.note(detail={"original_document": attachment or "cda", "document_sha256": original.sha256})
+    name = f"{patient_id}-{attachment or 'original'}" + (".pdf" if original.media_type == "application/pdf" else ".xml")
+    return Response(original.data, mimetype=original.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
 
 
 def _body_parameters() -> dict[str, str]:

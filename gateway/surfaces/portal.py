@@ -907,8 +907,9 @@ def summary():  # noqa: ANN201
     view, patient, country = _summary_view()
     if view is None:
         return patient  # the problem page
+    raw = _fetch_summary(patient, country, _state()["purpose"])  # this session's cache: not fetched again
     return render_template("portal/summary.html", view=view, patient=patient, country=country,
-                           purpose=PURPOSES.get(_state().get("purpose"), ""))
+                           purpose=PURPOSES.get(_state().get("purpose"), ""), has_original=crossborder.has_original(raw))
 
 
 @bp.get("/summary.pdf")
