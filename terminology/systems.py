@@ -59,7 +59,7 @@ def is_standard_system(system: str) -> bool:
 
 # --- national code systems (the MTC part) --------------------------------------------------
 CIM10_FR = "https://smt.esante.gouv.fr/terminologie-cim-10/"
-CIP13_FR = "urn:oid:1.2.250.1.213.2.3.1"
+CIP13_FR = "urn:oid:1.2.250.1.213.2.3.2"  # CIP (presentations); ...2.3.1 is CIS (specialities)
 ICD10GM_DE = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
 PZN_DE = "http://fhir.de/CodeSystem/ifa/pzn"
 # Italy (HL7 Italia): ICD-9-CM, in its Italian 2007 version the official classification of hospital

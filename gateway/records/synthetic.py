@@ -251,7 +251,7 @@ class _Catalogue:
 
 _LANG = {"FR": "fr", "DE": "de", "IT": "it"}
 _NATIONAL_SYSTEMS = frozenset({
-    "https://smt.esante.gouv.fr/terminologie-cim-10/", "urn:oid:1.2.250.1.213.2.3.1",
+    "https://smt.esante.gouv.fr/terminologie-cim-10/", "urn:oid:1.2.250.1.213.2.3.2",
     "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "http://fhir.de/CodeSystem/ifa/pzn",
     "http://hl7.org/fhir/sid/icd-9-cm", "https://www.hl7.it/fhir/terminology/CodeSystem/aifa-aic",
 })
