@@ -25,8 +25,15 @@ from gateway.services.peers import PeerClient
 
 SURFACES = ("public", "ncp")
 MAX_BODY_BYTES = 5 * 1024 * 1024
-#: Paths of the public listener that never use the portal's cookie session (the FHIR APIs, OAuth).
-_STATELESS_PREFIXES = ("/fhir/", "/oauth/", "/.well-known/", "/openapi.json", "/_status")
+#: The machine-facing paths of the public listener (FHIR APIs, OAuth, discovery, status, the patient
+#: portal's access history): they never use the portal's cookie session and their errors are always
+#: OperationOutcomes. A path is theirs when it is one of them or lies below one.
+API_PATHS = ("/fhir", "/oauth", "/.well-known", "/openapi.json", "/_status", "/patient-portal")
+
+
+def is_api_path(path: str, prefixes: tuple[str, ...] = API_PATHS) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 log = logging.getLogger("ncpeh")
 
@@ -38,14 +45,14 @@ class _SessionInterface(SecureCookieSessionInterface):
     time; the serializer holds no per-request state, so one per key (and fallback keys) serves all.
     """
 
-    def __init__(self, stateless: tuple[str, ...] = ()) -> None:
+    def __init__(self, stateless: tuple[str, ...] = API_PATHS) -> None:
         self._serializer: tuple[tuple, object] | None = None
         #: Path prefixes without a session (machine-facing APIs): the session cookie is neither read
         #: nor written there, and ``flask.session`` is Flask's null session.
         self.stateless = stateless
 
     def open_session(self, app: Flask, request):  # noqa: ANN001, ANN201 - Flask's signature
-        if self.stateless and request.path.startswith(self.stateless):
+        if is_api_path(request.path, self.stateless):
             return None  # Flask then uses its null session, never saved
         return super().open_session(app, request)
 
@@ -90,7 +97,8 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         SESSION_COOKIE_NAME=f"ncpeh_{cfg.slug}_session",
         TESTING=cfg.testing,
     )
-    app.session_interface = _SessionInterface(("/",) if surface == "ncp" else _STATELESS_PREFIXES)
+    # the NCPeH listener has no session at all: "" is a prefix of every path
+    app.session_interface = _SessionInterface(("",) if surface == "ncp" else API_PATHS)
     kid, key = load_signing_key(cfg)
     trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert)
     listed = trust_state.current()
@@ -180,15 +188,11 @@ def render_error(error: errors.GatewayError):
     return resp
 
 
-#: Paths of the machine-facing surfaces of the public listener: their errors are always OperationOutcomes.
-_API_PREFIXES = ("/fhir", "/oauth", "/.well-known", "/openapi.json", "/_status", "/patient-portal")
-
-
 def _lost_browser() -> bool:
     """A browser on an unknown address of the public listener (outside the APIs) gets a portal page."""
     if request.blueprint is not None or runtime().surface != "public":
         return False
-    if request.path.startswith(_API_PREFIXES):
+    if is_api_path(request.path):
         return False
     accept = request.accept_mimetypes
     return accept.quality("text/html") > max(accept.quality("application/fhir+json"), accept.quality("application/json"))

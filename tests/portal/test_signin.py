@@ -144,10 +144,11 @@ def test_api_paths_neither_read_nor_set_the_portal_session(countries, physician)
     public = requests.Session()
     public.trust_env = False
     public.verify = browser.http.verify
-    for path in ("/fhir/metadata", "/.well-known/smart-configuration", "/openapi.json", "/_status"):
+    for path, status in (("/fhir/metadata", 200), ("/.well-known/smart-configuration", 200), ("/openapi.json", 200),
+                         ("/_status", 200), ("/patient-portal/access-history?patient=x", 401), ("/fhir", 404)):
         resp = public.get(countries.public("DE") + path, headers={"Cookie": f"{cookie.name}={cookie.value}"},
                           timeout=10)
-        assert resp.status_code == 200, path
+        assert resp.status_code == status, path
         assert "Set-Cookie" not in resp.headers, path
     resp = countries.peer_session("FR").get(countries.ncp("DE") + "/_status", timeout=10,
                                             headers={"Cookie": f"{cookie.name}={cookie.value}"})
@@ -165,6 +166,8 @@ def test_only_the_portal_opens_the_cookie_session(countries):
     for surface, path, opened in (("public", "/signin", True), ("public", "/search/FR", True),
                                   ("public", "/fhir/metadata", False), ("public", "/oauth/token", False),
                                   ("public", "/.well-known/smart-configuration", False), ("public", "/_status", False),
+                                  ("public", "/patient-portal/access-history", False), ("public", "/fhir", False),
+                                  ("public", "/fhirish", True),
                                   ("ncp", "/fhir/Patient", False), ("ncp", "/_status", False)):
         app = apps[surface]
         with app.test_request_context(path):
