@@ -106,9 +106,8 @@ def search_patient():
     return fhir_response(searchset(entries))
 
 
-@bp.get("/Patient/<patient_id>/$summary")
-def patient_summary(patient_id: str):
-    store = get_store().records
+def _releasable_summary(store, patient_id: str):  # noqa: ANN001, ANN202 - the records repository and its row
+    """The patient's current summary version, if there is one and the patient allows cross-border access."""
     with timing.stage("store"):
         patient = store.get_patient(patient_id)
         summary = store.current_summary(patient_id, with_document=False) if patient else None
@@ -116,6 +115,13 @@ def patient_summary(patient_id: str):
         raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
     if patient.consent != "allowed":
         raise errors.ConsentRefused()
+    return summary
+
+
+@bp.get("/Patient/<patient_id>/$summary")
+def patient_summary(patient_id: str):
+    store = get_store().records
+    summary = _releasable_summary(store, patient_id)
     code = runtime().cfg.code
     released = terminology_service.cached_release(summary.sha256, code)
     if released is None:  # first release of this stored version in this process: read, transcode, cache
@@ -136,12 +142,7 @@ def original_document(patient_id: str):
     ``attachment=<ID>`` a document embedded in it (a PDF). Same checks as ``$summary``: HCP and TRC
     assertions, consent."""
     store = get_store().records
-    patient = store.get_patient(patient_id)
-    summary = store.current_summary(patient_id, with_document=False) if patient else None
-    if patient is None or summary is None:
-        raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
-    if patient.consent != "allowed":
-        raise errors.ConsentRefused()
+    summary = _releasable_summary(store, patient_id)
     original = store.original_document(patient_id, summary.version)
     if original is None:
         raise errors.NotFound("The patient summary is the original document: there is no other.",
