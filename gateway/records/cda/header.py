@@ -145,13 +145,18 @@ def _names(person: Element) -> list[dict[str, Any]]:
     return result
 
 
+def _identifiers(element: Element) -> list[dict[str, str]]:
+    """The element's ``id``s with root and extension, as FHIR identifiers (``urn:oid:<root>``)."""
+    return [{"system": f"urn:oid:{i.get('root')}", "value": i.get("extension")} for i in findall(element, "h:id")
+            if i.get("root") and i.get("extension")]
+
+
 def practitioner(assigned: Element | None) -> dict[str, Any] | None:
     """A Practitioner for an assignedAuthor/assignedEntity (RPPS id, name, profession)."""
     if assigned is None:
         return None
     result: dict[str, Any] = {"resourceType": "Practitioner"}
-    ids = [{"system": f"urn:oid:{i.get('root')}", "value": i.get("extension")} for i in findall(assigned, "h:id")
-           if i.get("root") and i.get("extension")]
+    ids = _identifiers(assigned)
     if ids:
         result["identifier"] = ids
     person = find(assigned, "h:assignedPerson/h:name")
@@ -174,8 +179,7 @@ def organization(element: Element | None) -> dict[str, Any] | None:
     if element is None:
         return None
     result: dict[str, Any] = {"resourceType": "Organization"}
-    ids = [{"system": f"urn:oid:{i.get('root')}", "value": i.get("extension")} for i in findall(element, "h:id")
-           if i.get("root") and i.get("extension")]
+    ids = _identifiers(element)
     if ids:
         result["identifier"] = ids
     name = text_of(find(element, "h:name"))
