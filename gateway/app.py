@@ -21,6 +21,7 @@ from gateway.security.pki import atomic_write
 from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
 from gateway.server.worker import peer_certificate_middleware
 from gateway.services.peers import PeerClient
+from gateway.services.terminology import instance_terminology
 
 SURFACES = ("public", "ncp")
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -95,6 +96,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         peers=PeerClient(cfg, pool_size=max(4, cfg.threads * 2)),
         signing_kid=kid,
         signing_key=key,
+        terminology=instance_terminology(cfg.data_dir),
     )
     storage.init_app(app)
     timing.init_app(app)  # first: its after_request hook runs last (audit write included)

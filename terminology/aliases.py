@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ALIAS_FILE = "system-aliases.tsv"
+SHIPPED_DATA = Path(__file__).resolve().parent / "data"
 
 
 def read_alias_table(data_dir: Path) -> dict[str, str]:

@@ -466,11 +466,16 @@ _cache: dict[tuple[str, tuple[str, ...]], Terminology] = {}
 _lock = threading.Lock()
 
 
+def env_extra_dirs() -> list[str]:
+    """The extra directories named by ``$TERMINOLOGY_EXTRA_DIRS`` (``os.pathsep`` separated)."""
+    return [d for d in os.environ.get(EXTRA_DIRS_ENV, "").split(os.pathsep) if d.strip()]
+
+
 def load(data_dir: Path | str | None = None, extra_dirs: Iterable[Path | str] | None = None) -> Terminology:
     """The :class:`Terminology` of ``data_dir`` (default: the package's data) plus the supplements of
     ``extra_dirs`` (default: ``$TERMINOLOGY_EXTRA_DIRS``), cached per combination."""
     if extra_dirs is None:
-        extra_dirs = [d for d in os.environ.get(EXTRA_DIRS_ENV, "").split(os.pathsep) if d.strip()]
+        extra_dirs = env_extra_dirs()
     extras = tuple(str(Path(d).resolve()) for d in extra_dirs)
     key = (str(Path(data_dir).resolve()) if data_dir else str(DEFAULT_DATA_DIR), extras)
     term = _cache.get(key)

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ..aliases import SHIPPED_DATA, read_alias_table
 from .store import Content, ImportRefused, Source, slug
 
 KINDS = frozenset({"CodeSystem", "ValueSet", "ConceptMap", "NamingSystem"})
@@ -117,6 +118,7 @@ def convert(path: Path, licence: str | None = None) -> Source:
             valuesets.append(res)
         elif rtype == "ConceptMap":
             _conceptmap(where, res, content)
+    _canonical_systems(content)
     partial = 0
     for res in valuesets:
         vs, was_partial = _valueset(res, content)
@@ -128,6 +130,24 @@ def convert(path: Path, licence: str | None = None) -> Source:
     return Source(id=slug(f"npm-{name}-{version}"), kind="npm", name=package.get("title") or name,
                   version=version, licence=licence or str(package.get("license") or "see package"),
                   inputs=[path], content=content)
+
+
+def _canonical_systems(content: Content) -> None:
+    """Code systems named by an alias (a supplement of ``urn:oid:2.16.840.1.113883.6.96``) stored under the
+    canonical URI, from the package's own aliases and the shipped table."""
+    shipped = read_alias_table(SHIPPED_DATA)
+    for url in list(content.codesystems):
+        canonical = content.aliases.get(url) or shipped.get(url)
+        if not canonical or canonical == url:
+            continue
+        cs = content.codesystems.pop(url)
+        into = content.system(canonical, cs["title"], cs["language"])
+        for code, text in cs["display"].items():
+            into["display"].setdefault(code, text)
+        for code, by_lang in cs["designations"].items():
+            target = into["designations"].setdefault(code, {})
+            for lang, text in by_lang.items():
+                target.setdefault(lang, text)
 
 
 def _codesystem(where: str, res: dict[str, Any], content: Content) -> None:

@@ -174,3 +174,12 @@ def test_unrecognised_file_is_refused(tmp_path: Path) -> None:
     other.write_text("hello", encoding="utf-8")
     with pytest.raises(ImportRefused, match="notes.txt: not a recognised terminology distribution"):
         import_paths(tmp_path / "t", [other])
+
+
+def test_damaged_imported_content_fails_loading_naming_the_file(tmp_path: Path) -> None:
+    root = tmp_path / "terminology"
+    [result] = import_paths(root, [loinc_csv(tmp_path)])
+    content = root / result.id / "content.json"
+    content.write_bytes(content.read_bytes()[:20])
+    with pytest.raises(terminology.TerminologyError, match=rf"{result.id}/content.json: unreadable imported content"):
+        _load(root)
