@@ -200,7 +200,8 @@ def lookup(system: str, code: str, language: str | None, country: str | None, da
     if lang:
         text, used, _fell_back = term.display(canonical, code, lang)
         note = "" if used == lang else f"  (no {lang}: fallback to {used})"
-        click.echo(f"display ({lang}): {text}{note} — {_origin(term, canonical, code, used)}")
+        origin = used if used and concept.designations.get(used) == text else None  # else the original display
+        click.echo(f"display ({lang}): {text}{note} — {_origin(term, canonical, code, origin)}")
     if concept.display:
         click.echo(f"original display: {concept.display} — {_origin(term, canonical, code, None)}")
     for dlang, text in sorted(concept.designations.items()):
@@ -209,12 +210,7 @@ def lookup(system: str, code: str, language: str | None, country: str | None, da
 
 
 def _origin(term: terminology.Terminology, system: str, code: str, language: str | None) -> str:
-    source = term.provenance(system, code, language) if language else None
-    if source is None and language is None:
-        files = term._codesystems.get(system, {}).get("files", [])
-        imported = [f.removeprefix("import:") for f in files if f.startswith("import:")]
-        if imported and not any(not f.startswith("import:") for f in files):
-            source = term.sources.get(imported[0])
+    source = term.provenance(system, code, language)
     if source is None:
         return "shipped"
     return f"source: {source['id']} ({source['name']} {source['version']}; licence: {source['licence']})"

@@ -6,7 +6,8 @@ never replaced. Imported sources then fill gaps in the order of
 variants, gnuhealth ICD-10 titles, FHIR NPM packages), sources of one kind by id: the first source
 that has a designation for a concept and language gives it. Code systems, value sets and concept
 maps the shipped data lacks are added; a ConceptMap element never replaces the targets a code
-already has. Each designation an import gave is recorded in ``_provenance[system][code][lang]``.
+already has. Each designation an import gave is recorded in ``_provenance[system][code][lang]``, an
+original display in ``_provenance[system][code][""]``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from .model import MapTarget
 
 if TYPE_CHECKING:
     from .loader import Terminology
+
+#: key of ``_provenance[system][code]`` for the original display (the other keys are languages)
+DISPLAY = ""
 
 
 def merge(term: Terminology, root: Path) -> None:
@@ -47,7 +51,9 @@ def _codesystem(term: Terminology, sid: str, url: str, cs: dict[str, Any]) -> No
     desigs = term._designations.setdefault(url, {})
     prov = term._provenance.setdefault(url, {})
     for code, text in cs.get("display", {}).items():
-        displays.setdefault(code, text)
+        if code not in displays:
+            displays[code] = text
+            prov.setdefault(code, {})[DISPLAY] = sid
         if lang != "en":
             target = desigs.setdefault(code, {})
             if lang not in target:

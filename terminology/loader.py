@@ -103,9 +103,10 @@ class Terminology:
         """The canonical URI of ``system`` (``urn:oid:2.16.840.1.113883.6.96`` -> ``http://snomed.info/sct``)."""
         return self._aliases.get(system, system)
 
-    def provenance(self, system: str, code: str, language: str) -> dict[str, Any] | None:
-        """Manifest of the imported source that gave the designation in ``language``; None when shipped."""
-        sid = self._provenance.get(self.canonical(system), {}).get(code, {}).get(language)
+    def provenance(self, system: str, code: str, language: str | None = None) -> dict[str, Any] | None:
+        """Manifest of the imported source that gave the designation in ``language`` (None: the original
+        display); None when it is shipped (curated or derived) or absent."""
+        sid = self._provenance.get(self.canonical(system), {}).get(code, {}).get(language or "")
         return self.sources.get(sid) if sid else None
 
     def _load_extra(self, directory: Path) -> None:

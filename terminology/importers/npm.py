@@ -118,10 +118,10 @@ def convert(path: Path, licence: str | None = None) -> Source:
             valuesets.append(res)
         elif rtype == "ConceptMap":
             _conceptmap(where, res, content)
-    _canonical_systems(content)
+    aliases = _canonical_systems(content)
     partial = 0
     for res in valuesets:
-        vs, was_partial = _valueset(res, content)
+        vs, was_partial = _valueset(res, content, aliases)
         partial += was_partial
         if vs:
             content.valuesets.append(vs)
@@ -132,12 +132,12 @@ def convert(path: Path, licence: str | None = None) -> Source:
                   inputs=[path], content=content)
 
 
-def _canonical_systems(content: Content) -> None:
+def _canonical_systems(content: Content) -> dict[str, str]:
     """Code systems named by an alias (a supplement of ``urn:oid:2.16.840.1.113883.6.96``) stored under the
-    canonical URI, from the package's own aliases and the shipped table."""
-    shipped = read_alias_table(SHIPPED_DATA)
+    canonical URI, from the shipped table and the package's own aliases (returned, merged)."""
+    aliases = {**read_alias_table(SHIPPED_DATA), **content.aliases}
     for url in list(content.codesystems):
-        canonical = content.aliases.get(url) or shipped.get(url)
+        canonical = aliases.get(url)
         if not canonical or canonical == url:
             continue
         cs = content.codesystems.pop(url)
@@ -148,6 +148,7 @@ def _canonical_systems(content: Content) -> None:
             target = into["designations"].setdefault(code, {})
             for lang, text in by_lang.items():
                 target.setdefault(lang, text)
+    return aliases
 
 
 def _codesystem(where: str, res: dict[str, Any], content: Content) -> None:
@@ -175,7 +176,7 @@ def _codesystem(where: str, res: dict[str, Any], content: Content) -> None:
                 cs["designations"].setdefault(code, {}).setdefault(dlang, value)
 
 
-def _valueset(res: dict[str, Any], content: Content) -> tuple[dict[str, Any] | None, int]:
+def _valueset(res: dict[str, Any], content: Content, aliases: dict[str, str]) -> tuple[dict[str, Any] | None, int]:
     url = res.get("url")
     compose = res.get("compose")
     if not isinstance(url, str) or not isinstance(compose, dict):
@@ -186,6 +187,7 @@ def _valueset(res: dict[str, Any], content: Content) -> tuple[dict[str, Any] | N
         if not isinstance(system, str) or inc.get("filter") or inc.get("valueSet"):
             partial = 1
             continue
+        system = aliases.get(system, system)
         concepts = [{"code": c["code"], **({"display": c["display"]} if c.get("display") else {})}
                     for c in inc.get("concept", ()) if isinstance(c, dict) and isinstance(c.get("code"), str)]
         if not inc.get("concept"):

@@ -3,7 +3,8 @@
 ``sct2_Description_Snapshot-<lang>_<namespace>_<date>.txt`` (tab-separated, UTF-8) gives the terms;
 with the language reference set ``der2_cRefset_LanguageSnapshot-<lang>_*.txt`` of the same release,
 the preferred synonym (acceptability 900000000000548007) of each concept and language is taken;
-without it, the first active synonym. Only active rows; fully specified names are not displays.
+without it, the first active synonym. Only active rows; fully specified names are not displays. Only
+Snapshot files are read (a release folder also holds Full and Delta files, which are skipped).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ REFSET_COLUMNS = ["id", "effectiveTime", "active", "moduleId", "refsetId", "refe
 SYNONYM = "900000000000013009"
 FSN = "900000000000003001"
 PREFERRED = "900000000000548007"
-DESCRIPTION_NAME = re.compile(r"^sct2_Description_(?:Snapshot|Full)-([A-Za-z-]+)_(\w+?)_(\d{8})\.txt$")
-REFSET_NAME = re.compile(r"^der2_cRefset_Language(?:Snapshot|Full)-([A-Za-z-]+)_(\w+?)_(\d{8})\.txt$")
+DESCRIPTION_NAME = re.compile(r"^sct2_Description_Snapshot-([A-Za-z-]+)_(\w+?)_(\d{8})\.txt$")
+REFSET_NAME = re.compile(r"^der2_cRefset_LanguageSnapshot-([A-Za-z-]+)_(\w+?)_(\d{8})\.txt$")
 
 
 def is_description(path: Path) -> bool:

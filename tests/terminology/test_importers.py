@@ -47,7 +47,9 @@ def test_npm_package_codesystems_supplement_valuesets_maps_and_namingsystems(tmp
         assert term.canonical(alias) == DEMO_CS
         assert term.display(alias, "red", "fr")[0] == "Rouge (test)"
     assert term.provenance(DEMO_CS, "red", "de")["id"] == result.id
+    assert term.provenance(DEMO_CS, "red")["id"] == result.id  # the original display
     assert term.provenance(SNOMED, "38341003", "de") is None  # curated
+    assert term.provenance(SNOMED, "38341003") is None
 
 
 def test_rf2_with_language_refset_takes_the_preferred_synonym(tmp_path: Path) -> None:
@@ -64,6 +66,16 @@ def test_rf2_with_language_refset_takes_the_preferred_synonym(tmp_path: Path) ->
     terminology.translate(bundle, "de", terminology=term)
     coding = bundle["entry"][0]["resource"]["code"]["coding"][0]
     assert translation(coding, "display") == {"lang": "de", "content": "Aussenmeniskus (Test)", "fallback": None}
+
+
+def test_rf2_release_folder_reads_the_snapshot_only(tmp_path: Path) -> None:
+    folder = tmp_path / "SnomedCT_Release" / "Snapshot"
+    desc, _refset = rf2_files(folder / "Terminology")
+    full = tmp_path / "SnomedCT_Release" / "Full" / "Terminology"
+    full.mkdir(parents=True)
+    (full / desc.name.replace("Snapshot", "Full")).write_text("not read", encoding="utf-8")
+    [result] = import_paths(tmp_path / "terminology", [tmp_path / "SnomedCT_Release"])
+    assert result.manifest["inputs"] == [desc.name, _refset.name]
 
 
 def test_rf2_without_refset_takes_the_first_active_synonym(tmp_path: Path) -> None:
