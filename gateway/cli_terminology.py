@@ -88,8 +88,10 @@ def coverage(files: tuple[Path, ...], store_country: str | None, languages: tupl
         raise click.UsageError("give FILE(s) or --store COUNTRY")
     try:
         langs = [terminology.check_language(lang) for lang in languages] or None
+        folder = _data_dir(store_country, None, required=False)  # the country's imported sources count too
+        term = instance_terminology(folder) if folder else terminology.load()
         report = terminology.coverage(_documents(files, store_country), languages=langs,
-                                      source_country=source_country or store_country)
+                                      source_country=source_country or store_country, terminology=term)
     except terminology.UnsupportedLanguageError as exc:
         click.echo(f"ncpeh: error: {exc}", err=True)
         sys.exit(2)
