@@ -10,7 +10,7 @@ import pytest
 import terminology
 from terminology.importers.run import import_paths
 from terminology.importers.store import ImportRefused, manifests, read_content
-from terminology.systems import LOINC, SNOMED
+from terminology.systems import CIM10_FR, ICD10, LOINC, SNOMED
 
 from .conftest import translation
 from .importfiles import DEMO_CS, loinc_csv, npm_package, rf2_files
@@ -195,3 +195,23 @@ def test_damaged_imported_content_fails_loading_naming_the_file(tmp_path: Path) 
     content.write_bytes(content.read_bytes()[:20])
     with pytest.raises(terminology.TerminologyError, match=rf"{result.id}/content.json: unreadable imported content"):
         _load(root)
+
+
+def test_imported_conceptmap_serves_transcoding_but_never_overrides_a_shipped_map(tmp_path: Path) -> None:
+    shipped = [(t.system, t.code) for t in terminology.load().map_targets(CIM10_FR, "E11.9") if not t.attribute]
+    cm = {"resourceType": "ConceptMap", "url": "http://example.org/fhir/ConceptMap/cim10-extra", "group": [{
+        "source": CIM10_FR, "target": ICD10, "element": [
+            {"code": "Z99.9", "target": [{"code": "Z99.9", "display": "Dependence on unspecified enabling machine "
+                                                                        "and device", "equivalence": "equal"}]},
+            {"code": "E11.9", "target": [{"code": "E14.9", "equivalence": "equal"}]}]}]}
+    root = tmp_path / "terminology"
+    import_paths(root, [npm_package(tmp_path, extra={"package/ConceptMap-cim10.json": cm})])
+    term = _load(root)
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Condition", "code": {"coding": [
+        {"system": CIM10_FR, "code": "Z99.9"}]}}}, {"resource": {"resourceType": "Condition", "code": {"coding": [
+            {"system": CIM10_FR, "code": "E11.9"}]}}}]}
+    _out, report = terminology.transcode(bundle, "FR", term)
+    first, second = (e["resource"]["code"]["coding"] for e in bundle["entry"])
+    assert [(c["system"], c["code"]) for c in first[1:]] == [(ICD10, "Z99.9")]
+    assert [(c["system"], c["code"]) for c in second[1:]] == shipped
+    assert not report.unmapped
