@@ -4,6 +4,11 @@ IPS summary (country A -> pivot -> clinician's language).
 Usage::
 
     python benchmarks/terminology_bench.py [--entries 180] [--repeat 200] [--language de] [--country FR]
+    python benchmarks/terminology_bench.py --import PACKAGE.tgz [--import ...]   # + import and load cost
+
+With ``--import`` (e.g. ``npm pack hl7.terminology.r4@7.0.1``), the sources are imported into a
+temporary folder first (timed), and the load time and Python heap of the terminology with them are
+reported next to those of the shipped data alone.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import argparse
 import copy
 import statistics
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import terminology  # noqa: E402
+from terminology.importers.run import import_paths  # noqa: E402
 from terminology.samples import sample_bundle  # noqa: E402
 
 
@@ -31,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--language", default="de")
     parser.add_argument("--country", default="FR")
+    parser.add_argument("--import", dest="imports", type=Path, action="append", default=[],
+                        help="a distribution to import first (repeatable)")
     args = parser.parse_args(argv)
+    if args.imports:
+        with tempfile.TemporaryDirectory() as tmp:
+            return _import_bench(Path(tmp), args.imports)
 
     start = time.perf_counter()
     term = terminology.Terminology()
@@ -62,6 +75,37 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     terminology.coverage([bundle], source_country=args.country, terminology=term)
     print(f"coverage (8 languages): {_ms(time.perf_counter() - start)}")
+    return 0
+
+
+def _heap(extra_dirs: list[Path]) -> tuple[float, int, terminology.Terminology]:
+    tracemalloc.start()
+    start = time.perf_counter()
+    term = terminology.Terminology(extra_dirs=extra_dirs)
+    elapsed = time.perf_counter() - start
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return elapsed, size, term
+
+
+def _import_bench(root: Path, inputs: list[Path]) -> int:
+    start = time.perf_counter()
+    results = import_paths(root, inputs)
+    print(f"import of {len(inputs)} source(s): {_ms(time.perf_counter() - start)}")
+    for r in results:
+        counts = r.manifest["counts"]
+        size = sum(p.stat().st_size for p in (root / r.id).iterdir())
+        print(f"  {r.id}: {len(counts['systems'])} code systems, {counts['valuesets']} value sets, "
+              f"{counts['conceptmaps']} concept maps, {counts['aliases']} aliases; {size / 1e6:.1f} MB on disk")
+    for label, extra in (("shipped data", []), ("shipped + imported", [root])):
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            terminology.Terminology(extra_dirs=extra)
+            times.append(time.perf_counter() - start)
+        _t, size, term = _heap(extra)
+        print(f"load {label:20} {_ms(min(times))} (best of 5)  heap {size / 1e6:.0f} MB  "
+              f"{len(term.systems)} code systems, {len(term.valueset_urls)} value sets")
     return 0
 
 

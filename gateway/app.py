@@ -22,6 +22,7 @@ from gateway.security.trustlist import TrustListError, TrustState, load_signing_
 from gateway.server.worker import peer_certificate_middleware
 from gateway.services import accounts
 from gateway.services.peers import PeerClient
+from gateway.services.terminology import instance_terminology
 
 SURFACES = ("public", "ncp")
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -113,6 +114,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         peers=PeerClient(cfg, pool_size=max(4, cfg.threads * 2)),
         signing_kid=kid,
         signing_key=key,
+        terminology=instance_terminology(cfg.data_dir),
     )
     storage.init_app(app)
     if surface == "public":

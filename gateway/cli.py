@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from gateway.config import ConfigError, CountryConfig, available_countries, country_file, load_config
+from terminology import TerminologyError
 
 ENV_COUNTRY = "NCPEH_COUNTRY"
 ENV_CONFIG_DIR = "NCPEH_CONFIG_DIR"
@@ -33,7 +34,8 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     from gateway.storage import StorageError
 
     found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError, GatewayError,
-                                    TopologyError, SecretKeyError]
+                                    TopologyError, SecretKeyError,
+                                    TerminologyError]  # e.g. an unreadable imported source at start
     try:
         from gateway.records.identifiers import IdentifierError
 

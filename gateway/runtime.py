@@ -13,6 +13,7 @@ from gateway.security.assertions import AssertionSigner
 from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
 from gateway.services.peers import PeerClient
+from terminology import Terminology
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Runtime:
     peers: PeerClient
     signing_kid: str
     signing_key: ec.EllipticCurvePrivateKey = field(repr=False)
+    #: shipped data + $TERMINOLOGY_EXTRA_DIRS + sources imported into <data_dir>/terminology (loaded at start)
+    terminology: Terminology = field(repr=False)
     started_at: float = field(default_factory=time.time)
     signing_public_key: ec.EllipticCurvePublicKey = field(init=False, repr=False)
     anchor: AuditAnchor = field(init=False, repr=False)  # signed checkpoints of the audit chain

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from .bundles import CoverageReport, SystemCoverage, coverage, render_table, transcode, translate
-from .loader import Terminology, check_language, clear_cache, load
+from .loader import Terminology, check_language, clear_cache, env_extra_dirs, load
 from .model import (
     SUPPORTED_LANGUAGES,
     Concept,
@@ -40,6 +40,7 @@ __all__ = [
     "check_language",
     "clear_cache",
     "coverage",
+    "env_extra_dirs",
     "load",
     "render_table",
     "transcode",

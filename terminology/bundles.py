@@ -7,7 +7,9 @@ Narrative.  The Bundle is modified in place and also returned.  Nothing is ever 
 
 Extensions written (URLs in :mod:`terminology.systems`):
 
-- ``EXT_TRANSCODED`` (valueCode = ConceptMap equivalence) on each Coding added by transcoding;
+- ``EXT_TRANSCODED`` (valueCode = ConceptMap equivalence) on each Coding added by transcoding, including
+  the canonical Coding added next to one whose system is an alias URI (``urn:oid:2.16.840.1.113883.6.96``
+  -> ``http://snomed.info/sct``, valueCode ``equal``; the original Coding is kept unchanged);
 - ``EXT_UNMAPPED`` (valueCode ``no-map`` | ``unknown-code``) on a national Coding without a
   pivot mapping, or on a Coding of an unknown system/code when no sibling Coding is known; never on
   a Coding of an international or HL7 code system (``systems.is_standard_system``): that is a
@@ -187,6 +189,16 @@ def _requested_lang(ext: dict[str, Any]) -> str | None:
 # ----------------------------------------------------------------------------------- transcode
 
 
+def _canonical_coding(coding: dict[str, Any], canonical: str) -> dict[str, Any]:
+    """The coding under its canonical system URI, marked as added by transcoding (equivalence ``equal``);
+    the coding with the alias URI stays as it was."""
+    new: dict[str, Any] = {"system": canonical, "code": coding["code"]}
+    if coding.get("display"):
+        new["display"] = coding["display"]
+    new["extension"] = [{"url": EXT_TRANSCODED, "valueCode": "equal"}]
+    return new
+
+
 class _Transcoder:
     def __init__(self, term: Terminology, country: str) -> None:
         self.term = term
@@ -226,7 +238,11 @@ class _Transcoder:
             system, code = c["system"], c["code"]
             cov = self.report._sys(system)
             cov.seen += 1
-            if system in self.national:
+            canonical = term.canonical(system)
+            if canonical != system and term.knows(canonical, code) and (canonical, code) not in present:
+                present.add((canonical, code))  # an alias URI (urn:oid:..., old FHIR URI): add the canonical coding
+                added.append(_canonical_coding(c, canonical))
+            if canonical in self.national:
                 targets = term.map_targets(system, code)
                 main = [t for t in targets if not t.attribute]
                 if not main:
@@ -280,7 +296,7 @@ class _Transcoder:
         system, code = c["system"], c["code"]
         cov = self.report._sys(system)
         cov.seen += 1
-        if system in self.national:
+        if self.term.canonical(system) in self.national:
             main = [t for t in self.term.map_targets(system, code) if not t.attribute]
             if main:
                 cov.mapped += 1
@@ -381,7 +397,7 @@ class _Translator:
             cov.translated[self.lang] = cov.translated.get(self.lang, 0) + 1
         if self.mutate:
             if not c.get("display"):
-                original = self.term._display.get(system, {}).get(code) or text
+                original = self.term._display.get(self.term.canonical(system), {}).get(code) or text
                 c["display"] = original
             _add_translation(c, "display", self.lang, text, used, self.lang)
         return text, used, fell_back
@@ -420,7 +436,8 @@ class _Translator:
                 continue
             codings = (s.get("code") or {}).get("coding") or []
             for c in codings:
-                if isinstance(c, dict) and c.get("system") == LOINC and isinstance(c.get("code"), str):
+                if isinstance(c, dict) and isinstance(c.get("system"), str) and self.term.canonical(c["system"]) == LOINC \
+                        and isinstance(c.get("code"), str):
                     text, used, _fb = self.term.display(LOINC, c["code"], self.lang)
                     if text:
                         if "title" not in s:

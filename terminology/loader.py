@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from .model import SUPPORTED_LANGUAGES, Concept, MapTarget, TerminologyDataError, UnsupportedLanguageError
+from ._resources import _fail, _list, _read_resource, _req_str, check_language
+from .aliases import read_alias_table
+from .imported import merge as merge_imported
+from .importers.store import is_import_root
+from .model import SUPPORTED_LANGUAGES, Concept, MapTarget, TerminologyDataError
 from .systems import ATC, EDQM, EHDSI_DISPLAY_LABEL, NATIONAL_LANGUAGE
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -34,43 +36,6 @@ EQUIVALENCES = frozenset(
 #: equivalences for which a national display may serve as a designation of the pivot concept and back
 _SAME_MEANING = frozenset({"equal", "equivalent"})
 _ENGLISH_FROM_PIVOT = frozenset({"equal", "equivalent", "wider"})
-
-
-def check_language(language: str) -> str:
-    """Normalise ``language`` ("fr", "fr-BE", "FR") to a supported base language or raise."""
-    base = (language or "").split("-", 1)[0].split("_", 1)[0].lower()
-    if base not in SUPPORTED_LANGUAGES:
-        raise UnsupportedLanguageError(language)
-    return base
-
-
-def _fail(path: Path, element: str, problem: str) -> TerminologyDataError:
-    return TerminologyDataError(str(path), element, problem)
-
-
-def _read_resource(path: Path) -> dict[str, Any]:
-    """One JSON resource file; fails naming the file when it is not a JSON object."""
-    try:
-        res = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise _fail(path, "(file)", f"not valid JSON: {exc}") from exc
-    if not isinstance(res, dict):
-        raise _fail(path, "(file)", "not a JSON object")
-    return res
-
-
-def _req_str(obj: dict[str, Any], key: str, path: Path, element: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise _fail(path, f"{element}.{key}" if element else key, "missing or not a non-empty string")
-    return value
-
-
-def _list(obj: dict[str, Any], key: str, path: Path, element: str) -> list[Any]:
-    value = obj.get(key, [])
-    if not isinstance(value, list):
-        raise _fail(path, f"{element}.{key}" if element else key, "must be an array")
-    return value
 
 
 class Terminology:
@@ -93,6 +58,12 @@ class Terminology:
         self._valuesets: dict[str, dict[str, Any]] = {}
         self._codesystems: dict[str, dict[str, Any]] = {}
         self._conceptmaps: dict[str, dict[str, Any]] = {}
+        #: alias URI -> canonical system URI (shipped table, then imported NamingSystems)
+        self._aliases: dict[str, str] = {}
+        #: designations given by an imported source: ``[system][code][lang] -> source id``
+        self._provenance: dict[str, dict[str, dict[str, str]]] = {}
+        #: manifests of the imported sources loaded (``terminology.importers.store``), by id
+        self.sources: dict[str, dict[str, Any]] = {}
         self.files: list[str] = []
         self._load()
 
@@ -122,13 +93,30 @@ class Terminology:
         for path, res in maps:
             self._load_conceptmap(path, res)
         self._derive_designations()
+        self._aliases = read_alias_table(self.data_dir)
         for extra in self.extra_dirs:  # last: they only fill what shipped and derived designations leave
             self._load_extra(extra)
+        for alias in [a for a in self._aliases if a in self._display or a in self._designations]:
+            del self._aliases[alias]  # a URI the data uses as a system of its own is no alias
+
+    def canonical(self, system: str) -> str:
+        """The canonical URI of ``system`` (``urn:oid:2.16.840.1.113883.6.96`` -> ``http://snomed.info/sct``)."""
+        return self._aliases.get(system, system)
+
+    def provenance(self, system: str, code: str, language: str | None = None) -> dict[str, Any] | None:
+        """Manifest of the imported source that gave the designation in ``language`` (None: the original
+        display); None when it is shipped (curated or derived) or absent."""
+        sid = self._provenance.get(self.canonical(system), {}).get(code, {}).get(language or "")
+        return self.sources.get(sid) if sid else None
 
     def _load_extra(self, directory: Path) -> None:
-        """CodeSystem supplements of an extra directory; they add designations, never replace one."""
+        """Imported sources (a folder of ``<source-id>/source.json``) or CodeSystem supplements of an extra
+        directory; they add designations, never replace one (precedence: :mod:`terminology.imported`)."""
         if not directory.is_dir():
             raise TerminologyDataError(str(directory), "(directory)", "extra terminology directory does not exist")
+        if is_import_root(directory):
+            merge_imported(self, directory)
+            return
         for path in sorted(directory.rglob("*.json")):
             res = _read_resource(path)
             if res.get("resourceType") != "CodeSystem" or res.get("content") != "supplement":
@@ -299,9 +287,11 @@ class Terminology:
         return sorted(self._valuesets)
 
     def knows_system(self, system: str) -> bool:
+        system = self._aliases.get(system, system)
         return bool(self._display.get(system)) or bool(self._designations.get(system))
 
     def knows(self, system: str, code: str) -> bool:
+        system = self._aliases.get(system, system)
         return code in self._display.get(system, ()) or code in self._designations.get(system, ())
 
     def lookup(self, system: str, code: str, language: str | None = None) -> Concept | None:
@@ -311,6 +301,7 @@ class Terminology:
         requested -> English -> original); otherwise the code system's original display.
         """
         lang = check_language(language) if language else None
+        system = self._aliases.get(system, system)
         if not self.knows(system, code):
             return None
         original = self._display.get(system, {}).get(code)
@@ -328,6 +319,7 @@ class Terminology:
         concepts give ``(None, None, True)``.
         """
         lang = check_language(language)
+        system = self._aliases.get(system, system)
         desigs = self._designations.get(system, {}).get(code)
         if desigs:
             text = desigs.get(lang)
@@ -344,17 +336,20 @@ class Terminology:
 
     def map_targets(self, system: str, code: str, target_system: str | None = None) -> list[MapTarget]:
         """ConceptMap targets of ``system|code`` (main targets and product attributes)."""
+        system = self._aliases.get(system, system)
+        target_system = self._aliases.get(target_system, target_system) if target_system else None
         targets = self._maps.get(system, {}).get(code, [])
         if target_system:
             return [t for t in targets if t.system == target_system and not t.attribute]
         return list(targets)
 
     def has_map(self, system: str) -> bool:
-        return system in self._maps
+        return self._aliases.get(system, system) in self._maps
 
     def translate_code(self, system: str, code: str, target_system: str | None = None) -> dict[str, Any]:
         """ConceptMap/$translate semantics: a FHIR ``Parameters`` resource (result, message, match*)."""
         targets = self.map_targets(system, code)
+        target_system = self._aliases.get(target_system, target_system) if target_system else None
         if target_system:
             targets = [t for t in targets if t.system == target_system or t.attribute]
         main = [t for t in targets if not t.attribute and (not target_system or t.system == target_system)]
@@ -472,11 +467,16 @@ _cache: dict[tuple[str, tuple[str, ...]], Terminology] = {}
 _lock = threading.Lock()
 
 
+def env_extra_dirs() -> list[str]:
+    """The extra directories named by ``$TERMINOLOGY_EXTRA_DIRS`` (``os.pathsep`` separated)."""
+    return [d for d in os.environ.get(EXTRA_DIRS_ENV, "").split(os.pathsep) if d.strip()]
+
+
 def load(data_dir: Path | str | None = None, extra_dirs: Iterable[Path | str] | None = None) -> Terminology:
     """The :class:`Terminology` of ``data_dir`` (default: the package's data) plus the supplements of
     ``extra_dirs`` (default: ``$TERMINOLOGY_EXTRA_DIRS``), cached per combination."""
     if extra_dirs is None:
-        extra_dirs = [d for d in os.environ.get(EXTRA_DIRS_ENV, "").split(os.pathsep) if d.strip()]
+        extra_dirs = env_extra_dirs()
     extras = tuple(str(Path(d).resolve()) for d in extra_dirs)
     key = (str(Path(data_dir).resolve()) if data_dir else str(DEFAULT_DATA_DIR), extras)
     term = _cache.get(key)

@@ -18,6 +18,7 @@ from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
 from gateway.services import terminology as terminology_service
 from gateway.services.peers import PeerClient
+from terminology import Terminology
 
 __all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "local_id",
            "has_original", "original_abroad", "split_local_id", "summary_abroad", "translated_summary_abroad"]
@@ -165,13 +166,13 @@ def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
     return _parsed_document(peers, country, body), hashlib.sha256(body).hexdigest()
 
 
-def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
-                              ctx: CallContext) -> terminology_service.Translated:
+def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext,
+                              term: Terminology | None = None) -> terminology_service.Translated:
     """The summary, as :func:`summary_abroad`, translated into ``ctx.language`` and serialised (once per
     document content and language: see ``terminology_service.translate_document``)."""
     return terminology_service.translate_document(
         _summary_bytes(peers, country, remote_id, ctx), ctx.language,
-        lambda body: _parsed_document(peers, country, body))
+        lambda body: _parsed_document(peers, country, body), term)
 
 
 def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:

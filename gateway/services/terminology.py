@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,6 +24,24 @@ from terminology.model import SUPPORTED_LANGUAGES, UnknownCountryError, Unsuppor
 
 #: Header summarising the terminology coverage of a response (for integrators and the portal).
 COVERAGE_HEADER = "X-Terminology-Coverage"
+#: Folder of the data directory where ``ncpeh terminology import`` puts sources and every process loads them.
+IMPORT_FOLDER = "terminology"
+
+
+def import_dir(data_dir: Path) -> Path:
+    return data_dir / IMPORT_FOLDER
+
+
+def instance_terminology(data_dir: Path) -> terminology.Terminology:
+    """The terminology of an instance: the shipped data, ``$TERMINOLOGY_EXTRA_DIRS`` and the sources imported
+    into ``<data_dir>/terminology`` (loaded once per process and combination, at start)."""
+    folder = import_dir(data_dir)
+    return terminology.load(extra_dirs=[*terminology.env_extra_dirs(), *([folder] if folder.is_dir() else [])])
+
+
+def _key(term: terminology.Terminology) -> tuple[str, ...]:
+    """What a cached result depends on besides the document: which terminology produced it."""
+    return (str(term.data_dir), *map(str, term.extra_dirs))
 
 
 class _LRU:
@@ -81,16 +100,17 @@ class Released:
     document_id: str | None  # Bundle.identifier.value
 
 
-def cached_release(sha256: str, country: str) -> Released | None:
+def cached_release(sha256: str, country: str, term: terminology.Terminology | None = None) -> Released | None:
     """The released form of the stored document with this digest, when this process has it already."""
-    return _released.get((sha256, country))
+    return _released.get((sha256, country, _key(term or terminology.load())))
 
 
 @timing.timed("transcode")
-def release_document(document: bytes, sha256: str, country: str) -> Released:
+def release_document(document: bytes, sha256: str, country: str, term: terminology.Terminology | None = None) -> Released:
     """Transcode a stored summary for release; cached by content hash (the same stored version is
     parsed, transcoded, serialised and digested once per process)."""
-    key = (sha256, country)
+    term = term or terminology.load()
+    key = (sha256, country, _key(term))
     cached = _released.get(key)
     if cached is not None:
         return cached
@@ -99,7 +119,7 @@ def release_document(document: bytes, sha256: str, country: str) -> Released:
     bundle = orjson.loads(document)
     document_id = document_identifier(bundle)
     try:
-        bundle, report = terminology.transcode(bundle, country)
+        bundle, report = terminology.transcode(bundle, country, term)
         summary = coverage_header(report)
     except UnknownCountryError:
         summary = "codings=0; mapped=0; untranslated=0"  # a country without national code systems
@@ -132,10 +152,11 @@ def negotiate_language(requested: str | None, accept: Any, fallback: str) -> str
 
 
 @timing.timed("translate")
-def translate(bundle: dict[str, Any], language: str) -> tuple[dict[str, Any], str]:
+def translate(bundle: dict[str, Any], language: str,
+              term: terminology.Terminology | None = None) -> tuple[dict[str, Any], str]:
     """Every coded entry displayed in ``language`` (originals kept); returns (bundle, coverage)."""
     try:
-        bundle, report = terminology.translate(bundle, language)
+        bundle, report = terminology.translate(bundle, language, term)
     except UnsupportedLanguageError as exc:
         raise errors.BadRequest(str(exc), code="UNSUPPORTED_LANGUAGE") from None
     return bundle, coverage_header(report)
@@ -152,7 +173,8 @@ class Translated:
     received_sha256: str  # digest of the exact bytes country A sent (A records the digest of what it sent)
 
 
-def translate_document(received: bytes, language: str, parse: Callable[[bytes], dict[str, Any]]) -> Translated:
+def translate_document(received: bytes, language: str, parse: Callable[[bytes], dict[str, Any]],
+                       term: terminology.Terminology | None = None) -> Translated:
     """The document country A sent (``received``, its exact bytes) translated into ``language`` and
     serialised; cached by content digest and language, like the release at country A, so that the same
     document is parsed, translated and serialised once per process and language.
@@ -163,7 +185,8 @@ def translate_document(received: bytes, language: str, parse: Callable[[bytes], 
     """
     with timing.stage("translate"):
         digest = hashlib.sha256(received)
-        key = (digest.digest(), language)
+        term = term or terminology.load()
+        key = (digest.digest(), language, _key(term))
         cached = _translated.get(key)
     if cached is not None:
         return cached
@@ -171,7 +194,7 @@ def translate_document(received: bytes, language: str, parse: Callable[[bytes], 
 
     bundle = parse(received)
     document_id = document_identifier(bundle)
-    bundle, coverage = translate(bundle, language)
+    bundle, coverage = translate(bundle, language, term)
     with timing.stage("serialise"):
         body = orjson.dumps(bundle)
     result = Translated(body, coverage, language, document_id, digest.hexdigest())

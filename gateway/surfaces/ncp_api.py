@@ -123,13 +123,14 @@ def patient_summary(patient_id: str):
     store = get_store().records
     summary = _releasable_summary(store, patient_id)
     code = runtime().cfg.code
-    released = terminology_service.cached_release(summary.sha256, code)
+    term = runtime().terminology
+    released = terminology_service.cached_release(summary.sha256, code, term)
     if released is None:  # first release of this stored version in this process: read, transcode, cache
         with timing.stage("store"):
             document = store.summary_document(patient_id, summary.version)
         if document is None:
             raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
-        released = terminology_service.release_document(document, summary.sha256, code)
+        released = terminology_service.release_document(document, summary.sha256, code, term)
     audit_trail.note(detail={"summary_version": summary.version, "document_sha256": released.body_sha256,
                              "document_id": released.document_id})
     return fhir_response(released.body, headers={"ETag": f'W/"{summary.version}"',

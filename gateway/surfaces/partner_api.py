@@ -226,7 +226,8 @@ def patient_summary(patient_id: str):
     code, remote_id = crossborder.split_local_id(patient_id)
     country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
     ctx = _context(who, params.get("language"))
-    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx))
+    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx,
+                                                                      rt.terminology))
 
 
 @bp.get("/Patient/<patient_id>/$original-document")
@@ -310,7 +311,8 @@ def summary_by_identifier():
     local = patients[0]["id"]
     audit_trail.note(patient_id=local, detail={"parameters": sorted(traits)})
     _, remote_id = crossborder.split_local_id(local)
-    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx))
+    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx,
+                                                                      rt.terminology))
 
 
 def _allowed_methods(path: str) -> list[str]:

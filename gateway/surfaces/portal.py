@@ -892,13 +892,13 @@ def _summary_view() -> tuple[Any, Any, Any]:
     try:
         policy.check(g.portal_user.role, purpose)
         raw = _fetch_summary(patient, country, purpose)
-        translated, coverage = terminology_service.translate(copy.deepcopy(raw), _lang())
+        translated, coverage = terminology_service.translate(copy.deepcopy(raw), _lang(), runtime().terminology)
     except GatewayError as exc:
         return None, _refused(exc, country, retry=url_for("portal.summary")), None
     labels = {country.identifier_system: country.identifier_label}
     view = portal_view.summary_view(translated, _lang(), country_code=country.code,
                                     country_label=portal_view.country_name(country.code, _lang(), country.name),
-                                    identifier_labels=labels, coverage=coverage)
+                                    identifier_labels=labels, coverage=coverage, term=runtime().terminology)
     return view, patient, country
 
 

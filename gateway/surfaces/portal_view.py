@@ -249,11 +249,12 @@ def _has_ext(node: Any, url: str) -> bool:
 
 
 class Builder:
-    def __init__(self, bundle: dict[str, Any], language: str, locale: str) -> None:
+    def __init__(self, bundle: dict[str, Any], language: str, locale: str,
+                 term: terminology.Terminology | None = None) -> None:
         self.bundle = bundle
         self.language = language
         self.locale = locale
-        self.term = terminology.load()
+        self.term = term or terminology.load()
         self.source_lang = _str(bundle.get("language")) or _str(_composition(bundle).get("language")) or None
         self.by_ref: dict[str, dict[str, Any]] = {}
         for entry in _list(bundle.get("entry")):
@@ -627,9 +628,10 @@ def _name(resource: dict[str, Any] | None) -> tuple[str, str]:
 
 
 def summary_view(bundle: dict[str, Any], language: str, *, country_code: str, country_label: str,
-                 identifier_labels: dict[str, str], coverage: str | None = None) -> SummaryView:
+                 identifier_labels: dict[str, str], coverage: str | None = None,
+                 term: terminology.Terminology | None = None) -> SummaryView:
     bundle = _obj(bundle)
-    b = Builder(bundle, language, language)
+    b = Builder(bundle, language, language, term)
     comp = _composition(bundle)
     patient = b.resolve(comp.get("subject")) or next(
         (e["resource"] for e in _list(bundle.get("entry"))

