@@ -267,7 +267,7 @@ class _Transcoder:
             elif term.knows(system, code):
                 cov.mapped += 1
                 any_known = True
-            elif not is_standard_system(system):
+            elif not is_standard_system(canonical):  # an alias of SNOMED CT is a European code too
                 unknown.append(c)
         for c in unknown:
             if not any_known:

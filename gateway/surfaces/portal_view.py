@@ -294,7 +294,7 @@ class Builder:
             (view.pivots if _has_ext(c, systems.EXT_TRANSCODED) else view.originals).append(original)
             if _has_ext(c, systems.EXT_UNMAPPED):
                 view.unmapped = True
-            if _has_ext(c, systems.EXT_UNKNOWN_CODE) and not systems.is_standard_system(system):
+            if _has_ext(c, systems.EXT_UNKNOWN_CODE) and not systems.is_standard_system(self.term.canonical(system)):
                 view.unknown_code = True  # a SNOMED CT or LOINC code the catalogue lacks is only "not translated"
             text, lang, requested = _translation(c.get("_display"))
             if text:

@@ -60,7 +60,7 @@ def test_transcode_flags_unmapped_and_never_drops(fr_bundle):
 
 @pytest.mark.parametrize("system, code", [
     (S.SNOMED, "999999999999"), (S.LOINC, "99999-9"), (S.ATC, "Z99ZZ99"), (S.REFERENCE_RANGE_MEANING, "not-in-catalogue"),
-    ("http://hl7.org/fhir/observation-category", "laboratory-x"),
+    ("http://hl7.org/fhir/observation-category", "laboratory-x"), ("urn:oid:2.16.840.1.113883.6.96", "999999999999"),
 ])
 def test_a_standard_code_the_catalogue_lacks_is_not_flagged_unmapped(fr_bundle, system, code):
     """A SNOMED CT, LOINC, ATC or HL7 code is a European code already: "not translated" at B, not "no European code"."""
