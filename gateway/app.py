@@ -18,6 +18,7 @@ from gateway.config import CountryConfig
 from gateway.fhir import fhir_response, operation_outcome
 from gateway.runtime import Runtime, runtime
 from gateway.security.pki import atomic_write
+from gateway.security.trust_sequence import SequenceState
 from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
 from gateway.server.worker import peer_certificate_middleware
 from gateway.services.peers import PeerClient
@@ -82,7 +83,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
     )
     app.session_interface = _SessionInterface(("/",) if surface == "ncp" else _STATELESS_PREFIXES)
     kid, key = load_signing_key(cfg)
-    trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert)
+    trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert, SequenceState.for_data_dir(cfg.data_dir))
     listed = trust_state.current()
     if listed is None or cfg.code not in listed.countries:
         raise TrustListError(
