@@ -132,8 +132,9 @@ def build(base: str) -> dict[str, Any]:
                         "preferences are ignored.",
          "schema": {"type": "string", "examples": ["handling=strict", "handling=lenient"]}},
         {"name": "X-Request-ID", "in": "header", "required": False,
-         "description": "Your correlation id, used when it is 8-64 characters of A-Z a-z 0-9 . _ : - (any other "
-                        "value is replaced by one the server makes; the response's X-Request-ID is the one used).",
+         "description": "Your correlation id (8-64 characters of A-Z a-z 0-9 . _ : -), recorded in the audit trail "
+                        "beside the request id the server makes for every call: the response's X-Request-ID, "
+                        "the one the exchange is known by on both sides.",
          "schema": {"type": "string", "examples": ["3f2c9a1e-partner-0001"]}},
     ]
     patient_security = [{"smart": ["system/Patient.read"], "clinicianAssertion": []}]
@@ -263,7 +264,7 @@ def build(base: str) -> dict[str, Any]:
                                    "name, role (ISCO-08), organization, organization_id, locale, purpose_of_use."},
             },
             "headers": {"RequestId": {"required": True, "schema": {"type": "string", "minLength": 8},
-                                      "description": "Request id (yours when valid); travels to the foreign NCPeH."}},
+                                      "description": "The request id this NCPeH made (sent on to the foreign NCPeH)."}},
             "responses": {name: _error_component(status) for status, (name, _) in _ERRORS.items()},
             "schemas": _schemas(),
         },
