@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _header(resp: Response) -> Response:
         started = g.get("server_timing_started")
-        if started is None:
+        if started is None or not app.config.get("NCPEH_SERVER_TIMING", True):
             return resp
         stages: dict[str, float] = dict(_STAGES.get() or {})
         stages["app"] = (time.perf_counter() - started) * 1000.0
