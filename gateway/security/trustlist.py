@@ -272,7 +272,9 @@ class TrustState:
         #: What /_status may show of ``error`` (no file names): TRUST_LIST_MISSING, _EXPIRED, _INVALID,
         #: _OLDER_SEQUENCE or _SEQUENCE_UNREADABLE.
         self.error_code: str | None = None
+        self._started = False  # a refusal at start-up is the caller's one error line, not also a log line
         self.current()
+        self._started = True
         if self.error:
             raise TrustListError(self.error, self.error_code or "TRUST_LIST_INVALID")
 
@@ -298,7 +300,8 @@ class TrustState:
 
     def _fail(self, message: str, code: str) -> None:
         self._list, self.error, self.error_code, self._failed_at = None, message, code, time.monotonic()
-        log.error("trust list: %s", message)
+        if self._started:
+            log.error("trust list: %s", message)
 
     def _reload(self) -> None:
         try:
@@ -320,7 +323,8 @@ class TrustState:
                           f"{highest} already in use (sign a new list to replace it, or accept this one "
                           "with 'ncpeh trust-list accept')")
             self.error_code = "TRUST_LIST_OLDER_SEQUENCE"
-            log.error("trust list: %s", self.error)
+            if self._started:
+                log.error("trust list: %s", self.error)
             if self._list is None:
                 self._failed_at = time.monotonic()
             return  # the newer list in memory, if any, stays in use
