@@ -170,15 +170,21 @@ def build(base: str) -> dict[str, Any]:
                 "operationId": "token", "security": [],
                 "description": "SMART Backend Services: client_assertion_type=" + JWT_BEARER + " with a "
                                "client_assertion JWT (iss = sub = client_id, aud = this URL, exp <= 5 min, unique "
-                               "jti) signed with a key registered for the client; or client_secret_basic/post. "
-                               "Errors are OAuth 2.0 error objects (RFC 6749 section 5.2).",
+                               "jti) signed with a key registered for the client; or client_secret_basic/post (one "
+                               "method per request). Failed authentications are throttled per address and per "
+                               "client id (429). Errors are OAuth 2.0 error objects (RFC 6749 section 5.2).",
                 "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                     "schema": _ref("schemas", "TokenRequest")}}},
                 "responses": {
                     "200": _ok("Access token.", {"application/json": {"schema": _ref("schemas", "TokenResponse")}}),
-                    "400": _ok("invalid_request, unsupported_grant_type or invalid_scope.",
-                               {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
+                    "400": _ok("invalid_request (e.g. several client-authentication methods), unsupported_grant_type "
+                               "or invalid_scope.", {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
                     "401": _ok("invalid_client.", {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
+                    "429": {"description": "temporarily_unavailable: too many failed client authentications from "
+                                           "this address or for this client id; retry after Retry-After seconds.",
+                            "headers": {"X-Request-ID": _ref("headers", "RequestId"),
+                                        "Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}},
+                            "content": {"application/json": {"schema": _ref("schemas", "OAuthError")}}},
                     "413": _ref("responses", "PayloadTooLarge"),
                 },
             }},
@@ -411,7 +417,8 @@ def _schemas() -> dict[str, Any]:
         "OAuthError": {
             "type": "object", "required": ["error"],
             "properties": {"error": {"enum": ["invalid_request", "invalid_client", "invalid_grant",
-                                              "unauthorized_client", "unsupported_grant_type", "invalid_scope"]},
+                                              "unauthorized_client", "unsupported_grant_type", "invalid_scope",
+                                              "temporarily_unavailable"]},
                            "error_description": {"type": "string"}},
         },
     }

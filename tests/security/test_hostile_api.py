@@ -27,6 +27,7 @@ from gateway import storage
 from gateway.config import country_file, load_config
 from gateway.security import pki
 from tests.conftest import CLINICIAN, Running, load_fixture, make_topology
+from tests.partner_api.conftest import conforms, served_openapi
 from tests.security.helpers import INS, TRAITS, assert_refused
 from tests.standin import StandIn, reply, standing_in
 
@@ -186,7 +187,9 @@ def test_wrong_secrets_for_one_client_are_throttled_and_the_right_one_waits_too(
     statuses = [resp.status_code for resp in answers]
     assert statuses[0] == 401 and 429 in statuses, statuses
     assert all(_throttled(resp) for resp in answers[statuses.index(429):])
-    assert _throttled(_token(world, creds["client_id"], creds["client_secret"]))  # the right secret, during the window
+    right = _token(world, creds["client_id"], creds["client_secret"])
+    assert _throttled(right)  # the right secret too, during the window
+    conforms(served_openapi(world.running)[1], right)  # a 429 the description announces
 
 
 def test_wrong_secrets_from_one_address_are_throttled_whatever_the_client_id(world):
@@ -215,6 +218,7 @@ def test_two_client_authentication_methods_in_one_request_are_refused(countries)
                             auth=(creds["client_id"], creds["client_secret"]), timeout=10)
         assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", resp.text
         assert "one client authentication method" in resp.json()["error_description"]
+        conforms(served_openapi(countries)[1], resp)
 
 
 def test_control_characters_in_the_path_are_escaped_in_the_access_log(countries):
