@@ -214,7 +214,7 @@ def token():
     buckets = _failure_buckets()
     wait = _throttled(buckets)
     if wait:
-        audit_trail.note(outcome_code="RATE_LIMITED")
+        audit_trail.note(outcome_code="RATE_LIMITED", actor_id=_claimed_client_id() or None)  # claimed, unverified
         return _oauth_error("temporarily_unavailable", f"Too many failed client authentications from this address or "
                             f"for this client; retry in {wait} s.", 429, {"Retry-After": str(wait)})
     try:

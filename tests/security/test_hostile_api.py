@@ -190,6 +190,13 @@ def test_wrong_secrets_for_one_client_are_throttled_and_the_right_one_waits_too(
     right = _token(world, creds["client_id"], creds["client_secret"])
     assert _throttled(right)  # the right secret too, during the window
     conforms(served_openapi(world.running)[1], right)  # a 429 the description announces
+    store = world.running.store("DE")
+    try:
+        (record,) = store.audit.by_request_id(right.headers["X-Request-ID"])
+    finally:
+        store.close()
+    assert (record.outcome_code, record.actor_id) == ("RATE_LIMITED", creds["client_id"])  # never lost, no secret
+    assert creds["client_secret"] not in repr(record)
 
 
 def test_wrong_secrets_from_one_address_are_throttled_whatever_the_client_id(world):
