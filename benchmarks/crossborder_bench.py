@@ -533,7 +533,8 @@ def main(argv: list[str] | None = None) -> int:
 
     home = args.home or Path(tempfile.mkdtemp(prefix="ncpeh-bench-"))
     ports = free_ports(6)
-    env = {"NCPEH_LOG_LEVEL": "warning", "NCPEH_RATE_PER_MINUTE": str(RATE_LIMIT), "NCPEH_RATE_BURST": str(RATE_LIMIT)}
+    env = {"NCPEH_LOG_LEVEL": "warning", "NCPEH_RATE_PER_MINUTE": str(RATE_LIMIT), "NCPEH_RATE_BURST": str(RATE_LIMIT),
+           "NCPEH_SERVER_TIMING": "1"}  # the stage breakdown reads the Server-Timing header (off by default)
     if args.workers:
         env["NCPEH_WORKERS"] = str(args.workers)
     if args.threads:

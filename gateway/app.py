@@ -18,6 +18,7 @@ from gateway.config import CountryConfig
 from gateway.fhir import fhir_response, operation_outcome
 from gateway.runtime import Runtime, runtime
 from gateway.security.pki import atomic_write
+from gateway.security.trust_sequence import SequenceState
 from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
 from gateway.server.worker import peer_certificate_middleware
 from gateway.services import accounts
@@ -97,11 +98,12 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME=f"ncpeh_{cfg.slug}_session",
         TESTING=cfg.testing,
+        NCPEH_SERVER_TIMING=cfg.server_timing,  # the Server-Timing header (gateway.timing): off by default
     )
     # the NCPeH listener has no session at all: "" is a prefix of every path
     app.session_interface = _SessionInterface(("",) if surface == "ncp" else API_PATHS)
     kid, key = load_signing_key(cfg)
-    trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert)
+    trust_state = TrustState(cfg.trust_list, cfg.certs.ca_cert, SequenceState.for_data_dir(cfg.data_dir))
     listed = trust_state.current()
     if listed is None or cfg.code not in listed.countries:
         raise TrustListError(
@@ -120,7 +122,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
     if surface == "public":
         _seal_plaintext_totp_secrets(cfg)
     timing.init_app(app)  # first: its after_request hook runs last (audit write included)
-    _register_request_id(app)
+    _register_request_id(app, surface)
     _register_error_rendering(app)
     audit_trail.init_app(app)  # one audit record per call of the FHIR APIs, committed before answering
 
@@ -153,11 +155,24 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
     return app
 
 
-def _register_request_id(app: Flask) -> None:
+def _register_request_id(app: Flask, surface: str) -> None:
+    """Every call has a request id (``g.request_id``, the response's ``X-Request-ID``, its audit record's).
+
+    On the NCPeH listener it is the calling NCPeH's exchange id (the same on both sides of an exchange).
+    On the public listener this NCPeH makes its own for every call: a partner's ``X-Request-ID`` could be
+    reused for several exchanges, so it is only recorded beside (``partner_request_id`` of the audit detail).
+    """
+
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        valid = bool(_REQUEST_ID.match(incoming))
+        if surface == "ncp" and valid:
+            g.request_id = incoming
+            return
+        g.request_id = str(uuid.uuid4())
+        if valid:
+            audit_trail.note(detail={"partner_request_id": incoming})
 
     @app.after_request
     def add_headers(resp):

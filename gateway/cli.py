@@ -177,6 +177,29 @@ def trust_list_verify(path: Path | None, country: str) -> None:
     click.echo(f"valid: #{result.sequence}, {len(result.countries)} countries, expires {result.expires_at:%Y-%m-%d}")
 
 
+@trust_list.command("accept")
+@country_option
+@friendly_errors
+def trust_list_accept(country: str) -> None:
+    """Record the list in place as the country's highest accepted one, even when it is older.
+
+    For a central list that was lost and signed again from a lower sequence: instances refuse an older
+    list than the one they recorded; after this command they take the list in place at their next start.
+    """
+    from gateway.security import trustlist
+    from gateway.security.trust_sequence import SequenceState
+
+    cfg = load_country(country)
+    try:
+        result = trustlist.verify(cfg.trust_list, cfg.certs.ca_cert)
+    except trustlist.TrustListError as exc:
+        fail(str(exc), code=1)
+    state = SequenceState.for_data_dir(cfg.data_dir)
+    state.reset(result.sequence)
+    record_admin(cfg, "trust-list.accept", action="U", sequence=result.sequence)
+    click.echo(f"{cfg.code}: trust list #{result.sequence} accepted ({state.path}); restart the instances to use it")
+
+
 @trust_list.command("show")
 @click.option("--path", type=click.Path(path_type=Path))
 @country_option

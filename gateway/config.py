@@ -44,6 +44,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_PEER_READ_TIMEOUT": "peers.read_timeout",
     "NCPEH_RATE_PER_MINUTE": "partner_api.rate_per_minute",
     "NCPEH_RATE_BURST": "partner_api.rate_burst",
+    "NCPEH_TOKEN_FAILURES_PER_ADDRESS": "partner_api.token_failures_per_address",
+    "NCPEH_TOKEN_FAILURES_PER_CLIENT": "partner_api.token_failures_per_client",
     "NCPEH_SECRET_KEY": "secret_key",
     "NCPEH_TOTP_KEY_FILE": "totp_key_file",
     "NCPEH_KEY_PASSWORD": "key_password",
@@ -51,6 +53,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_AUDIT_CHECKPOINTS": "audit.checkpoint_file",
     "NCPEH_AUDIT_CHECKPOINT_EVERY": "audit.checkpoint_every",
     "NCPEH_AUDIT_CHECKPOINT_SECONDS": "audit.checkpoint_seconds",
+    "NCPEH_SERVER_TIMING": "server_timing",
 }
 
 
@@ -109,9 +112,16 @@ class CountryConfig:
     #: Partner API: requests per minute and burst allowed per client (token bucket shared by the workers).
     rate_per_minute: int = 1200
     rate_burst: int = 300
+    #: /oauth/token: failed client authentications allowed at once, then per minute, per source address and
+    #: per submitted client id (429 with Retry-After beyond, the right secret included).
+    token_failures_per_address: int = 30
+    token_failures_per_client: int = 20
     secret_key: str | None = field(default=None, repr=False)
     key_password: str | None = field(default=None, repr=False)
     log_level: str = "info"
+    #: Answer with a Server-Timing header (this side's stages, and the foreign side's as ``peer-*``): for
+    #: the benchmark; off by default, partner software would otherwise see the internal stage timings.
+    server_timing: bool = False
     testing: bool = False
     #: The key sealing the portal's TOTP secrets (outside the database); default ``<data_dir>/totp_key``.
     totp_key_file: Path | None = None
@@ -212,6 +222,14 @@ class _Reader:
 
     def error(self, key: str, problem: str) -> ConfigError:
         return ConfigError(self.source, key, problem)
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self._get(key, default)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        raise self.error(key, f"must be true or false (1 or 0), got {value!r}")
 
     def text(self, key: str, default: Any = ...) -> str:
         value = self._get(key, default)
@@ -342,9 +360,12 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         peer_read_timeout=r.number("peers.read_timeout", 10.0),
         rate_per_minute=r.integer("partner_api.rate_per_minute", 1200, low=1, high=1_000_000),
         rate_burst=r.integer("partner_api.rate_burst", 300, low=1, high=1_000_000),
+        token_failures_per_address=r.integer("partner_api.token_failures_per_address", 30, low=1, high=1_000_000),
+        token_failures_per_client=r.integer("partner_api.token_failures_per_client", 20, low=1, high=1_000_000),
         secret_key=raw.get("secret_key") or None,
         key_password=raw.get("key_password") or None,
         log_level=log_level,
+        server_timing=r.flag("server_timing"),
         testing=bool(raw.get("testing", False)),
         totp_key_file=path("totp_key_file", "") if raw.get("totp_key_file") else None,
         audit_checkpoint_file=path("audit.checkpoint_file", "") if r._get("audit.checkpoint_file", None) else None,

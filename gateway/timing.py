@@ -10,6 +10,10 @@ Durations are milliseconds. Country B also passes on country A's figures, prefix
 (``peer-verify``, ``peer-transcode``, ``peer-app``...), so that a partner or the benchmark sees the
 whole chain; the network and TLS share is what the outer figure leaves unexplained. Stage names
 and durations only: no identifiers, no content. Outside a request every helper does nothing.
+
+The header is only sent when the app's ``NCPEH_SERVER_TIMING`` is on (setting ``server_timing``,
+env ``NCPEH_SERVER_TIMING=1``; off by default: partner software would see both countries' internal
+stage timings); the stages are recorded either way. An app without the setting (tests) sends it.
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _header(resp: Response) -> Response:
         started = g.get("server_timing_started")
-        if started is None:
+        if started is None or not app.config.get("NCPEH_SERVER_TIMING", True):
             return resp
         stages: dict[str, float] = dict(_STAGES.get() or {})
         stages["app"] = (time.perf_counter() - started) * 1000.0

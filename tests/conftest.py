@@ -140,6 +140,9 @@ def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """FR and DE, each with its public and NCPeH listeners, and the fixture patient stored in FR."""
     home = tmp_path_factory.mktemp("two-countries")
     topo = make_topology(home, ["FR", "DE"])
+    # the whole suite's refused token requests come from 127.0.0.1: not throttled here (tests/security/
+    # test_hostile_api.py floods countries of its own, with the default limits)
+    topo.env = {**topo.env, "NCPEH_TOKEN_FAILURES_PER_ADDRESS": "100000", "NCPEH_TOKEN_FAILURES_PER_CLIENT": "100000"}
     topo.prepare(patients=0)
     store = storage.open_store(topo.configs["FR"].database_path)
     store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json"), opposed_patient_document()])

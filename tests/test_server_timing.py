@@ -1,17 +1,40 @@
-"""The Server-Timing header: where a cross-border request's time goes, on both sides (gateway.timing)."""
+"""The Server-Timing header: where a cross-border request's time goes, on both sides (gateway.timing).
+
+The header is off by default (it would show partner software the internal stage timings of both
+countries): these tests, like the benchmark, turn it on with NCPEH_SERVER_TIMING=1.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
-from gateway import timing
+import pytest
+
+from gateway import storage, timing
+from gateway.services.population import store_documents
+from tests.conftest import Running, load_fixture, make_topology, started
 
 INS = "284057505612387"
 TRAITS = {"country": "FR", "identifier": f"urn:oid:1.2.250.1.213.1.4.8|{INS}", "family": "Dupont",
           "given": "Marie", "birthdate": "1984-05-12", "gender": "female"}
 
 
-def test_summary_answer_times_each_stage_of_both_countries(countries):
+@pytest.fixture(scope="module")
+def timed_countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """FR and DE with NCPEH_SERVER_TIMING=1, the fixture patient stored in FR."""
+    topo = make_topology(tmp_path_factory.mktemp("server-timing"), ["FR", "DE"])
+    topo.env = {**topo.env, "NCPEH_SERVER_TIMING": "1"}
+    topo.prepare(patients=0)
+    store = storage.open_store(topo.configs["FR"].database_path)
+    store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json")])
+    store.close()
+    with started(topo) as running:
+        yield running
+
+
+def test_summary_answer_times_each_stage_of_both_countries(timed_countries):
+    countries = timed_countries
     session = countries.partner_session("DE")
     base = countries.public("DE") + "/fhir"
     found = session.get(f"{base}/Patient", params=TRAITS, timeout=10)

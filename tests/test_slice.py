@@ -44,8 +44,18 @@ def test_request_id_travels_and_is_returned(countries):
         "country": "FR", "identifier": INS, "family": "X", "given": "Y", "birthdate": "1984-05-12",
         "gender": "female"}, headers={"X-Request-ID": "corr-0123456789"}, timeout=10)
     assert resp.status_code == 200
-    assert resp.headers["X-Request-ID"] == "corr-0123456789"
     assert resp.json()["total"] == 0  # a trait that does not match gives no match
+    # Germany makes its own id for the exchange, known by it on both sides; the partner's is recorded beside
+    request_id = resp.headers["X-Request-ID"]
+    assert request_id != "corr-0123456789"
+    fr, de = countries.store("FR"), countries.store("DE")
+    try:
+        assert len(fr.audit.by_request_id(request_id)) == 1
+        (at_de,) = de.audit.by_request_id(request_id)
+        assert at_de.detail["partner_request_id"] == "corr-0123456789"
+    finally:
+        fr.close()
+        de.close()
 
 
 @pytest.mark.parametrize("listener", ["public", "ncp"])

@@ -9,7 +9,8 @@ with the JSON path of the offending element (``$.entry[0].resource.section[2].co
    has a resource and a unique fullUrl, first entry a Composition of type LOINC 60591-5, its
    subject resolving to a Patient of the bundle, the required sections (allergies 48765-2,
    medications 10160-0, problems 11450-4) present with entries or an emptyReason, every section
-   entry reference resolving to a bundle entry, well-formed XHTML narratives, and (when a country
+   entry reference resolving to a bundle entry, well-formed XHTML narratives that keep FHIR's
+   txt-1 and txt-2 rules (no active content: see ``gateway.records.narrative``), and (when a country
    system is given) a Patient identifier in that system.
 
 :func:`parse_json_document` turns raw upload bytes into a dict with clear errors for oversized,
@@ -26,6 +27,8 @@ from xml.etree import ElementTree
 
 import orjson
 
+from gateway.records.narrative import XHTML_NS, violations
+
 LOINC = "http://loinc.org"
 IPS_DOCUMENT_CODE = "60591-5"
 REQUIRED_SECTIONS: dict[str, str] = {
@@ -33,7 +36,6 @@ REQUIRED_SECTIONS: dict[str, str] = {
     "10160-0": "Medication summary",
     "11450-4": "Problem list",
 }
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 BIRTHPLACE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 FR_INSEE_CODE_EXTENSION = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
 
@@ -241,6 +243,8 @@ def _check_div(div: Any, path: str, problems: list[Problem]) -> None:
         return
     if root.tag != f"{{{XHTML_NS}}}div":
         problems.append(Problem(path, f'narrative must be a <div xmlns="{XHTML_NS}"> element'))
+        return
+    problems.extend(Problem(path, message) for message in violations(root))
 
 
 class _EntryIndex:
@@ -309,6 +313,11 @@ def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) ->
             text = resource.get("text")
             if isinstance(text, dict) and "div" in text:
                 _check_div(text["div"], f"$.entry[{i}].resource.text.div", problems)
+            contained = resource.get("contained")
+            for c, inner in enumerate(contained if isinstance(contained, list) else []):
+                inner_text = inner.get("text") if isinstance(inner, dict) else None
+                if isinstance(inner_text, dict) and "div" in inner_text:
+                    _check_div(inner_text["div"], f"$.entry[{i}].resource.contained[{c}].text.div", problems)
 
     index = _EntryIndex(entries)
 

@@ -221,10 +221,8 @@ class AssertionVerifier:
         if not hcp_token:
             raise _reject("HCP", "HCP_ASSERTION_MISSING",
                           "missing; send the clinician's identity assertion as 'Authorization: Bearer <jwt>'.")
-        if require_trc and not trc_token:
-            raise _reject("TRC", "TRC_ASSERTION_MISSING",
-                          "missing; send the treatment relationship assertion in the 'X-TRC-Assertion' header.")
-        tokens = [("HCP", HCP_TYPE, hcp_token)] + ([("TRC", TRC_TYPE, trc_token)] if require_trc else [])
+        with_trc = require_trc and bool(trc_token)
+        tokens = [("HCP", HCP_TYPE, hcp_token)] + ([("TRC", TRC_TYPE, trc_token or "")] if with_trc else [])
         # 1. signature, by a key of the TLS client's country, with the pinned algorithm; type; issuer
         verified = [self._signature(kind, token) for kind, _, token in tokens]
         for item, (_, typ, _) in zip(verified, tokens, strict=True):
@@ -242,8 +240,12 @@ class AssertionVerifier:
         hcp = self.authentic_hcp = verified[0]
         self._identity(hcp)
         policy.check(hcp.role, hcp.purpose)
-        # 6. the TRC binds this clinician, this purpose and the requested patient
-        trc = verified[1] if require_trc else None
+        # 6. the TRC binds this clinician, this purpose and the requested patient; an authenticated clinician
+        # without one is not authorised for the summary (403, like the other TRC refusals)
+        if require_trc and not with_trc:
+            raise errors.Forbidden("This operation needs the treatment relationship assertion of the clinician "
+                                   "('X-TRC-Assertion' header).", code="TRC_ASSERTION_MISSING")
+        trc = verified[1] if with_trc else None
         if trc is not None:
             self._binding(hcp, trc, patient_id)
         return hcp, trc

@@ -24,6 +24,7 @@ from jwt.algorithms import ECAlgorithm
 
 from gateway.config import CountryConfig
 from gateway.security.pki import PKIError, atomic_write, fingerprint, load_certificate, load_private_key
+from gateway.security.trust_sequence import SequenceState, SequenceStateError
 
 log = logging.getLogger("ncpeh.trust")
 
@@ -33,7 +34,15 @@ DEFAULT_DAYS = 30
 
 
 class TrustListError(Exception):
-    """The trust list is missing, malformed, tampered, expired or wrongly signed."""
+    """The trust list is missing, malformed, tampered, expired or wrongly signed.
+
+    ``code`` is what unauthenticated callers may see (``/_status``); the message names files and is for
+    operators (log, command line).
+    """
+
+    def __init__(self, message: str, code: str = "TRUST_LIST_INVALID") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
@@ -144,6 +153,11 @@ def build(
             previous = int(jwt.decode(output.read_text(), options={"verify_signature": False}).get("seq", 0))
         except (jwt.PyJWTError, ValueError, TypeError):
             previous = 0
+    for cfg in configs:  # a lost list file is re-signed above the sequence these countries already accepted
+        try:
+            previous = max(previous, SequenceState.for_data_dir(cfg.data_dir).highest())
+        except SequenceStateError:
+            continue
     payload = {
         "iss": ISSUER,
         "iat": int(now.timestamp()),
@@ -185,7 +199,8 @@ def verify(path: Path, ca_cert_path: Path) -> TrustList:
     try:
         token = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise TrustListError(f"{path}: trust list not found (run 'ncpeh trust-list build')") from None
+        raise TrustListError(f"{path}: trust list not found (run 'ncpeh trust-list build')",
+                             "TRUST_LIST_MISSING") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TrustListError(f"{path}: cannot read trust list ({exc})") from None
     ca_key = load_certificate(ca_cert_path).public_key()
@@ -202,7 +217,7 @@ def verify(path: Path, ca_cert_path: Path) -> TrustList:
             leeway=60,
         )
     except jwt.ExpiredSignatureError:
-        raise TrustListError(f"{path}: trust list has expired") from None
+        raise TrustListError(f"{path}: trust list has expired", "TRUST_LIST_EXPIRED") from None
     except jwt.InvalidSignatureError:
         raise TrustListError(f"{path}: signature does not verify against {ca_cert_path}") from None
     except jwt.PyJWTError as exc:
@@ -236,25 +251,32 @@ class TrustState:
     A list that fails verification on reload is not used: cross-border calls stop (fail closed)
     until a valid list is in place again. A failed verification is tried again every
     :attr:`RETRY_AFTER` seconds even if the file does not change (a list signed by a clock slightly
-    ahead becomes valid by itself). A list whose sequence number is lower than one this process
-    already accepted is refused (no rollback to an older signed list): the newer list stays in use.
-    One thread verifies at a time, so that a slow verification of an older file never replaces the
-    result for a newer one.
+    ahead becomes valid by itself). A list whose sequence number is lower than the highest one accepted
+    is refused (no rollback to an older signed list): the newer list stays in use. With ``sequence``,
+    the highest sequence is also recorded on disk for the country, so that it holds across restarts and
+    for every instance (``ncpeh trust-list accept`` may lower it; instances take that at their next
+    start). One thread verifies at a time, so that a slow verification of an older file never replaces
+    the result for a newer one.
     """
 
     RETRY_AFTER = 10.0
 
-    def __init__(self, path: Path, ca_cert: Path) -> None:
-        self.path, self.ca_cert = path, ca_cert
+    def __init__(self, path: Path, ca_cert: Path, sequence: SequenceState | None = None) -> None:
+        self.path, self.ca_cert, self.sequence_state = path, ca_cert, sequence
         self._stamp: tuple[int, int, int] | None = None
         self._list: TrustList | None = None
         self._failed_at = 0.0
         self._highest_sequence = -1
         self._lock = threading.Lock()
         self.error: str | None = None
+        #: What /_status may show of ``error`` (no file names): TRUST_LIST_MISSING, _EXPIRED, _INVALID,
+        #: _OLDER_SEQUENCE or _SEQUENCE_UNREADABLE.
+        self.error_code: str | None = None
+        self._started = False  # a refusal at start-up is the caller's one error line, not also a log line
         self.current()
+        self._started = True
         if self.error:
-            raise TrustListError(self.error)
+            raise TrustListError(self.error, self.error_code or "TRUST_LIST_INVALID")
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -272,23 +294,48 @@ class TrustState:
                 self._reload()
             if self._list is not None and self._list.expires_at <= dt.datetime.now(dt.UTC):
                 self._list, self.error = None, f"{self.path}: trust list has expired"
+                self.error_code = "TRUST_LIST_EXPIRED"
                 self._failed_at = time.monotonic()
             return self._list
+
+    def _fail(self, message: str, code: str) -> None:
+        self._list, self.error, self.error_code, self._failed_at = None, message, code, time.monotonic()
+        if self._started:
+            log.error("trust list: %s", message)
 
     def _reload(self) -> None:
         try:
             candidate = verify(self.path, self.ca_cert)
-        except (TrustListError, Exception) as exc:  # noqa: BLE001 - any doubt means no trust
-            self._list, self.error, self._failed_at = None, str(exc), time.monotonic()
+        except TrustListError as exc:
+            self._fail(str(exc), exc.code)
             return
-        if candidate.sequence < self._highest_sequence:
+        except Exception as exc:  # noqa: BLE001 - any doubt means no trust
+            self._fail(f"{self.path}: {exc}", "TRUST_LIST_INVALID")
+            return
+        try:
+            recorded = self.sequence_state.highest() if self.sequence_state else -1
+        except SequenceStateError as exc:
+            self._fail(str(exc), "TRUST_LIST_SEQUENCE_UNREADABLE")
+            return
+        highest = max(self._highest_sequence, recorded)
+        if candidate.sequence < highest:
             self.error = (f"{self.path}: refused list sequence {candidate.sequence}, older than sequence "
-                          f"{self._highest_sequence} already in use (sign a new list to replace it)")
-            log.error("trust list: %s", self.error)
+                          f"{highest} already in use (sign a new list to replace it, or accept this one "
+                          "with 'ncpeh trust-list accept')")
+            self.error_code = "TRUST_LIST_OLDER_SEQUENCE"
+            if self._started:
+                log.error("trust list: %s", self.error)
             if self._list is None:
                 self._failed_at = time.monotonic()
             return  # the newer list in memory, if any, stays in use
-        self._list, self.error, self._highest_sequence = candidate, None, candidate.sequence
+        if self.sequence_state:
+            try:
+                self.sequence_state.raise_to(candidate.sequence)
+            except OSError as exc:
+                self._fail(f"{self.sequence_state.path}: cannot record the trust list sequence ({exc.strerror})",
+                           "TRUST_LIST_SEQUENCE_UNREADABLE")
+                return
+        self._list, self.error, self.error_code, self._highest_sequence = candidate, None, None, candidate.sequence
 
 
 def is_current(configs: Iterable[CountryConfig], path: Path, ca_cert_path: Path, min_days: int = 7,

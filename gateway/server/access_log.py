@@ -3,15 +3,26 @@
 gunicorn's own ``Logger.atoms`` copies, for every request, every request header, response header
 and environ variable into the dict it formats the line from (the bearer token and the assertions
 of this gateway's calls included), although :data:`ACCESS_LOG_FORMAT` uses seven fields.
+
+Every text field is written with control characters (C0, DEL, C1), backslash and double quote escaped
+as ``\\xNN``: a request path carrying CR, LF or ESC (``%0d%0a``, which gunicorn decodes into PATH_INFO)
+cannot forge a line of the log or drive the terminal of whoever reads it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gunicorn import glogging
 
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\\"]')
+
+
+def escape(value: object) -> str:
+    """``value`` as text with control characters, backslash and double quote written as ``\\xNN``."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", "-" if value is None else str(value))
 
 
 class AccessLogger(glogging.Logger):
@@ -25,11 +36,11 @@ class AccessLogger(glogging.Logger):
                 request_id = value
         sent = getattr(resp, "sent", None)
         return {
-            "h": environ.get("REMOTE_ADDR", "-"),
-            "m": environ.get("REQUEST_METHOD"),
-            "U": environ.get("PATH_INFO"),
-            "s": status,
+            "h": escape(environ.get("REMOTE_ADDR", "-")),
+            "m": escape(environ.get("REQUEST_METHOD")),
+            "U": escape(environ.get("PATH_INFO")),
+            "s": escape(status),
             "b": str(sent) if sent is not None else "-",
             "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
-            "{x-request-id}o": request_id,
+            "{x-request-id}o": escape(request_id),
         }

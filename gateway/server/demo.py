@@ -24,7 +24,8 @@ from gateway.security import pki, trustlist
 
 #: Environment variables a topology passes on to its processes (the rest are set per country).
 PASSED_ENV = ("NCPEH_KEY_PASSWORD", "NCPEH_LOG_LEVEL", "NCPEH_PEER_CONNECT_TIMEOUT", "NCPEH_PEER_READ_TIMEOUT",
-              "NCPEH_WORKERS", "NCPEH_THREADS", "NCPEH_RATE_PER_MINUTE", "NCPEH_RATE_BURST",
+              "NCPEH_WORKERS", "NCPEH_THREADS", "NCPEH_RATE_PER_MINUTE", "NCPEH_RATE_BURST", "NCPEH_SERVER_TIMING",
+              "NCPEH_TOKEN_FAILURES_PER_ADDRESS", "NCPEH_TOKEN_FAILURES_PER_CLIENT",
               "NCPEH_AUDIT_CHECKPOINT_EVERY", "NCPEH_AUDIT_CHECKPOINT_SECONDS")
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import errors, timing
+from gateway.records import narrative
 from gateway.records.cda.attachments import EMBEDDED_TYPES
 from gateway.records.cda.reader import CdaError, parse_cda
 from gateway.security import policy
@@ -109,6 +110,7 @@ def identify_abroad(
             raise ValueError("a Patient id that is not a FHIR id this gateway can relay")
         for resource in resources:
             _check_identity(resource)
+            narrative.sanitise_document(resource)  # a found Patient's own narrative is relayed too
     except Exception:  # noqa: BLE001 - garbage from the peer
         raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable identification answer.",
                                 code="PEER_BAD_ANSWER") from None
@@ -155,13 +157,22 @@ def _summary_bytes(peers: PeerClient, country: TrustedCountry, remote_id: str, c
 
 
 def _parsed_document(peers: PeerClient, country: TrustedCountry, body: bytes) -> dict:
-    return _document_bundle(country, peers.json_of(country, body))
+    """The foreign document, its narratives sanitised: no surface (partner API, portal) ever returns the
+    foreign narratives as received (they may carry scripts for partner software that renders them)."""
+    document = _document_bundle(country, peers.json_of(country, body))
+    try:
+        with timing.stage("sanitise"):
+            narrative.sanitise_document(document)
+    except ValueError:
+        raise errors.PeerError(f"{country.name} ({country.code}) sent an unreadable patient summary.",
+                               code="PEER_BAD_ANSWER") from None
+    return document
 
 
 def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
                    ctx: CallContext) -> tuple[dict, str]:
-    """The patient's summary as country A sent it, and the SHA-256 of the exact bytes received (both
-    sides record that digest: what A sent is provably what B received)."""
+    """The patient's summary as country A sent it (narratives sanitised), and the SHA-256 of the exact
+    bytes received (both sides record that digest: what A sent is provably what B received)."""
     body = _summary_bytes(peers, country, remote_id, ctx)
     return _parsed_document(peers, country, body), hashlib.sha256(body).hexdigest()
 

@@ -29,6 +29,7 @@ ON CONFLICT (key) DO UPDATE SET
     updated = :now
 RETURNING tokens, allowed
 """  # noqa: S608 - a fixed expression, values bound
+_PEEK = "SELECT tokens, updated FROM token_buckets WHERE key = ?"
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,15 @@ class RateLimiter:
         allowed = bool(allowed)
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(allowed, int(tokens), retry)
+
+    def peek(self, key: str, per_minute: int, burst: int, now: float | None = None) -> Decision:
+        """Whether ``key``'s bucket holds a request, without spending it (e.g. a bucket of failures, spent
+        with :meth:`take` only when an attempt fails)."""
+        now = time.time() if now is None else now
+        rate = max(per_minute, 1) / 60.0
+        row = self._connect().execute(_PEEK, (key,)).fetchone()
+        if row is None:
+            return Decision(burst >= 1, burst, 0)
+        tokens = min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
+        allowed = tokens >= 1.0
+        return Decision(allowed, int(tokens), 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)))

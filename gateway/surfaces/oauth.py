@@ -6,6 +6,11 @@ verified against the public keys registered for the client (``ncpeh clients set-
 client secret (``client_secret_basic`` / ``client_secret_post``, the demo client). Access tokens are
 short-lived ES256 JWTs signed with this NCPeH's key; they are validated on every call of the partner
 API, which also spends one request of the client's rate-limit bucket (429 with ``Retry-After``).
+
+Failed client authentications are throttled per source address and per submitted client id (known or
+not: the same answer), checked before any secret or signature is verified: when either bucket of
+failures is empty the request is refused (429, ``Retry-After``), the right secret too, until it refills.
+A request may use one client-authentication method only (RFC 6749 §2.3): two answer 400.
 """
 
 from __future__ import annotations
@@ -131,6 +136,52 @@ def verify_client_assertion(assertion: str, claimed_client_id: str | None) -> Cl
     return client
 
 
+def _authentication_methods() -> list[str]:
+    """The client-authentication methods this request uses (RFC 6749 §2.3: at most one)."""
+    methods = []
+    if request.headers.get("Authorization", "").startswith("Basic "):
+        methods.append("client_secret_basic")
+    if "client_secret" in request.form:
+        methods.append("client_secret_post")
+    if "client_assertion" in request.form or "client_assertion_type" in request.form:
+        methods.append("private_key_jwt")
+    return methods
+
+
+def _claimed_client_id() -> str:
+    """The client id the request claims, before anything is verified (the key of its failure bucket)."""
+    assertion = request.form.get("client_assertion")
+    if assertion and len(assertion) <= MAX_ASSERTION_CHARS:
+        try:
+            issuer = jws.decode(assertion.strip(), options={"verify_signature": False}).get("iss")
+        except (jwt.PyJWTError, ValueError, TypeError, UnicodeError, AttributeError):
+            issuer = None
+        if isinstance(issuer, str):
+            return issuer
+    creds = _client_credentials()
+    return (creds[0] if creds else request.form.get("client_id")) or ""
+
+
+def _failure_buckets() -> list[tuple[str, int]]:
+    """(key, failures allowed at once and per minute) of this request's address and claimed client id."""
+    cfg = runtime().cfg
+    client_id = _claimed_client_id()[:200]
+    return [(f"token-failures:address:{request.remote_addr or '-'}", cfg.token_failures_per_address),
+            (f"token-failures:client:{client_id}", cfg.token_failures_per_client)]
+
+
+def _throttled(buckets: list[tuple[str, int]]) -> int:
+    """Seconds to wait when a bucket of failed authentications is empty, else 0 (nothing spent)."""
+    limiter = rate_limiter()
+    return max((limiter.peek(key, limit, limit).retry_after for key, limit in buckets), default=0)
+
+
+def _count_failure(buckets: list[tuple[str, int]]) -> None:
+    limiter = rate_limiter()
+    for key, limit in buckets:
+        limiter.take(key, limit, limit)
+
+
 def _authenticate_client() -> Client:
     """The client of this token request, by signed JWT assertion or by secret."""
     assertion_type = request.form.get("client_assertion_type")
@@ -155,9 +206,21 @@ def token():
         return _oauth_error("invalid_request", "Use application/x-www-form-urlencoded.")
     if request.form.get("grant_type") != "client_credentials":
         return _oauth_error("unsupported_grant_type", "Only client_credentials is supported.")
+    methods = _authentication_methods()
+    if len(methods) > 1:
+        audit_trail.note(outcome_code="SEVERAL_AUTH_METHODS")
+        return _oauth_error("invalid_request", f"Use one client authentication method per request, not {len(methods)} "
+                                               f"({', '.join(methods)}).")
+    buckets = _failure_buckets()
+    wait = _throttled(buckets)
+    if wait:
+        audit_trail.note(outcome_code="RATE_LIMITED", actor_id=_claimed_client_id() or None)  # claimed, unverified
+        return _oauth_error("temporarily_unavailable", f"Too many failed client authentications from this address or "
+                            f"for this client; retry in {wait} s.", 429, {"Retry-After": str(wait)})
     try:
         client = _authenticate_client()
     except ClientAuthError as exc:
+        _count_failure(buckets)
         return _oauth_error("invalid_client", str(exc), 401, {"WWW-Authenticate": 'Basic realm="ncpeh"'})
     requested = request.form.get("scope", " ".join(client.scopes)).split()
     if not requested or any(scope not in client.scopes for scope in requested):

@@ -132,8 +132,9 @@ def build(base: str) -> dict[str, Any]:
                         "preferences are ignored.",
          "schema": {"type": "string", "examples": ["handling=strict", "handling=lenient"]}},
         {"name": "X-Request-ID", "in": "header", "required": False,
-         "description": "Your correlation id, used when it is 8-64 characters of A-Z a-z 0-9 . _ : - (any other "
-                        "value is replaced by one the server makes; the response's X-Request-ID is the one used).",
+         "description": "Your correlation id (8-64 characters of A-Z a-z 0-9 . _ : -), recorded in the audit trail "
+                        "beside the request id the server makes for every call: the response's X-Request-ID, "
+                        "the one the exchange is known by on both sides.",
          "schema": {"type": "string", "examples": ["3f2c9a1e-partner-0001"]}},
     ]
     patient_security = [{"smart": ["system/Patient.read"], "clinicianAssertion": []}]
@@ -169,15 +170,21 @@ def build(base: str) -> dict[str, Any]:
                 "operationId": "token", "security": [],
                 "description": "SMART Backend Services: client_assertion_type=" + JWT_BEARER + " with a "
                                "client_assertion JWT (iss = sub = client_id, aud = this URL, exp <= 5 min, unique "
-                               "jti) signed with a key registered for the client; or client_secret_basic/post. "
-                               "Errors are OAuth 2.0 error objects (RFC 6749 section 5.2).",
+                               "jti) signed with a key registered for the client; or client_secret_basic/post (one "
+                               "method per request). Failed authentications are throttled per address and per "
+                               "client id (429). Errors are OAuth 2.0 error objects (RFC 6749 section 5.2).",
                 "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                     "schema": _ref("schemas", "TokenRequest")}}},
                 "responses": {
                     "200": _ok("Access token.", {"application/json": {"schema": _ref("schemas", "TokenResponse")}}),
-                    "400": _ok("invalid_request, unsupported_grant_type or invalid_scope.",
-                               {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
+                    "400": _ok("invalid_request (e.g. several client-authentication methods), unsupported_grant_type "
+                               "or invalid_scope.", {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
                     "401": _ok("invalid_client.", {"application/json": {"schema": _ref("schemas", "OAuthError")}}),
+                    "429": {"description": "temporarily_unavailable: too many failed client authentications from "
+                                           "this address or for this client id; retry after Retry-After seconds.",
+                            "headers": {"X-Request-ID": _ref("headers", "RequestId"),
+                                        "Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}},
+                            "content": {"application/json": {"schema": _ref("schemas", "OAuthError")}}},
                     "413": _ref("responses", "PayloadTooLarge"),
                 },
             }},
@@ -279,7 +286,7 @@ def build(base: str) -> dict[str, Any]:
                                    "name, role (ISCO-08), organization, organization_id, locale, purpose_of_use."},
             },
             "headers": {"RequestId": {"required": True, "schema": {"type": "string", "minLength": 8},
-                                      "description": "Request id (yours when valid); travels to the foreign NCPeH."}},
+                                      "description": "The request id this NCPeH made (sent on to the foreign NCPeH)."}},
             "responses": {name: _error_component(status) for status, (name, _) in _ERRORS.items()},
             "schemas": _schemas(),
         },
@@ -426,7 +433,8 @@ def _schemas() -> dict[str, Any]:
         "OAuthError": {
             "type": "object", "required": ["error"],
             "properties": {"error": {"enum": ["invalid_request", "invalid_client", "invalid_grant",
-                                              "unauthorized_client", "unsupported_grant_type", "invalid_scope"]},
+                                              "unauthorized_client", "unsupported_grant_type", "invalid_scope",
+                                              "temporarily_unavailable"]},
                            "error_description": {"type": "string"}},
         },
     }

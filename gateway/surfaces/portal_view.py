@@ -4,7 +4,7 @@
 into a header and sections in the guideline's order; every coded entry carries the term in the
 clinician's language and, beside it, the original term, code and code system in the source language.
 The portal's HTML template and the PDF both render this view; nothing here trusts the foreign
-document: texts are escaped by the templates, narratives are sanitised (allow-list) with ``nh3``.
+document: texts are escaped by the templates, narratives are sanitised (allow-list, ``gateway.records.narrative``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import nh3
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
 from flask_babel import gettext as _
@@ -22,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 import terminology
+from gateway.records import narrative
 from terminology import systems
 
 # --- the guideline's order --------------------------------------------------------------------------
@@ -101,20 +101,9 @@ def system_label(system: str) -> str:
 
 # --- sanitising foreign narratives -------------------------------------------------------------------
 
-_NARRATIVE_TAGS = {"div", "p", "br", "span", "b", "strong", "i", "em", "u", "sub", "sup", "small", "ul", "ol", "li",
-                   "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "colgroup", "col", "h4", "h5",
-                   "h6", "pre", "code", "dl", "dt", "dd", "hr"}
-_NARRATIVE_ATTRIBUTES = {"td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"}}
-
-
 def sanitise_narrative(xhtml: str) -> Markup:
-    """Untrusted XHTML reduced to an allow-list of structural tags, without attributes but table spans.
-
-    No scripts, styles, links, images, forms, event handlers or URLs survive; text is kept (escaped).
-    """
-    cleaned = nh3.clean(xhtml or "", tags=_NARRATIVE_TAGS, attributes=_NARRATIVE_ATTRIBUTES, url_schemes=set(),
-                        strip_comments=True, link_rel=None, clean_content_tags={"script", "style"})
-    return Markup(cleaned)  # noqa: S704 - the output of an allow-list sanitiser
+    """Untrusted XHTML reduced to the allow-list of :func:`gateway.records.narrative.sanitise`."""
+    return Markup(narrative.sanitise(xhtml))  # noqa: S704 - the output of an allow-list sanitiser
 
 
 # --- dates ------------------------------------------------------------------------------------------

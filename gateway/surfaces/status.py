@@ -1,6 +1,12 @@
-"""GET /_status on every listener: is this instance able to serve? (503 when a check fails)."""
+"""GET /_status on every listener: is this instance able to serve? (503 when a check fails).
+
+Unauthenticated: problems are given as codes; the messages (which name files) go to the log and to
+``ncpeh trust-list verify``.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, jsonify
 
@@ -10,6 +16,7 @@ from gateway.security.pki import PKIError, days_left, load_certificate
 from gateway.storage import get_store
 
 bp = Blueprint("status", __name__)
+log = logging.getLogger("ncpeh.status")
 WARN_DAYS = 30
 
 
@@ -17,7 +24,8 @@ def _certificate_check(path) -> dict:
     try:
         left = days_left(load_certificate(path))
     except PKIError as exc:
-        return {"status": "error", "detail": str(exc)}
+        log.error("/_status: %s", exc)  # the file names are for the operators' log, not for anyone asking
+        return {"status": "error", "code": "CERTIFICATE_UNREADABLE"}
     status = "error" if left < 0 else "warning" if left < WARN_DAYS else "ok"
     return {"status": status, "days_left": left}
 
@@ -33,7 +41,7 @@ def status():
         checks["client_certificate"] = _certificate_check(rt.cfg.certs.client_cert)
     trust = rt.trust
     if trust is None:
-        checks["trust_list"] = {"status": "error", "loaded": False, "detail": rt.trust_state.error}
+        checks["trust_list"] = {"status": "error", "loaded": False, "code": rt.trust_state.error_code}
     else:
         left = trust.days_left()
         checks["trust_list"] = {
@@ -44,7 +52,7 @@ def status():
             "days_left": left,
         }
         if rt.trust_state.error:  # the file holds a list that was refused (an older sequence): this one stays
-            checks["trust_list"].update(status="warning", detail=rt.trust_state.error)
+            checks["trust_list"].update(status="warning", code=rt.trust_state.error_code)
         # Key rotation: the active signing key must be published before peers accept our assertions.
         own = trust.country(rt.cfg.code)
         published = bool(own and rt.signing_kid in own.signing_keys)

@@ -43,7 +43,8 @@ def exchange(countries, session=None):
     patient_id = found.json()["entry"][0]["resource"]["id"]
     summary = session.get(f"{base}/Patient/{patient_id}/$summary", headers={"X-Request-ID": summary_id}, timeout=10)
     assert summary.status_code == 200, summary.text
-    return search_id, summary_id, patient_id, summary.json()
+    # Germany makes the exchange ids (the partner's values are only recorded beside them)
+    return found.headers["X-Request-ID"], summary.headers["X-Request-ID"], patient_id, summary.json()
 
 
 def test_both_sides_record_the_exchange_joined_by_request_id(countries):
@@ -96,6 +97,7 @@ def test_refusals_are_recorded_on_both_sides_with_their_code(countries):
     unknown = rid("unknown")
     resp = session.get(f"{base}/Patient/fr-0000000000000000/$summary", headers={"X-Request-ID": unknown}, timeout=10)
     assert resp.status_code == 404
+    unknown = resp.headers["X-Request-ID"]
     (fr,) = records(countries, "FR", unknown)
     (de,) = records(countries, "DE", unknown)
     assert (fr.outcome, fr.outcome_code, fr.side) == (Outcome.REFUSED, "UNKNOWN_PATIENT", events.RESPONDING)
@@ -110,6 +112,7 @@ def test_refusals_are_recorded_on_both_sides_with_their_code(countries):
         refused = rid("consent")
         resp = session.get(f"{base}/Patient/{local_id}/$summary", headers={"X-Request-ID": refused}, timeout=10)
         assert resp.status_code == 403
+        refused = resp.headers["X-Request-ID"]
     finally:
         store.records.set_consent(patient.id, "allowed")
         store.close()
@@ -128,7 +131,7 @@ def test_refusals_are_recorded_on_both_sides_with_their_code(countries):
     resp = countries.partner_session("DE", clinician=None).get(
         f"{base}/Patient", params=TRAITS, headers={"X-Request-ID": no_clinician}, timeout=10)
     assert resp.status_code in (400, 401, 403)
-    (de,) = records(countries, "DE", no_clinician)
+    (de,) = records(countries, "DE", resp.headers["X-Request-ID"])
     assert de.outcome == Outcome.REFUSED and de.outcome_code == resp.json()["issue"][0]["details"]["coding"][0]["code"]
     bare = rid("bare")
     resp = countries.peer_session("DE").get(countries.ncp("FR") + "/fhir/Patient", params=TRAITS,
@@ -142,7 +145,7 @@ def test_refusals_are_recorded_on_both_sides_with_their_code(countries):
     resp = requests.get(f"{base}/Patient", params=TRAITS, verify=countries.ca(), timeout=10,
                         headers={"Authorization": "Bearer not-a-token", "X-Request-ID": bad_token})
     assert resp.status_code == 401
-    (de,) = records(countries, "DE", bad_token)
+    (de,) = records(countries, "DE", resp.headers["X-Request-ID"])
     assert de.outcome_code == "INVALID_TOKEN"
 
 

@@ -56,8 +56,10 @@ def test_a_view_marked_audited_records_success_and_refusal(app):
     resp = client.get("/test/search", headers={"X-Request-ID": "portal-search-0001"}, base_url="https://x")
     assert resp.status_code == 200
     (ok,) = latest(cfg)
+    # the public listener's own request id; a caller's value is only recorded beside it
     assert (ok.event, ok.side, ok.outcome, ok.request_id) == (events.IDENTIFY, events.REQUESTING, "0",
-                                                              "portal-search-0001")
+                                                              resp.headers["X-Request-ID"])
+    assert ok.detail["partner_request_id"] == "portal-search-0001"
     assert (ok.actor_id, ok.actor_role, ok.purpose, ok.peer_country) == ("de-lanr-1", "221", "TREATMENT", "FR")
     resp = client.get("/test/search?refuse=1", base_url="https://x")
     assert resp.status_code == 403

@@ -76,6 +76,9 @@ SAMPLES = {
     "NCPEH_PEER_READ_TIMEOUT": ("2.5", lambda c: str(c.peer_read_timeout)),
     "NCPEH_RATE_PER_MINUTE": ("60", lambda c: str(c.rate_per_minute)),
     "NCPEH_RATE_BURST": ("7", lambda c: str(c.rate_burst)),
+    "NCPEH_TOKEN_FAILURES_PER_ADDRESS": ("9", lambda c: str(c.token_failures_per_address)),
+    "NCPEH_TOKEN_FAILURES_PER_CLIENT": ("4", lambda c: str(c.token_failures_per_client)),
+    "NCPEH_SERVER_TIMING": ("1", lambda c: "1" if c.server_timing else "0"),
     "NCPEH_SECRET_KEY": ("s3cret", lambda c: c.secret_key),
     "NCPEH_TOTP_KEY_FILE": ("/run/secrets/totp_key", lambda c: str(c.totp_key_path)),
     "NCPEH_KEY_PASSWORD": ("pw", lambda c: c.key_password),
@@ -109,6 +112,7 @@ def test_every_documented_override_is_applied(tmp_path):
         (lambda t: t.replace('name = "France"', 'name = "France"\ndefault_language = "de"'),
          "default_language", "must be one of"),
         (lambda t: t.replace("[identifier]", "[identifier\n"), "file", "not valid TOML"),
+        (lambda t: 'server_timing = "sometimes"\n' + t, "server_timing", "true or false"),
     ],
 )
 def test_invalid_configuration_names_file_and_setting(tmp_path, edit, setting, words):

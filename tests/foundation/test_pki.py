@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.config import country_file, load_config
 from gateway.security import pki, trustlist
+from gateway.security.trust_sequence import SequenceState
 
 
 @pytest.fixture()
@@ -163,6 +164,37 @@ def test_trust_state_refuses_a_rollback_to_an_older_list(home):
     assert "older than sequence 2" in state.error
     trustlist.build(configs(home), certs, path)  # a newly signed list (sequence 2 + 1) is taken at once
     assert sorted(state.current().countries) == ["DE", "FR"] and state.error is None
+
+
+def test_trust_state_refuses_an_older_list_after_a_restart_until_an_operator_accepts_it(home):
+    """The highest sequence is recorded on disk: a new process (a restart) refuses the older list too."""
+    certs, _ = init(home)
+    path, ca = home / "tl.jws", certs / "ca" / "ca.crt"
+    recorded = SequenceState(home / "data" / "trust-list-sequence")
+    trustlist.build(configs(home), certs, path)
+    older = path.read_bytes()
+    trustlist.TrustState(path, ca, recorded)
+    trustlist.build(configs(home)[:1], certs, path)
+    assert trustlist.TrustState(path, ca, recorded).current().sequence == 2 and recorded.highest() == 2
+    assert (recorded.path.stat().st_mode & 0o777) == 0o600
+    pki.atomic_write(path, older)
+    with pytest.raises(trustlist.TrustListError, match="older than sequence 2") as refused:
+        trustlist.TrustState(path, ca, recorded)  # the restarted process
+    assert refused.value.code == "TRUST_LIST_OLDER_SEQUENCE"
+    recorded.reset(1)  # 'ncpeh trust-list accept': the operator takes the list in place on purpose
+    assert trustlist.TrustState(path, ca, recorded).current().sequence == 1
+    recorded.path.write_text("garbage")  # fail closed: an unreadable record takes no list
+    with pytest.raises(trustlist.TrustListError) as unreadable:
+        trustlist.TrustState(path, ca, recorded)
+    assert unreadable.value.code == "TRUST_LIST_SEQUENCE_UNREADABLE"
+
+
+def test_a_lost_list_is_signed_again_above_the_recorded_sequence(home):
+    certs, _ = init(home)
+    path = home / "tl.jws"
+    for cfg in configs(home):
+        SequenceState.for_data_dir(cfg.data_dir).raise_to(7)
+    assert trustlist.build(configs(home), certs, path)["seq"] == 8  # no file: above what the countries took
 
 
 def test_trust_state_tries_a_refused_list_again_without_a_file_change(home):

@@ -160,6 +160,42 @@ def test_malformed_narrative(doc):
     assert "must be a <div" in got["$.entry[7].resource.text.div"]
 
 
+XHTML = '<div xmlns="http://www.w3.org/1999/xhtml">{}</div>'
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("<p>x</p><script>alert(1)</script>", "element <script> is not allowed"),
+    ('<p>x<img src="x" onerror="alert(1)"/></p>', "attribute 'onerror' of <img> is not allowed"),
+    ('<p>x</p><iframe src="https://evil.example"/>', "element <iframe> is not allowed"),
+    ('<p><a href="javascript:alert(1)">x</a></p>', "attribute 'href' of <a> has a URL scheme not allowed"),
+    ('<p><a href=" jav&#x09;ascript:alert(1)">x</a></p>', "attribute 'href' of <a> has a URL scheme not allowed"),
+    ('<p>x</p><object data="x"/><embed src="x"/><form/>', "element <object> is not allowed"),
+    ('<p style="background: url(https://evil.example/x)">x</p>', "attribute 'style' of <p> loads or runs content"),
+    ("<p> \n </p>", "no non-whitespace content (txt-2)"),
+])
+def test_narratives_with_active_content_or_without_text_are_refused(doc, content, expected):
+    """Pen-test finding 5 (country A): FHIR's txt-1 and txt-2, with the element named by its path."""
+    doc["entry"][7]["resource"]["text"]["div"] = XHTML.format(content)
+    got = [p.message for p in validate_ips(doc) if p.path == "$.entry[7].resource.text.div"]
+    assert any(expected in message for message in got), got
+
+
+def test_contained_narratives_are_checked_too(doc):
+    doc["entry"][7]["resource"]["contained"] = [
+        {"resourceType": "Organization", "id": "o", "text": {"status": "generated",
+                                                             "div": XHTML.format("<p onclick='x()'>x</p>")}}]
+    got = {p.path: p.message for p in validate_ips(doc, model=False)}
+    assert "attribute 'onclick' of <p>" in got["$.entry[7].resource.contained[0].text.div"]
+
+
+def test_ordinary_narrative_formatting_is_accepted(doc):
+    doc["entry"][7]["resource"]["text"]["div"] = XHTML.format(
+        '<table class="grid" border="1"><tr><th scope="col">a</th><td style="color: red" colspan="2">b</td></tr>'
+        '</table><p xml:lang="fr" lang="fr">c <a href="https://example.org/x">lien</a> <a href="#ref1">ref</a>'
+        '<br/><img src="#img1" alt="i"/></p>')
+    assert validate_ips(doc) == []
+
+
 def test_relative_references_resolve(hl7_minimal):
     doc = copy.deepcopy(hl7_minimal)
     patient = doc["entry"][1]

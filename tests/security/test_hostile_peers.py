@@ -236,8 +236,12 @@ def test_15_trc_of_another_clinician(fr):
     assert_refused(fr.summary(fr.hcp(), fr.trc(clinician=other)), 403, "TRC_CLINICIAN_MISMATCH")
 
 
-def test_15b_trc_missing_on_summary(fr):
-    assert_refused(fr.summary(fr.hcp(), None), 401, "TRC_ASSERTION_MISSING")
+def test_15b_trc_missing_on_summary(fr, countries):
+    """Step 7 of docs/trust-and-assertions.md: the clinician is authenticated (HCP assertion verified), the
+    treatment relationship is not shown: 403, and only once the HCP assertion verified."""
+    assert_refused(fr.summary(fr.hcp(), None), 403, "TRC_ASSERTION_MISSING")
+    assert_refused(fr.summary(fr.de.hcp(CLINICIAN, "TREATMENT", countries.ncp("DE")), None), 401,
+                   "ASSERTION_WRONG_AUDIENCE")
 
 
 def test_15c_trc_with_another_purpose(fr):

@@ -125,7 +125,8 @@ def test_19_expired_trust_list(pair):
     hcp = pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))
     assert_refused(_search(pair, hcp), 503, "TRUST_LIST_INVALID")
     status = requests.get(pair.public("DE") + "/_status", verify=pair.ca(), timeout=5).json()
-    assert "expired" in status["checks"]["trust_list"]["detail"]
+    assert status["checks"]["trust_list"]["code"] == "TRUST_LIST_EXPIRED"
+    assert str(cfg.trust_list.parent) not in json.dumps(status)  # unauthenticated: a code, no file names
     assert_refused(pair.partner_session("DE").get(pair.public("DE") + "/fhir/Patient",
                                                   params={"country": "FR", **TRAITS}, timeout=10),
                    503, "TRUST_LIST_INVALID")
@@ -147,9 +148,28 @@ def test_19b_an_older_trust_list_put_back_is_refused(pair):
     # the NCPeH listener's process had taken the newer list: it says why the file in place is not used
     status = pair.peer_session("DE").get(pair.ncp("FR") + "/_status", timeout=5).json()["checks"]["trust_list"]
     assert status["status"] == "warning" and status["sequence"] == newer["seq"]
-    assert f"older than sequence {newer['seq']}" in status["detail"]
+    assert status["code"] == "TRUST_LIST_OLDER_SEQUENCE" and "detail" not in status
     trustlist.build(pair.configs.values(), cfg.certs_dir, cfg.trust_list)  # a new list (seq + 1) names Germany again
     assert _partner_chain(pair) == 200
+
+
+def test_19c_an_older_trust_list_put_back_is_refused_after_a_restart(pair):
+    """Pen-test finding 9: the highest sequence is recorded on disk, so a restart does not roll back;
+    'ncpeh trust-list accept' is the operator's explicit way to take an older (re-signed) list."""
+    cfg = pair.configs["FR"]
+    older = cfg.trust_list.read_bytes()
+    trustlist.build([cfg], cfg.certs_dir, cfg.trust_list)  # France only: Germany removed
+    assert_refused(_search(pair, pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))), 403,
+                   "UNTRUSTED_CERTIFICATE")
+    pair.topo.stop()
+    pki.atomic_write(cfg.trust_list, older)
+    port, = free_ports(1)
+    serve = _cli(pair, "serve", "--listener", "ncp", port_env={"NCPEH_NCP_PORT": str(port)})
+    assert serve.returncode != 0 and "older than sequence" in serve.stderr and "Traceback" not in serve.stderr
+    accepted = _cli(pair, "trust-list", "accept")
+    assert accepted.returncode == 0, accepted.stderr
+    pair.topo.start(skip=frozenset({("DE", "public"), ("DE", "ncp"), ("FR", "public")}))
+    assert _search(pair, pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))).status_code == 200
 
 
 # --- the replay cache survives a restart -----------------------------------------------------------
