@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 from gateway.config import CountryConfig
 from gateway.security.tls import server_context
 from gateway.server.access_log import ACCESS_LOG_FORMAT
+from gateway.surfaces.openapi import MAX_REQUEST_LINE
 
 
 class ServeError(Exception):
@@ -59,7 +60,7 @@ class GatewayServer(BaseApplication):
             "loglevel": cfg.log_level,
             "proc_name": f"ncpeh-{cfg.slug}-{listener}",
             "limit_request_field_size": 16384,
-            "limit_request_line": 8190,
+            "limit_request_line": MAX_REQUEST_LINE,  # the OpenAPI description declares the 414 beyond it
             # gunicorn >= 25.1 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
             # the two listeners of a country (and every country of `ncpeh demo`) would take it from each other.
             # Nothing here uses gunicornc; the supervisor and signals control the processes.

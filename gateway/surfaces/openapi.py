@@ -140,7 +140,7 @@ def build(base: str) -> dict[str, Any]:
     patient_security = [{"smart": ["system/Patient.read"], "clinicianAssertion": []}]
     summary_params = [*traits, _q("country", "Country of affiliation (else inferred from the identifier system).",
                                   {"type": "string", "pattern": "^[A-Za-z]{2}$"}), language, fmt, *headers]
-    return {
+    return _with_uri_too_long({
         "openapi": "3.1.0",
         "info": {
             "title": "NCPeH partner API (FHIR R4)",
@@ -290,7 +290,24 @@ def build(base: str) -> dict[str, Any]:
             "responses": {name: _error_component(status) for status, (name, _) in _ERRORS.items()},
             "schemas": _schemas(),
         },
-    }
+    })
+
+
+#: gunicorn's limit on the request line (GatewayServer.options: limit_request_line)
+MAX_REQUEST_LINE = 8190
+
+
+def _with_uri_too_long(spec: dict[str, Any]) -> dict[str, Any]:
+    """Every GET may be answered 414 by the HTTP server itself, before the API, when its request line is
+    longer than gunicorn's limit: a short HTML page, no OperationOutcome (described as it is)."""
+    spec["components"]["responses"]["UriTooLong"] = {
+        "description": f"Request line longer than {MAX_REQUEST_LINE} bytes: refused by the HTTP server before the API "
+                       "(a short HTML page, no OperationOutcome, no X-Request-ID).",
+        "content": {"text/html": {"schema": {"type": "string"}}}}
+    for item in spec["paths"].values():
+        if "get" in item:
+            item["get"]["responses"]["414"] = _ref("responses", "UriTooLong")
+    return spec
 
 
 def _schemas() -> dict[str, Any]:

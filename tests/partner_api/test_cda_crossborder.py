@@ -133,7 +133,7 @@ def test_country_a_releases_the_original_only_with_hcp_and_trc_assertions(cda_co
     signer = cda_countries.signer("DE")
     hcp_only = session.get(url, headers={"Authorization": "Bearer " + signer.hcp(CLINICIAN, "TREATMENT", fr.ncp.url)},
                            timeout=30)
-    assert hcp_only.status_code == 401, hcp_only.text
+    assert hcp_only.status_code == 403, hcp_only.text  # a missing TRC is an authorisation refusal (docs: step 7)
     assert hcp_only.json()["issue"][0]["details"]["coding"][0]["code"] == "TRC_ASSERTION_MISSING"
     both = session.get(url, headers={
         "Authorization": "Bearer " + signer.hcp(CLINICIAN, "TREATMENT", fr.ncp.url),
