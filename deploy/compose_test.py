@@ -394,8 +394,8 @@ def check_ports_free(ports: dict[str, int], names: list[str]) -> None:
         if exc is None:
             continue
         state = "is already in use on this host" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-        spare = next((p for p in range(ports[name] + 10000, 65536, 1000)
-                      if p not in ports.values() and port_free(p) is None), None)
+        candidates = (*range(ports[name] + 10000, 65536, 1000), *range(20000, 65536, 1000))  # also for a high port
+        spare = next((p for p in candidates if p not in ports.values() and port_free(p) is None), None)
         hint = f", e.g. {name}={spare} make compose-test" if spare else ""
         raise PortInUse(f"port {ports[name]} ({name}) {state}: stop what listens there, or choose another one{hint}")
 

@@ -129,9 +129,10 @@ class AuditAnchor:
         return line
 
     def status(self) -> dict:
-        """For ``/_status``: ``warning`` while the last attempt failed (requests are still served and recorded)."""
-        body = {"status": "warning" if self.last_error else "ok", "file": str(self.cfg.audit_checkpoints),
-                "journal": self.journal.available, "last_written_here": self.last_written}
+        """For ``/_status``: ``warning`` while the last attempt failed (requests are still served and recorded).
+        A code only: the unauthenticated status names no file; the error and the file are in the log."""
+        body = {"status": "warning" if self.last_error else "ok", "journal": self.journal.available,
+                "last_written_here": self.last_written}
         if self.last_error:
-            body["detail"] = self.last_error
+            body["code"] = "AUDIT_CHECKPOINT_FAILED"
         return body
