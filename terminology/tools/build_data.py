@@ -96,10 +96,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _mvc_displays() -> dict[str, dict[str, str]]:
+    """English displays of the imported code systems: the eHDSI MVC (``data/mvc/``) and the HL7 Terminology
+    code systems (``data/tho/``, written by ``import_tho``); a project concept or designation row may name them."""
     out: dict[str, dict[str, str]] = {}
-    for path in sorted((DATA_DIR / "mvc").glob("CodeSystem-*.json")):
-        cs = orjson.loads(path.read_bytes())
-        out[cs["url"]] = {c["code"]: c.get("display", "") for c in cs["concept"]}
+    for folder in ("mvc", "tho"):
+        for path in sorted((DATA_DIR / folder).glob("CodeSystem-*.json")):
+            cs = orjson.loads(path.read_bytes())
+            out.setdefault(cs["url"], {}).update({c["code"]: c.get("display", "") for c in cs["concept"]})
     return out
 
 
