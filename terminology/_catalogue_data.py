@@ -325,6 +325,6 @@ EXTRA: list[tuple[str, str, str]] = [
 ]
 
 # concepts of the IPS examples and value sets, and common laboratory tests (modules split by topic)
-from . import _catalogue_extra, _catalogue_lab  # noqa: E402
+from . import _catalogue_extra, _catalogue_fhir, _catalogue_lab  # noqa: E402
 
-EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA]
+EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA, *_catalogue_fhir.EXTRA]
