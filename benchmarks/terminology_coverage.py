@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import terminology  # noqa: E402
+from terminology.coverage_report import valueset_table  # noqa: E402
 from terminology.systems import is_standard_system  # noqa: E402
 
 IPS_EXAMPLES = ROOT / "tests" / "terminology" / "fixtures" / "ips-examples"
@@ -60,16 +61,7 @@ def print_codings(files: list[Path]) -> None:
 
 
 def print_valuesets() -> None:
-    term = terminology.load()
-    rows = [(v["title"] or url, v["concepts"], v["translated"]) for url, v in term.valueset_coverage().items()
-            if "ncpeh.example.eu" not in url]
-    langs = terminology.SUPPORTED_LANGUAGES
-    width = max(len(r[0]) for r in rows)
-    print(f"{'value set'.ljust(width)}  {'concepts':>8}  " + "  ".join(f"{lang:>6}" for lang in langs))
-    for title, n, tr in rows:
-        print(f"{title.ljust(width)}  {n:>8}  " + "  ".join(f"{tr[lang]:>6}" for lang in langs))
-    n_all = sum(r[1] for r in rows)
-    print(f"{'all'.ljust(width)}  {n_all:>8}  " + "  ".join(f"{sum(r[2][lang] for r in rows):>6}" for lang in langs))
+    print(valueset_table())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,3 +63,17 @@ def coverage(files: tuple[Path, ...], store_country: str | None, languages: tupl
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         click.echo(terminology.render_table(report))
+
+
+@terminology_group.command("valuesets")
+@click.option("--language", "languages", multiple=True, help="Language(s) to report (default: all supported).")
+def valuesets(languages: tuple[str, ...]) -> None:
+    """Per eHDSI MVC value set: concepts, and how many have a designation in each language."""
+    from terminology.coverage_report import valueset_table
+
+    try:
+        langs = [terminology.check_language(lang) for lang in languages] or None
+    except terminology.UnsupportedLanguageError as exc:
+        click.echo(f"ncpeh: error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(valueset_table(languages=langs))

@@ -400,8 +400,10 @@ def build_supplements(known: dict[str, dict[str, str]]) -> dict[str, dict[str, A
                 if texts.get("en", display) != display:
                     raise SourceError(f"{path}:{line}: en {texts['en']!r} differs from the code system's display "
                                       f"{display!r}")
-                merged = per_system[system].setdefault(code, {})
-                merged.update(texts)
+                if code in per_system[system]:
+                    raise SourceError(f"{path}:{line}: {system}|{code} already has a row (each code once across "
+                                      "all designation files)")
+                per_system[system][code] = texts
                 origin[system].add(path.name)
     for system, codes in sorted(per_system.items()):
         sid = slug(system)
