@@ -216,3 +216,17 @@ def _origin(term: terminology.Terminology, system: str, code: str, language: str
     if source is None:
         return "shipped"
     return f"source: {source['id']} ({source['name']} {source['version']}; licence: {source['licence']})"
+
+
+@terminology_group.command("valuesets")
+@click.option("--language", "languages", multiple=True, help="Language(s) to report (default: all supported).")
+def valuesets(languages: tuple[str, ...]) -> None:
+    """Per eHDSI MVC value set: concepts, and how many have a designation in each language."""
+    from terminology.coverage_report import valueset_table
+
+    try:
+        langs = [terminology.check_language(lang) for lang in languages] or None
+    except terminology.UnsupportedLanguageError as exc:
+        click.echo(f"ncpeh: error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(valueset_table(languages=langs))

@@ -323,3 +323,8 @@ EXTRA: list[tuple[str, str, str]] = [
     ("http://terminology.hl7.org/CodeSystem/v3-ActClass", "PCPR", "care provision"),
     ("http://terminology.hl7.org/CodeSystem/v2-0360", "MD", "Doctor of Medicine"),
 ]
+
+# concepts of the IPS examples and value sets, and common laboratory tests (modules split by topic)
+from . import _catalogue_extra, _catalogue_fhir, _catalogue_lab  # noqa: E402
+
+EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA, *_catalogue_fhir.EXTRA]

@@ -96,10 +96,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _mvc_displays() -> dict[str, dict[str, str]]:
+    """English displays of the imported code systems: the eHDSI MVC (``data/mvc/``) and the HL7 Terminology
+    code systems (``data/tho/``, written by ``import_tho``); a project concept or designation row may name them."""
     out: dict[str, dict[str, str]] = {}
-    for path in sorted((DATA_DIR / "mvc").glob("CodeSystem-*.json")):
-        cs = orjson.loads(path.read_bytes())
-        out[cs["url"]] = {c["code"]: c.get("display", "") for c in cs["concept"]}
+    for folder in ("mvc", "tho"):
+        for path in sorted((DATA_DIR / folder).glob("CodeSystem-*.json")):
+            cs = orjson.loads(path.read_bytes())
+            out.setdefault(cs["url"], {}).update({c["code"]: c.get("display", "") for c in cs["concept"]})
     return out
 
 
@@ -397,8 +400,10 @@ def build_supplements(known: dict[str, dict[str, str]]) -> dict[str, dict[str, A
                 if texts.get("en", display) != display:
                     raise SourceError(f"{path}:{line}: en {texts['en']!r} differs from the code system's display "
                                       f"{display!r}")
-                merged = per_system[system].setdefault(code, {})
-                merged.update(texts)
+                if code in per_system[system]:
+                    raise SourceError(f"{path}:{line}: {system}|{code} already has a row (each code once across "
+                                      "all designation files)")
+                per_system[system][code] = texts
                 origin[system].add(path.name)
     for system, codes in sorted(per_system.items()):
         sid = slug(system)

@@ -22,6 +22,7 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.join(HERE, '..', '..', 'data', 'project')
+THO_DIR = os.path.join(HERE, '..', '..', 'data', 'tho')
 MVC_DIR = sys.argv[1] if len(sys.argv) > 1 else '/work/shared/reference/ehdsi-mvc'
 HEADER = ['system', 'code', 'en', 'fr', 'de', 'es', 'it', 'pt', 'nl', 'pl']
 LANGS = HEADER[3:]
@@ -76,7 +77,9 @@ def load_mvc():
             idx.setdefault((system, code), disp)
     # concepts the MVC snapshot lacks, added by the project (LOINC laboratory codes, SNOMED CT
     # disorders and substances, FHIR category codes, ...): run build_data after editing EXTRA
-    for f in sorted(glob.glob(os.path.join(PROJECT_DIR, 'CodeSystem-*.json'))):
+    # and the HL7 Terminology code systems imported by terminology/tools/import_tho.py
+    pattern = 'CodeSystem-*.json'
+    for f in sorted(glob.glob(os.path.join(PROJECT_DIR, pattern)) + glob.glob(os.path.join(THO_DIR, pattern))):
         with open(f, encoding='utf-8') as fh:
             cs = json.load(fh)
         for c in cs['concept']:
