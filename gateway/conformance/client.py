@@ -25,10 +25,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from gateway.config import KNOWN_TRAITS
 from gateway.conformance.catalogue import Fail, Skip
 from gateway.security.pki import PKIError, load_certificate, load_private_key
 
-TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
+TRAITS = KNOWN_TRAITS
 FHIR_JSON = "application/fhir+json"
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from gateway import errors, timing
-from gateway.config import CountryConfig
+from gateway.config import KNOWN_TRAITS, CountryConfig
 from gateway.storage.records import Patient, RecordStore
 
 GENDERS = ("male", "female", "other", "unknown")
@@ -79,8 +79,7 @@ def _matches(patient: Patient, traits: Mapping[str, str]) -> bool:
 
 def check_traits(params: Mapping[str, str], cfg: CountryConfig) -> dict[str, str]:
     """Validate the query against this country's search mask; returns the traits given."""
-    traits = {k: v.strip() for k, v in params.items() if k in ("identifier", "family", "given", "birthdate",
-                                                                "gender", "birthplace") and v and v.strip()}
+    traits = {k: v.strip() for k, v in params.items() if k in KNOWN_TRAITS and v and v.strip()}
     for trait in cfg.identifier.search_mask:
         if trait not in traits:
             raise errors.MissingTrait(

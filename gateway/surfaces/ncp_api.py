@@ -11,6 +11,7 @@ from flask import Blueprint, Response, g, request
 from gateway import errors, timing
 from gateway.audit import events
 from gateway.audit import trail as audit_trail
+from gateway.config import KNOWN_TRAITS
 from gateway.fhir import fhir_response, searchset
 from gateway.records.cda.attachments import embedded_document
 from gateway.runtime import runtime
@@ -19,6 +20,7 @@ from gateway.server.worker import ENVIRON_KEY
 from gateway.services import identify as identification
 from gateway.services import terminology as terminology_service
 from gateway.storage import get_store
+from gateway.surfaces import fhir_params
 
 bp = Blueprint("ncp_api", __name__, url_prefix="/fhir")
 TRC_HEADER = "X-TRC-Assertion"
@@ -92,7 +94,8 @@ def record_refusal(error: errors.GatewayError) -> None:
 @bp.get("/Patient")
 def search_patient():
     cfg = runtime().cfg
-    patients = identification.identify(get_store().records, cfg, request.args)
+    # each trait once (a repeated identifier was silently read as its first value), unknown ones ignored
+    patients = identification.identify(get_store().records, cfg, fhir_params.query(KNOWN_TRAITS))
     audit_trail.note(patient_id=patients[0].id if len(patients) == 1 else None,
                      detail={"matches": len(patients), "parameters": sorted(request.args)})
     entries = [

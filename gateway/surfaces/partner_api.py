@@ -28,6 +28,7 @@ from gateway import errors
 from gateway.app import version
 from gateway.audit import events
 from gateway.audit import trail as audit_trail
+from gateway.config import KNOWN_TRAITS
 from gateway.fhir import FHIR_VERSION, fhir_response, searchset
 from gateway.runtime import runtime
 from gateway.security import assertions
@@ -44,7 +45,7 @@ bp = Blueprint("partner_api", __name__, url_prefix="/fhir")
 #: the client (``ncpeh clients set-key``); see gateway.security.assertions.verify_clinician_assertion.
 CLINICIAN_HEADER = "X-Clinician-Assertion"
 READ_SCOPE = "system/Patient.read"
-TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
+TRAITS = KNOWN_TRAITS
 SEARCH_PARAMETERS = ("country", *TRAITS, "language")
 SUMMARY_PARAMETERS = ("language",)
 ORIGINAL_PARAMETERS = ("attachment",)

@@ -51,6 +51,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from gateway import i18n
 from gateway.audit import events
 from gateway.audit import trail as audit_trail
+from gateway.config import KNOWN_TRAITS
 from gateway.errors import GatewayError
 from gateway.runtime import runtime
 from gateway.security import policy
@@ -71,7 +72,7 @@ PUBLIC_ENDPOINTS = {"portal.signin", "portal.signin_submit", "portal.signin_code
                     "portal.set_language"}
 PENDING_COOKIE_AGE = 15 * 60
 LOCKED = _l("Too many failed attempts: this account is locked for 15 minutes.")
-TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
+TRAITS = KNOWN_TRAITS
 TRAIT_LABELS = {"identifier": _l("Identifier"), "family": lazy_pgettext("search trait: the birth name", "Family name"),
                 "given": _l("First name"),
                 "birthdate": _l("Date of birth"), "gender": _l("Sex"), "birthplace": _l("Place of birth")}

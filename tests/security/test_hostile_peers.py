@@ -543,3 +543,15 @@ def test_unknown_paths_and_methods_on_the_ncpeh_listener_are_audited(fr, countri
     assert (unknown.outcome, unknown.detail["status"]) == (Outcome.REFUSED, 404)
     assert unknown.detail["client_certificate_sha256"] == hashlib.sha256(stranger).hexdigest()
     assert (method.outcome, method.detail["status"], method.detail["method"]) == (Outcome.REFUSED, 405, "POST")
+
+
+# --- found by the conformance kit: a trait given twice -------------------------------------------------
+
+
+def test_a_trait_given_twice_is_refused_not_read_as_its_first_value(fr):
+    """Two identifiers (the first one matching) used to identify the patient by the first; each trait once."""
+    params = [*TRAITS.items(), ("identifier", TRAITS["identifier"].split("|")[0] + "|" + "2840763123456" + "04")]
+    resp = fr.session.get(fr.url + "/fhir/Patient", params=params, headers={"Authorization": f"Bearer {fr.hcp()}"},
+                          timeout=10)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["issue"][0]["details"]["coding"][0]["code"] == "REPEATED_PARAMETER"
