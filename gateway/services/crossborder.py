@@ -181,9 +181,22 @@ def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote
                               term: Terminology | None = None) -> terminology_service.Translated:
     """The summary, as :func:`summary_abroad`, translated into ``ctx.language`` and serialised (once per
     document content and language: see ``terminology_service.translate_document``)."""
-    return terminology_service.translate_document(
-        _summary_bytes(peers, country, remote_id, ctx), ctx.language,
-        lambda body: _parsed_document(peers, country, body), term)
+    return translate_received(peers, country, _summary_bytes(peers, country, remote_id, ctx), ctx.language, term)
+
+
+def summary_bytes_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> bytes:
+    """The exact bytes of the patient's summary as country A sent them (the portal keeps them for a
+    clinician's session and translates them with :func:`translate_received`, like the partner API)."""
+    return _summary_bytes(peers, country, remote_id, ctx)
+
+
+def translate_received(peers: PeerClient, country: TrustedCountry, body: bytes, language: str,
+                       term: Terminology | None = None) -> terminology_service.Translated:
+    """A summary received from ``country``: checked, its narratives sanitised, translated into ``language``
+    and serialised, once per document content and language in this process (the one path of the partner
+    API and the portal)."""
+    return terminology_service.translate_document(body, language, lambda raw: _parsed_document(peers, country, raw),
+                                                  term)
 
 
 def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:

@@ -18,7 +18,6 @@ cookie) to resume it afterwards.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import logging
@@ -28,6 +27,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from flask import (
     Blueprint,
@@ -58,7 +58,6 @@ from gateway.security import policy
 from gateway.security.assertions import Clinician
 from gateway.security.trustlist import TrustedCountry
 from gateway.services import accounts, crossborder
-from gateway.services import terminology as terminology_service
 from gateway.storage import get_store
 from gateway.storage import users as user_storage
 from gateway.surfaces import portal_view
@@ -843,7 +842,7 @@ def declare_submit():  # noqa: ANN201
 # --- the summary -------------------------------------------------------------------------------------
 
 _CACHE_SECONDS = 300
-_cache: dict[tuple[str, str, str], tuple[float, dict[str, Any], str | None]] = {}
+_cache: dict[tuple[str, str, str], tuple[float, bytes]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -858,8 +857,9 @@ def _forget_summaries(token: str) -> None:
             del _cache[key]
 
 
-def _fetch_summary(patient: dict[str, Any], country: TrustedCountry, purpose: str) -> dict[str, Any]:
-    """The document as country A sent it: from A (audited), or again from this session's short cache.
+def _fetch_summary(patient: dict[str, Any], country: TrustedCountry, purpose: str) -> bytes:
+    """The document as country A sent it (its exact bytes): from A (audited), or again from this session's
+    short cache.
 
     The summary is kept in memory only, for a few minutes, for this session (print, PDF, another
     language); it is never written to disk at this side.
@@ -875,47 +875,54 @@ def _fetch_summary(patient: dict[str, Any], country: TrustedCountry, purpose: st
     code, remote_id = crossborder.split_local_id(patient["id"])
     audit_trail.note(event=events.SUMMARY, side=events.REQUESTING, patient_id=patient["id"])
     _note_clinician(purpose, country)
-    bundle, received_sha256 = crossborder.summary_abroad(runtime().peers, country, remote_id, _context(purpose))
-    audit_trail.note(detail={"document_id": audit_trail.document_identifier(bundle), "document_sha256": received_sha256})
+    rt = runtime()
+    body = crossborder.summary_bytes_abroad(rt.peers, country, remote_id, _context(purpose))
+    translated = crossborder.translate_received(rt.peers, country, body, _lang(), rt.terminology)  # checks it too
+    audit_trail.note(detail={"document_id": translated.document_id, "document_sha256": translated.received_sha256})
     with _cache_lock:
-        _cache[key] = (now, bundle, None)
+        _cache[key] = (now, body)
         while len(_cache) > 64:
             del _cache[next(iter(_cache))]
-    return bundle
+    return body
 
 
-def _summary_view() -> tuple[Any, Any, Any]:
-    """(view, patient, country) or a response for what went wrong."""
+def _summary_view() -> tuple[Any, Any, Any, dict[str, Any] | None]:
+    """(view, patient, country, translated document) or a response for what went wrong.
+
+    The document is translated through the same path and cache as the partner API's (once per content
+    and language in this process), never again per page view."""
     patient, country = _current_patient()
     purpose = _state().get("purpose")
     if patient is None or not purpose:
-        return None, problem("NO_PATIENT", status=409), None
+        return None, problem("NO_PATIENT", status=409), None, None
+    rt = runtime()
     try:
         policy.check(g.portal_user.role, purpose)
-        raw = _fetch_summary(patient, country, purpose)
-        translated, coverage = terminology_service.translate(copy.deepcopy(raw), _lang(), runtime().terminology)
+        body = _fetch_summary(patient, country, purpose)
+        translated = crossborder.translate_received(rt.peers, country, body, _lang(), rt.terminology)
     except GatewayError as exc:
-        return None, _refused(exc, country, retry=url_for("portal.summary")), None
+        return None, _refused(exc, country, retry=url_for("portal.summary")), None, None
+    document = orjson.loads(translated.body)
     labels = {country.identifier_system: country.identifier_label}
-    view = portal_view.summary_view(translated, _lang(), country_code=country.code,
+    view = portal_view.summary_view(document, _lang(), country_code=country.code,
                                     country_label=portal_view.country_name(country.code, _lang(), country.name),
-                                    identifier_labels=labels, coverage=coverage, term=runtime().terminology)
-    return view, patient, country
+                                    identifier_labels=labels, coverage=translated.coverage, term=rt.terminology)
+    return view, patient, country, document
 
 
 @bp.get("/summary")
 def summary():  # noqa: ANN201
-    view, patient, country = _summary_view()
+    view, patient, country, document = _summary_view()
     if view is None:
         return patient  # the problem page
-    raw = _fetch_summary(patient, country, _state()["purpose"])  # this session's cache: not fetched again
     return render_template("portal/summary.html", view=view, patient=patient, country=country,
-                           purpose=PURPOSES.get(_state().get("purpose"), ""), has_original=crossborder.has_original(raw))
+                           purpose=PURPOSES.get(_state().get("purpose"), ""),
+                           has_original=crossborder.has_original(document))
 
 
 @bp.get("/summary.pdf")
 def summary_pdf():  # noqa: ANN201
-    view, patient, country = _summary_view()
+    view, patient, country, _document = _summary_view()
     if view is None:
         return patient
     from gateway.surfaces.portal_pdf import render_pdf
