@@ -283,3 +283,49 @@ def test_coded_details_no_structured_element_carries_are_reported():
     assert levothyrox["ingredient"][0]["strength"]["numerator"] == {
         "value": 75, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
     assert convert_cda((CDA / "synthetic-ips-fr.xml").read_bytes(), INS_SYSTEM).report.partial == []
+
+
+# --- negation and uncertainty (found in review: a negated allergy came out as an allergy) ---------------
+
+SYNTHETIC = CDA / "synthetic-ips-fr.xml"
+
+
+def _mutated(old: bytes, new: bytes) -> dict[str, list[dict]]:
+    raw = SYNTHETIC.read_bytes()
+    assert raw.count(old) == 1
+    bundle = convert_cda(raw.replace(old, new), INS_SYSTEM).bundle
+    found: dict[str, list[dict]] = {}
+    for entry in bundle["entry"]:
+        found.setdefault(entry["resource"]["resourceType"], []).append(entry["resource"])
+    return found
+
+
+def test_a_negated_allergy_is_refuted_never_an_allergy():
+    allergy = b'<observation classCode="OBS" moodCode="EVN">\n                  <code code="416098002"'
+    (resource,) = _mutated(allergy, allergy.replace(b'moodCode="EVN">', b'moodCode="EVN" negationInd="true">'))[
+        "AllergyIntolerance"]
+    assert resource["verificationStatus"]["coding"][0]["code"] == "refuted"
+
+
+def test_a_negated_medication_is_not_taken():
+    statement = (b'<substanceAdministration classCode="SBADM" moodCode="EVN">\n              '
+                 b'<templateId root="1.2.250.1.213.1.1.3.42"/>\n              <text><reference value="#med-1-pos"/>')
+    statements = _mutated(statement, statement.replace(b'moodCode="EVN">', b'moodCode="EVN" negationInd="true">'))[
+        "MedicationStatement"]
+    assert statements[0]["status"] == "not-taken"
+
+
+def test_an_uncertain_problem_is_unconfirmed():
+    problem = b'<code code="282291009" codeSystem="2.16.840.1.113883.6.96"/>\n                  <text><reference value="#pb-1"/>'
+    raw = SYNTHETIC.read_bytes()
+    start = raw.index(problem)
+    observation_start = raw.rindex(b'<observation classCode="OBS" moodCode="EVN">', 0, start)
+    old = raw[observation_start:start + len(problem)]
+    conditions = _mutated(old, old.replace(b'moodCode="EVN">', b'moodCode="EVN" uncertaintyCode="UN">', 1))["Condition"]
+    assert conditions[0]["verificationStatus"]["coding"][0]["code"] == "unconfirmed"
+
+
+def test_the_dosage_text_is_the_posology_not_the_product():
+    statement = b'<text><reference value="#med-1-pos"/></text>'
+    statements = _mutated(statement, b'<text><reference value="#med-1"/></text>')["MedicationStatement"]
+    assert "text" not in statements[0].get("dosage", [{}])[0]  # it pointed at the product's name

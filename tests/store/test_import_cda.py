@@ -25,10 +25,16 @@ def test_batch_of_cda_documents_reports_each_file_and_stores_only_valid_ones(tmp
     result = ncpeh(home, "import", "-c", "FR", *map(str, files))
     assert result.returncode == 1
     assert "imported 2, updated 1, unchanged 0, rejected 3" in result.stdout
-    assert f"converted {CDA / 'VSM_1.4_2022.01.xml'} (VSM 1.4 201310: 9 sections, 11 of 11 entries mapped)" \
-        in result.stdout
+    assert f"converted {CDA / 'VSM_1.4_2022.01.xml'} (VSM 1.4 201310: 9 sections, 11 of 11 entries mapped, 1 coded" \
+        " details in the narrative only)" in result.stdout
     assert (f"converted {CDA / 'IPS-FR_2024.01_DLU.xml'} (IPS-FR 2024.01: 18 sections, 44 of 46 entries mapped,"
-            " 34 coded details in the narrative only, 2 attached documents kept in the original)") in result.stdout
+            " 38 coded details in the narrative only, 2 attached documents kept in the original)") in result.stdout
+    # a tapering (doses in nested administrations) and a maximum dose are named: the Dosage is not all of it
+    assert ("/ClinicalDocument/component/structuredBody/component[6]/section/entry[3]/substanceAdministration/"
+            "entryRelationship[1]/substanceAdministration: dose step (a nested administration) not carried by a "
+            "structured element: kept in the narrative") in result.stdout
+    assert ("/ClinicalDocument/component/structuredBody/component[6]/section/entry[3]/substanceAdministration/"
+            "maxDoseQuantity: maximum dose not carried by a structured element") in result.stdout
     assert ("/ClinicalDocument/component/structuredBody/component[3]/section/entry[2]/procedure/approachSiteCode:"
             " 229801003 (intra-arterial) not carried by a structured element: kept in the narrative") in result.stdout
     assert ("/ClinicalDocument/component/structuredBody/component[18]/section/entry[1]/organizer: attached document"

@@ -133,6 +133,8 @@ def _condition(statement: Element, observation: Element, narrative: dict[str, st
         condition["verificationStatus"] = {"coding": [{"system": systems.CONDITION_VER_STATUS, "code": verification}]}
     if observation.get("negationInd") == "true":
         condition["verificationStatus"] = {"coding": [{"system": systems.CONDITION_VER_STATUS, "code": "refuted"}]}
+    elif attr(observation, "uncertaintyCode") == "UN" and "verificationStatus" not in condition:
+        condition["verificationStatus"] = {"coding": [{"system": systems.CONDITION_VER_STATUS, "code": "unconfirmed"}]}
     severity = _with_code(_rel(observation), "SEV")
     if severity is not None and _value_concept(severity, narrative):
         condition["severity"] = _value_concept(severity, narrative)
@@ -193,6 +195,8 @@ def _allergy(statement: Element, observation: Element, narrative: dict[str, str]
     verified = attr(find(certainty, "h:value"), "code") if certainty is not None else None
     if verified in ("confirmed", "unconfirmed", "presumed", "refuted"):
         resource["verificationStatus"] = {"coding": [{"system": systems.ALLERGY_VERIFICATION, "code": verified}]}
+    if observation.get("negationInd") == "true":  # "no allergy to X": never an allergy to X
+        resource["verificationStatus"] = {"coding": [{"system": systems.ALLERGY_VERIFICATION, "code": "refuted"}]}
     reactions = [r for r in (_value_concept(m, narrative) for m in _rel(observation, "MFST")) if r]
     if reactions:
         resource["reaction"] = [{"manifestation": [r]} for r in reactions]
@@ -235,11 +239,13 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
     # is said by the end of its period (IHE PCC), a known end date making it completed
     status = {"aborted": "stopped", "suspended": "on-hold", "cancelled": "not-taken"}.get(
         attr(find(statement, "h:statusCode"), "code") or "", "active")
+    if statement.get("negationInd") == "true":  # "does not take X"
+        status = "not-taken"
     resource: dict[str, Any] = {"resourceType": "MedicationStatement", "status": status,
                                 "subject": {"reference": patient}}
     dosage: dict[str, Any] = {}
     text = original_text(statement, narrative)
-    if text:
+    if text and text not in (name, code.get("text")):  # CI-SIS often points the entry's text at the product's cell
         dosage["text"] = text
     timing: dict[str, Any] = {}
     for effective in findall(statement, "h:effectiveTime"):

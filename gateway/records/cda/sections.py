@@ -92,7 +92,20 @@ def convert_section(section: Element, paths: Paths, patient_ref: str) -> Section
         result.resources.extend(made)
         result.notes.append((where, "mapped to " + ", ".join(r["resourceType"] for r in made)))
         result.partial.extend(_leftovers(statement, made, paths))
+        result.partial.extend(_unmapped_dosage(statement, paths))
     return result
+
+
+def _unmapped_dosage(statement: Element, paths: Paths) -> list[tuple[str, str]]:
+    """Dose steps (nested administrations, e.g. a tapering) and maximum doses are not mapped to the Dosage:
+    the report names them, so that nobody reads the structured dosage as the whole prescription."""
+    if local(statement.tag) != "substanceAdministration":
+        return []
+    found = [(paths.of(e), "maximum dose not carried by a structured element: kept in the narrative")
+             for e in findall(statement, "h:maxDoseQuantity")]
+    found += [(paths.of(e), "dose step (a nested administration) not carried by a structured element: kept in the "
+                            "narrative") for e in findall(statement, "h:entryRelationship/h:substanceAdministration")]
+    return found
 
 
 #: HL7 v3 structural vocabularies (ActCode, ActStatus...): read into FHIR elements, never reported
