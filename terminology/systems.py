@@ -53,8 +53,13 @@ _HL7_PREFIXES = ("http://terminology.hl7.org/CodeSystem/", "http://hl7.org/fhir/
 
 
 def is_standard_system(system: str) -> bool:
-    """True for the pivot's international code systems and HL7's code systems (THO, FHIR core)."""
-    return system in STANDARD_SYSTEMS or system.startswith(_HL7_PREFIXES)
+    """True for the pivot's international code systems and HL7's own code systems (THO, FHIR core).
+
+    Not for the external systems FHIR names under ``http://hl7.org/fhir/sid/`` (ICD-9-CM, ICD-10-CM,
+    ICPC-2, NDC, CVX...): national or regional, they are no European code (ICD-10 is listed above)."""
+    if system in STANDARD_SYSTEMS:
+        return True
+    return system.startswith(_HL7_PREFIXES) and not system.startswith("http://hl7.org/fhir/sid/")
 
 
 # --- national code systems (the MTC part) --------------------------------------------------

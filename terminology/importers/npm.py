@@ -11,6 +11,7 @@ from __future__ import annotations
 import tarfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,17 @@ def aliases_of(res: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+@contextmanager
+def _malformed(where: str, rtype: Any) -> Iterator[None]:
+    """A resource whose elements have the wrong JSON types (null where an array is due...) is refused
+    naming it, like any other bad input: never a trace."""
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise ImportRefused(where, f"malformed {rtype}: an element has the wrong type ({type(exc).__name__}: {exc})") \
+            from None
+
+
 def convert(path: Path, licence: str | None = None) -> Source:
     """The content of an NPM package (see the module docstring)."""
     package, resources = read_package(path)
@@ -110,18 +122,20 @@ def convert(path: Path, licence: str | None = None) -> Source:
     for name, res in resources:
         where = f"{path}!{name}"
         rtype = res["resourceType"]
-        for alias, canonical in aliases_of(res).items():
-            content.aliases.setdefault(alias, canonical)
-        if rtype == "CodeSystem":
-            _codesystem(where, res, content)
-        elif rtype == "ValueSet":
-            valuesets.append(res)
-        elif rtype == "ConceptMap":
-            _conceptmap(where, res, content)
+        with _malformed(where, rtype):
+            for alias, canonical in aliases_of(res).items():
+                content.aliases.setdefault(alias, canonical)
+            if rtype == "CodeSystem":
+                _codesystem(where, res, content)
+            elif rtype == "ValueSet":
+                valuesets.append((where, res))
+            elif rtype == "ConceptMap":
+                _conceptmap(where, res, content)
     aliases = _canonical_systems(content)
     partial = 0
-    for res in valuesets:
-        vs, was_partial = _valueset(res, content, aliases)
+    for where, res in valuesets:
+        with _malformed(where, "ValueSet"):
+            vs, was_partial = _valueset(res, content, aliases)
         partial += was_partial
         if vs:
             content.valuesets.append(vs)

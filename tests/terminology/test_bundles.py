@@ -75,6 +75,12 @@ def test_a_standard_code_the_catalogue_lacks_is_not_flagged_unmapped(fr_bundle, 
     assert (system, code) in translation_report.untranslated  # what the clinician sees flagged: not translated
 
 
+@pytest.mark.parametrize("system", [S.ICD9CM_IT, "http://hl7.org/fhir/sid/icpc-2", "http://hl7.org/fhir/sid/cvx"])
+def test_national_systems_named_by_fhir_are_not_standard(system):
+    assert not S.is_standard_system(system)
+    assert S.is_standard_system(S.ICD10) and S.is_standard_system(S.REFERENCE_RANGE_MEANING)
+
+
 def test_unknown_coding_next_to_a_known_one_is_not_flagged(ips_bundle):
     bundle, report = terminology.transcode(ips_bundle, "FR")
     med = resources(bundle, "Medication")[0]

@@ -143,6 +143,23 @@ def test_truncated_package_is_refused_and_nothing_is_written(tmp_path: Path) -> 
     assert not root.exists() or not any(root.iterdir())
 
 
+@pytest.mark.parametrize("member, resource", [
+    ("package/CodeSystem-nulls.json", {"resourceType": "CodeSystem", "url": "http://example.org/cs", "content": "complete",
+                                       "concept": [{"code": "a", "designation": None}]}),
+    ("package/ConceptMap-nulls.json", {"resourceType": "ConceptMap", "url": "http://example.org/cm",
+                                       "group": [{"source": "http://a", "target": "http://b",
+                                                  "element": [{"code": "x", "target": None}]}]}),
+    ("package/ConceptMap-strings.json", {"resourceType": "ConceptMap", "url": "http://example.org/cm2", "group": ["x"]}),
+])
+def test_wrongly_typed_elements_are_refused_naming_the_member(tmp_path: Path, member: str, resource: dict) -> None:
+    """Found in review: null or a string where an array or object is due gave a trace, not a refusal."""
+    bad = npm_package(tmp_path, extra={member: resource})
+    root = tmp_path / "terminology"
+    with pytest.raises(ImportRefused, match=f"!{member}: malformed"):
+        import_paths(root, [bad])
+    assert not root.exists() or not any(root.iterdir())
+
+
 def test_corrupt_json_in_a_package_names_the_member_and_line(tmp_path: Path) -> None:
     bad = npm_package(tmp_path, extra={"package/ValueSet-broken.json": b'{"resourceType": "ValueSet",\n  "url": }'})
     with pytest.raises(ImportRefused, match=r"!package/ValueSet-broken.json:2: not valid JSON"):
