@@ -31,11 +31,17 @@ from .systems import EDQM, UCUM
 _DOSAGE_KEYS = frozenset({"id", "extension", "sequence", "text", "patientInstruction", "timing", "asNeededBoolean",
                           "asNeededCodeableConcept", "route", "site", "method", "doseAndRate", "maxDosePerPeriod",
                           "additionalInstruction"})
+#: at least one of these makes a dosage worth a sentence
+_POSOLOGY_KEYS = frozenset({"doseAndRate", "timing", "asNeededBoolean", "asNeededCodeableConcept", "maxDosePerPeriod"})
 _REPEAT_KEYS = frozenset({"id", "extension", "boundsDuration", "boundsRange", "boundsPeriod", "count", "duration",
                           "durationUnit", "frequency", "frequencyMax", "period", "periodUnit", "dayOfWeek",
                           "timeOfDay", "when"})
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UCUM_TIME = {"s": "s", "min": "min", "h": "h", "d": "d", "wk": "wk", "mo": "mo", "a": "a"}
+#: UCUM annotations for units of presentation (CI-SIS CDA writes {tablet}) -> EDQM unit of presentation
+_ANNOTATED_UNITS = {"{tablet}": "15054000", "{tbl}": "15054000", "{capsule}": "15012000", "{caps}": "15012000",
+                    "{drop}": "15022000", "{drp}": "15022000", "{puff}": "15001000", "{actuat}": "15001000",
+                    "{sachet}": "15045000", "{ampoule}": "15002000", "{ampule}": "15002000"}
 
 
 class _CannotSay(Exception):
@@ -46,8 +52,8 @@ def render_dosage(dosage: Mapping[str, Any], language: str, terminology: Termino
     """The Dosage as one sentence in ``language`` (fr, de, …), or ``None`` when it has no structured
     part or has one that cannot be said completely in that language."""
     lang = check_language(language)
-    if not isinstance(dosage, Mapping) or set(dosage) - _DOSAGE_KEYS:
-        return None
+    if not isinstance(dosage, Mapping) or set(dosage) - _DOSAGE_KEYS or not set(dosage) & _POSOLOGY_KEYS:
+        return None  # unknown elements, or nothing of the posology itself (a route alone is no dosage)
     try:
         fragments = _Sentence(lang, terminology or load()).fragments(dosage)
     except _CannotSay:
@@ -181,6 +187,8 @@ class _Sentence:
         system, code = q.get("system"), q.get("code")
         if system == UCUM and isinstance(code, str) and code and not any(ch in code for ch in "[]{}"):
             return f"{value} {code}"  # a plain UCUM symbol (mg, mL, mg/kg) reads the same everywhere
+        if system in (UCUM, None) and code in _ANNOTATED_UNITS:
+            return f"{value} × {self.display(EDQM, _ANNOTATED_UNITS[code])}"
         if isinstance(system, str) and isinstance(code, str) and system in (EDQM, UCUM):
             return f"{value} × {self.display(system, code)}"  # a unit of presentation, or a bracketed unit
         if not system and not code and not q.get("unit"):

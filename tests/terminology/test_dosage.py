@@ -70,12 +70,15 @@ def test_ranges_maximum_per_period_timing_codes_and_plain_units():
     assert render_dosage(ranged, de) == ", ".join([
         P.RANGE[de].format(a="1", b="2") + f" × {tablet}", f"{P.TIMES[de][2].format(n=3)} {P.PER[de]['d']}",
         P.MAX_PER[de].format(q=f"6 × {tablet}", per=P.PER[de]["d"])])
+    annotated = {"doseAndRate": [{"doseQuantity": {"value": 1, "unit": "{tablet}", "system": S.UCUM, "code": "{tablet}"}}]}
+    assert render_dosage(annotated, de) == f"1 × {tablet}"  # as CI-SIS CDA documents write it
     milligrams = {"doseAndRate": [{"doseQuantity": {"value": 500, "unit": "mg", "system": S.UCUM, "code": "mg"}}]}
     assert render_dosage(milligrams, de) == "500 mg"
 
 
 @pytest.mark.parametrize("dosage", [
     {"text": "1 comprimé matin et soir"},  # free text only: nothing to render
+    {"route": ORAL},  # a route alone (e.g. a tapering whose doses the CDA import could not map) is no dosage
     {**TWICE_DAILY, "timing": {"event": ["2026-01-01"]}},  # an element the sentence cannot say
     {**TWICE_DAILY, "maxDosePerAdministration": {"value": 1}},
     {**TWICE_DAILY, "route": {"coding": [{"system": S.EDQM, "code": "99999999"}]}},  # a route it cannot name
