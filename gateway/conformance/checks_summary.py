@@ -152,14 +152,23 @@ def subject(kit: Kit) -> str:
     doc = kit.summary()
     comp = _composition(doc)
     ref = (comp.get("subject") or {}).get("reference")
-    entry = next((e for e in doc.get("entry") or [] if isinstance(e, dict) and e.get("fullUrl") == ref), None)
+    entry = next((e for e in doc.get("entry") or [] if isinstance(e, dict) and _resolves(e, ref)), None)
     if entry is None or (entry.get("resource") or {}).get("resourceType") != "Patient":
         raise Fail(f"Composition.subject {ref!r} is not a Patient entry of the Bundle")
-    wanted = kit.settings.patient.get("identifier", "").rpartition("|")[2]
-    values = [i.get("value") for i in entry["resource"].get("identifier") or [] if isinstance(i, dict)]
-    if wanted and wanted not in values:
+    system, _, value = kit.settings.patient.get("identifier", "").rpartition("|")
+    given = [(i.get("system"), i.get("value")) for i in entry["resource"].get("identifier") or [] if isinstance(i, dict)]
+    if value and not any(v == value and (not system or s == system) for s, v in given):
         raise Fail("the document's Patient does not carry the identifier of the patient identified")
     return "subject is the identified Patient"
+
+
+def _resolves(entry: dict, reference: object) -> bool:
+    """The entry a (full or relative) reference points at (FHIR Bundle reference resolution)."""
+    if not isinstance(reference, str) or not reference:
+        return False
+    full, res = entry.get("fullUrl"), entry.get("resource") or {}
+    relative = f"{res.get('resourceType')}/{res.get('id')}" if isinstance(res, dict) and res.get("id") else None
+    return reference in (full, relative) or (isinstance(full, str) and full.endswith("/" + reference))
 
 
 def _is_pivot(system: str) -> bool:

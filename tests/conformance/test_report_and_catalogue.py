@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from gateway.cli import main
 from gateway.conformance import report, runner
 from gateway.conformance.catalogue import Outcome, markdown_table
+from gateway.conformance.checks_summary import _resolves
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 GROUPS_REQUIRED = {"TLS", "identification", "summary", "assertions", "consent", "errors", "performance"}
@@ -75,3 +76,11 @@ def test_html_report_is_self_contained_and_escaped() -> None:
     assert "https://ncp.example/fhir?&lt;b&gt;" in page
     assert "<style>" in page and "<link" not in page and "src=" not in page and "@import" not in page
     assert page.count('<tr class="fail">') == 2 and page.count('<tr class="skip">') == 1
+
+
+def test_the_subject_check_resolves_relative_references_as_fhir_does():
+    """Found in review: a valid relative Composition.subject ('Patient/p') was reported as a failure."""
+    entry = {"fullUrl": "https://a.example/fhir/Patient/p", "resource": {"resourceType": "Patient", "id": "p"}}
+    assert _resolves(entry, "Patient/p") and _resolves(entry, "https://a.example/fhir/Patient/p")
+    assert not _resolves(entry, "Patient/q") and not _resolves(entry, None)
+    assert _resolves({"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Patient"}}, "urn:uuid:1")
