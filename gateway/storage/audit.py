@@ -9,8 +9,12 @@ Commits are durable (``PRAGMA synchronous = FULL``, set for every connection by 
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
@@ -46,15 +50,83 @@ def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
     return entry
 
 
+@dataclass(eq=False)
+class _Pending:
+    draft: AuditEntry
+    entry: AuditEntry | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+@dataclass(eq=False)
+class _Group:
+    """The records waiting for one database's next group commit in this process."""
+
+    queue: list[_Pending] = field(default_factory=list)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+    commits: int = 0
+
+
+_groups: dict[int, _Group] = {}  # by id of the database's write lock (one per database file and process)
+_groups_guard = threading.Lock()
+
+
+def _group(lock: threading.Lock) -> _Group:
+    with _groups_guard:
+        return _groups.setdefault(id(lock), _Group())
+
+
+def _commit(conn: sqlite3.Connection, batch: list[_Pending]) -> None:
+    """Chain and commit ``batch`` in one transaction (write lock held); every item is done afterwards,
+    with its entry or, when the transaction failed, the error (none of them was committed)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        entries = [append_locked(conn, item.draft) for item in batch]
+        _before_commit(len(batch))
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        for item in batch:
+            item.error, item.done = exc, True
+        return
+    for item, entry in zip(batch, entries, strict=True):
+        item.entry, item.done = entry, True
+
+
+def _before_commit(size: int) -> None:
+    """Test hook (``NCPEH_TEST_KILL_IN_GROUP_COMMIT=N``): the process kills itself before committing a batch
+    of at least N records, as a crash in the middle of a group commit would."""
+    limit = os.environ.get("NCPEH_TEST_KILL_IN_GROUP_COMMIT")
+    if limit and size >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class AuditStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
         self._write_lock = write_lock(db.conn)
+        self._group = _group(self._write_lock)
+
+    @property
+    def group_commits(self) -> int:
+        """How many transactions this process's group commit made on this database (tests, metrics)."""
+        return self._group.commits
+
+    @property
+    def queued(self) -> int:
+        """How many records wait for the next group commit."""
+        with self._group.guard:
+            return len(self._group.queue)
 
     # --- writing -------------------------------------------------------------------------------
 
     def append(self, draft: AuditEntry) -> AuditEntry:
         """Append one record and commit it (durably) before returning.
+
+        Group commit: the records of this process's concurrent writers queue up while one of them
+        commits; the next to get the write lock chains and commits the whole queue in one transaction
+        (one fsync), in queue order, and each caller returns only once its own record is committed.
 
         Inside a transaction the caller already opened with ``BEGIN IMMEDIATE``, the record joins
         that transaction instead (committed, or rolled back, with the action it describes).
@@ -62,16 +134,20 @@ class AuditStore:
         conn = self.conn
         if conn.in_transaction:
             return append_locked(conn, draft)
+        pending = _Pending(draft)
+        group = self._group
+        with group.guard:
+            group.queue.append(pending)
         with self._write_lock:  # the process's writers queue here, not in SQLite's busy handler
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                entry = append_locked(conn, draft)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        return entry
+            if not pending.done:  # no one committed it while this thread waited: commit the queue
+                with group.guard:
+                    batch, group.queue = group.queue, []
+                _commit(conn, batch)
+                group.commits += 1
+        if pending.error is not None:
+            raise pending.error
+        assert pending.entry is not None
+        return pending.entry
 
     # --- reading -------------------------------------------------------------------------------
 
