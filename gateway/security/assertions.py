@@ -331,7 +331,7 @@ class AssertionVerifier:
                 self.sessions.put(key, KeptHcp(hcp, self.trust, until), until + 1, now)
         # 6. role and purpose by the policy table (on every call)
         policy.check(hcp.role, hcp.purpose)
-        # 6. the TRC binds this clinician, this purpose and the requested patient; an authenticated clinician
+        # 7. the TRC binds this clinician, this purpose and the requested patient; an authenticated clinician
         # without one is not authorised for the summary (403, like the other TRC refusals)
         if require_trc and not with_trc:
             raise errors.Forbidden("This operation needs the treatment relationship assertion of the clinician "
