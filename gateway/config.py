@@ -54,6 +54,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_AUDIT_CHECKPOINT_EVERY": "audit.checkpoint_every",
     "NCPEH_AUDIT_CHECKPOINT_SECONDS": "audit.checkpoint_seconds",
     "NCPEH_SERVER_TIMING": "server_timing",
+    "NCPEH_HCP_LIFETIME": "assertions.hcp_lifetime",
 }
 
 
@@ -130,6 +131,9 @@ class CountryConfig:
     audit_checkpoint_file: Path | None = None
     checkpoint_every: int = 100
     checkpoint_seconds: float = 60.0
+    #: Country B: lifetime (seconds) of the HCP identity assertion signed once per clinician session and
+    #: destination (at most one hour, as eHDSI; renewed 60 s before it expires).
+    hcp_lifetime: int = 3600
 
     @property
     def database_path(self) -> Path:
@@ -371,5 +375,6 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         audit_checkpoint_file=path("audit.checkpoint_file", "") if r._get("audit.checkpoint_file", None) else None,
         checkpoint_every=r.integer("audit.checkpoint_every", 100, low=1, high=1_000_000),
         checkpoint_seconds=r.number("audit.checkpoint_seconds", 60.0),
+        hcp_lifetime=r.integer("assertions.hcp_lifetime", 3600, low=120, high=3600),
         source=source,
     )

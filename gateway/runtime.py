@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
 from gateway.config import CountryConfig
-from gateway.security.assertions import AssertionSigner
+from gateway.security.assertions import AssertionSigner, KeptHcp
+from gateway.security.sessions import ExpiringCache
 from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
 from gateway.services.peers import PeerClient
@@ -29,6 +30,11 @@ class Runtime:
     started_at: float = field(default_factory=time.time)
     signing_public_key: ec.EllipticCurvePublicKey = field(init=False, repr=False)
     anchor: AuditAnchor = field(init=False, repr=False)  # signed checkpoints of the audit chain
+    #: Country B: the HCP assertion of each clinician session, per destination (see AssertionSigner.session_hcp).
+    hcp_sessions: ExpiringCache[str] = field(default_factory=ExpiringCache, repr=False)
+    #: Country A: HCP assertions verified once, until they expire (per process: each worker, each node
+    #: verifies an assertion once; see AssertionVerifier).
+    hcp_verified: ExpiringCache[KeptHcp] = field(default_factory=ExpiringCache, repr=False)
 
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens
@@ -39,8 +45,10 @@ class Runtime:
         return self.trust_state.current()
 
     def signer(self) -> AssertionSigner:
-        """Signs this NCPeH's HCP and TRC assertions with the active signing key (``certs.signing_key``)."""
-        return AssertionSigner(self.cfg.code, self.cfg.ncp.url, self.signing_kid, self.signing_key)
+        """Signs this NCPeH's HCP and TRC assertions with the active signing key (``certs.signing_key``); keeps
+        each clinician session's HCP assertion in :attr:`hcp_sessions`."""
+        return AssertionSigner(self.cfg.code, self.cfg.ncp.url, self.signing_kid, self.signing_key,
+                               sessions=self.hcp_sessions, hcp_lifetime=self.cfg.hcp_lifetime)
 
 
 def runtime() -> Runtime:

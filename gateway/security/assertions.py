@@ -1,28 +1,40 @@
 """Signed assertions between NCPeHs: the HCP identity assertion and the TRC assertion.
 
-Country B's NCPeH signs, with its assertion-signing key (ES256, published in the trust list), for
-every cross-border call:
+Country B's NCPeH signs, with its assertion-signing key (ES256, published in the trust list):
 
-* an **HCP identity assertion** (IHE IUA JWT, ``typ: hcp+jwt``), sent as ``Authorization: Bearer``::
+* once per **clinician session** and destination (as eHDSI and IHE XUA do), an **HCP identity
+  assertion** (IHE IUA JWT, ``typ: hcp+jwt``), sent as ``Authorization: Bearer`` with every call of
+  that session (:meth:`AssertionSigner.session_hcp`, kept on the runtime until
+  :data:`HCP_RENEW_BEFORE` seconds before it expires)::
 
       {"iss": <B's NCPeH URL>, "sub": <clinician id>, "aud": <A's NCPeH URL>,
-       "iat", "nbf", "exp" (300 s), "jti", "locale": <clinician's preferred language>,
+       "iat", "nbf", "exp" (at most 3600 s), "jti", "locale": <clinician's preferred language>,
        "extensions": {"ihe_iua": {
            "subject_name", "subject_organization", "subject_organization_id",
            "subject_role": {"system": ISCO-08, "code", "display"},
            "purpose_of_use": {"system": XSPA, "code": "TREATMENT" | "EMERGENCY"},
            "home_community_id": "urn:ncpeh-demo:<B>", "national_provider_identifier"}}}
 
-* a **TRC assertion** (treatment relationship confirmation, ``typ: trc+jwt``), sent as
-  ``X-TRC-Assertion`` on ``$summary`` only, binding the same clinician (``sub``), the patient
-  (``patient_id``: the id country A gave in identification) and the purpose of use.
+* for every call about one patient, a fresh single-use **TRC assertion** (treatment relationship
+  confirmation, ``typ: trc+jwt``), sent as ``X-TRC-Assertion`` on ``$summary`` and
+  ``$original-document``, binding the same clinician (``sub``), the patient (``patient_id``: the id
+  country A gave in identification) and the purpose of use.
 
 Country A verifies them with :class:`AssertionVerifier`, in this order, refusing with a specific
 code at the first failure: signature by a key the trust list gives to the country of the TLS client
 certificate (the algorithm is pinned to ES256 before any key is used); token type and issuer;
-audience; time window (clock skew, maximum lifetime); ``jti`` not seen before (persistent replay
-cache); role and purpose by :mod:`gateway.security.policy`; TRC bound to the HCP assertion and the
+audience; time window (clock skew, maximum lifetime: HCP 3600 s, TRC 600 s); the TRC's ``jti`` not
+seen before (persistent replay cache; the HCP's ``jti`` is not single-use); the HCP's identity
+claims; role and purpose by :mod:`gateway.security.policy`; TRC bound to the HCP assertion and the
 requested patient. Consent is checked by the caller afterwards.
+
+An HCP assertion that passed is kept verified (:class:`KeptHcp`, in an
+:class:`~gateway.security.sessions.ExpiringCache` on the runtime) until its ``exp``, bound to the
+assertion's SHA-256, the SHA-256 of the TLS client certificate it came with, the audience and the trust
+list it was verified under: the same assertion over the same certificate is not verified again, over
+another certificate it is verified in full (and refused unless that certificate is its issuer's), and a
+reloaded trust list (a country removed, a key revoked) verifies it in full at its next use. Role,
+purpose, the TRC and its replay are checked on every call.
 
 Partner software names the clinician to country B with a **clinician assertion**
 (``X-Clinician-Assertion``), an ES256 JWT signed by a key registered for the partner client, see
@@ -32,6 +44,7 @@ Partner software names the clinician to country B with a **clinician assertion**
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import secrets
 import time
@@ -46,16 +59,24 @@ from jwt.algorithms import ECAlgorithm
 
 from gateway import errors, timing
 from gateway.security import jws, policy
+from gateway.security.sessions import ExpiringCache
 from gateway.security.trustlist import TrustedCountry, TrustList
 
 ALGORITHM = "ES256"
 HCP_TYPE = "hcp+jwt"
 TRC_TYPE = "trc+jwt"
 CLINICIAN_TYPE = "clinician+jwt"
+#: Lifetime of an HCP assertion signed with :meth:`AssertionSigner.hcp` (one call, tests).
 HCP_LIFETIME = 300
+#: Lifetime of a clinician session's HCP assertion (``[assertions] hcp_lifetime``), and the ceiling for it.
+HCP_SESSION_LIFETIME = 3600
+HCP_MAX_LIFETIME = 3600
+#: Country B signs a new session assertion when less than this is left of the one it holds (seconds):
+#: more than a call's whole time budget (connect + read timeouts, retry included).
+HCP_RENEW_BEFORE = 60
 TRC_LIFETIME = 300
-#: Country A refuses assertions valid for longer than this (seconds between iat/nbf and exp).
-MAX_LIFETIME = 600
+#: Country A refuses assertions valid for longer than this (seconds between iat/nbf and exp), per kind.
+MAX_LIFETIME = {"HCP": HCP_MAX_LIFETIME, "TRC": 600}
 #: Allowed clock difference between the two NCPeHs (seconds).
 CLOCK_SKEW = 30
 #: Clinician assertions from partner software may live at most this long.
@@ -109,13 +130,19 @@ class Clinician:
 
 @dataclass(frozen=True)
 class AssertionSigner:
-    """Signs assertions for one NCPeH (its code, its NCPeH URL and its active signing key)."""
+    """Signs assertions for one NCPeH (its code, its NCPeH URL and its active signing key).
+
+    ``sessions`` (the runtime's cache) keeps each clinician session's HCP assertion for
+    :meth:`session_hcp`; ``hcp_lifetime`` is their lifetime (at most :data:`HCP_MAX_LIFETIME`).
+    """
 
     country_code: str
     issuer: str
     kid: str
     key: ec.EllipticCurvePrivateKey = field(repr=False)
     clock: Callable[[], float] = time.time
+    sessions: ExpiringCache[str] | None = field(default=None, repr=False, compare=False)
+    hcp_lifetime: int = HCP_SESSION_LIFETIME
 
     def _sign(self, claims: dict[str, Any], typ: str) -> str:
         return jws.sign_es256(claims, self.key, {"kid": self.kid, "typ": typ})
@@ -139,6 +166,25 @@ class AssertionSigner:
             "national_provider_identifier": clinician.id,
         }}
         return self._sign(claims, HCP_TYPE)
+
+    def session_hcp(self, clinician: Clinician, purpose: str, audience: str, session: str = "") -> str:
+        """The HCP assertion of this clinician's session with ``audience``: signed once, then the same one
+        until :data:`HCP_RENEW_BEFORE` seconds before it expires.
+
+        Kept per everything the assertion states (the clinician's claims, purpose, issuer, country),
+        the audience, the signing key and ``session`` (the portal's sign-in; empty for the partner API,
+        whose session is the clinician's claims). Without ``sessions``, a new one every call.
+        """
+        lifetime = max(HCP_RENEW_BEFORE * 2, min(self.hcp_lifetime, HCP_MAX_LIFETIME))
+        if self.sessions is None:
+            return self.hcp(clinician, purpose, audience, lifetime)
+        key = (self.kid, self.issuer, self.country_code, audience, purpose, clinician, session)
+        now = self.clock()
+        token = self.sessions.get(key, now)
+        if token is None:
+            token = self.hcp(clinician, purpose, audience, lifetime)
+            self.sessions.put(key, token, int(now) + lifetime - HCP_RENEW_BEFORE, now)
+        return token
 
     def trc(self, clinician: Clinician, purpose: str, patient_id: str, audience: str,
             lifetime: int = TRC_LIFETIME) -> str:
@@ -206,23 +252,64 @@ def _reject(kind: str, code: str, message: str) -> AssertionRejected:
     return AssertionRejected(f"{kind} assertion: {message}", code=code)
 
 
+@dataclass(frozen=True)
+class KeptHcp:
+    """An HCP assertion verified in full (steps 1-5), kept until ``until`` (its ``exp`` + clock skew) for
+    the trust list it was verified under (compared by identity: any reload verifies it again)."""
+
+    verified: Verified
+    trust: TrustList = field(repr=False)
+    until: int
+
+
 class AssertionVerifier:
-    """Verifies the assertions of one request received from ``peer`` (the TLS client's country)."""
+    """Verifies the assertions of one request received from ``peer`` (the TLS client's country).
+
+    With ``sessions`` (the runtime's cache of verified HCP assertions) and the request's TLS
+    ``client_certificate`` (DER), an HCP assertion verified once is kept until it expires, bound to
+    (its SHA-256, the certificate's SHA-256, the audience, the trust list's sequence), and used only
+    while the current trust list is the very one it was verified under. Without them every HCP
+    assertion is verified in full.
+    """
 
     def __init__(self, trust: TrustList, peer: TrustedCountry, audience: str, replay: ReplayRegistry,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *, sessions: ExpiringCache[KeptHcp] | None = None,
+                 client_certificate: bytes | None = None) -> None:
         self.trust, self.peer, self.audience, self.replay, self.clock = trust, peer, audience, replay, clock
-        #: The HCP assertion once its signature, audience, time window and jti passed (for the audit
-        #: record of a refusal at a later step); None before.
+        self.sessions = sessions if client_certificate else None
+        self.client_sha256 = hashlib.sha256(client_certificate).digest() if client_certificate else b""
+        #: The HCP assertion once its signature, audience and time window (and the TRC's jti) passed, or once
+        #: found kept (for the audit record of a refusal at a later step: identity, policy, TRC); None before.
         self.authentic_hcp: Verified | None = None
+
+    def _session_key(self, hcp_token: str) -> tuple[bytes, bytes, str, int]:
+        return (hashlib.sha256(hcp_token.encode("utf-8", "surrogatepass")).digest(), self.client_sha256,
+                self.audience, self.trust.sequence)
+
+    def _kept(self, key: tuple[bytes, bytes, str, int] | None, now: int) -> Verified | None:
+        """The HCP assertion verified earlier over this certificate, for this audience, under this very
+        trust list and its key still listed, while it has not expired; else None (verify it in full)."""
+        if key is None or self.sessions is None:
+            return None
+        # fail closed: under a reloaded list (a country removed, a key revoked) the assertion is verified again
+        kept = self.sessions.get(key, now, lambda k: k.trust is self.trust and k.verified.kid in self.peer.signing_keys
+                                 and now <= k.until)
+        return kept.verified if kept is not None else None
 
     def verify(self, hcp_token: str | None, trc_token: str | None = None, *, require_trc: bool = False,
                patient_id: str | None = None) -> tuple[Verified, Verified | None]:
         if not hcp_token:
             raise _reject("HCP", "HCP_ASSERTION_MISSING",
                           "missing; send the clinician's identity assertion as 'Authorization: Bearer <jwt>'.")
+        hcp_token = hcp_token.strip()
         with_trc = require_trc and bool(trc_token)
-        tokens = [("HCP", HCP_TYPE, hcp_token)] + ([("TRC", TRC_TYPE, trc_token or "")] if with_trc else [])
+        now = int(self.clock())
+        with timing.stage("hcp-session"):  # an HCP assertion already verified over this certificate, if any
+            key = self._session_key(hcp_token) if self.sessions is not None and len(hcp_token) <= MAX_TOKEN_CHARS \
+                else None
+            kept = self._kept(key, now)
+        tokens = ([] if kept else [("HCP", HCP_TYPE, hcp_token)]) + \
+            ([("TRC", TRC_TYPE, trc_token or "")] if with_trc else [])
         # 1. signature, by a key of the TLS client's country, with the pinned algorithm; type; issuer
         verified = [self._signature(kind, token) for kind, _, token in tokens]
         for item, (_, typ, _) in zip(verified, tokens, strict=True):
@@ -231,21 +318,25 @@ class AssertionVerifier:
         for item in verified:
             self._audience(item)
         # 3. time window
-        now = int(self.clock())
         for item in verified:
             self._time(item, now)
-        # 4. jti not seen before (every assertion of the request recorded in one write)
+        # 4. the jtis are well formed; the TRC's was never seen before (the HCP's is not single-use)
         self._fresh(verified)
-        # 5. role and purpose by the policy table
-        hcp = self.authentic_hcp = verified[0]
-        self._identity(hcp)
+        # 5. the clinician's identity claims (an HCP assertion verified in full is kept until it expires)
+        hcp = self.authentic_hcp = kept or verified.pop(0)
+        if kept is None:
+            self._identity(hcp)
+            if key is not None and self.sessions is not None:
+                until = int(hcp.claims["exp"]) + CLOCK_SKEW
+                self.sessions.put(key, KeptHcp(hcp, self.trust, until), until + 1, now)
+        # 6. role and purpose by the policy table (on every call)
         policy.check(hcp.role, hcp.purpose)
-        # 6. the TRC binds this clinician, this purpose and the requested patient; an authenticated clinician
+        # 7. the TRC binds this clinician, this purpose and the requested patient; an authenticated clinician
         # without one is not authorised for the summary (403, like the other TRC refusals)
         if require_trc and not with_trc:
             raise errors.Forbidden("This operation needs the treatment relationship assertion of the clinician "
                                    "('X-TRC-Assertion' header).", code="TRC_ASSERTION_MISSING")
-        trc = verified[1] if with_trc else None
+        trc = verified[0] if with_trc else None
         if trc is not None:
             self._binding(hcp, trc, patient_id)
         return hcp, trc
@@ -253,6 +344,11 @@ class AssertionVerifier:
     # -- the steps ---------------------------------------------------------------------------------
 
     def _signature(self, kind: str, token: str) -> Verified:
+        """Step 1 (stage ``hcp-signature`` or ``trc-signature`` of Server-Timing: a kept HCP assertion has none)."""
+        with timing.stage(f"{kind.lower()}-signature"):
+            return self._read_and_check_signature(kind, token)
+
+    def _read_and_check_signature(self, kind: str, token: str) -> Verified:
         token = token.strip()
         if len(token) > MAX_TOKEN_CHARS:
             raise _reject(kind, "ASSERTION_TOO_LARGE", f"longer than {MAX_TOKEN_CHARS} characters.")
@@ -314,19 +410,27 @@ class AssertionVerifier:
         if values["nbf"] > now + CLOCK_SKEW or values["iat"] > now + CLOCK_SKEW:
             raise _reject(item.kind, "ASSERTION_NOT_YET_VALID",
                           f"not valid yet (clock skew allowed: {CLOCK_SKEW} s).")
-        if values["exp"] - min(values["iat"], values["nbf"]) > MAX_LIFETIME:
+        longest = MAX_LIFETIME[item.kind]
+        if values["exp"] - min(values["iat"], values["nbf"]) > longest:
             raise _reject(item.kind, "ASSERTION_LIFETIME_TOO_LONG",
-                          f"valid for longer than the maximum of {MAX_LIFETIME} s.")
+                          f"valid for longer than the maximum of {longest} s.")
 
     def _fresh(self, verified: list[Verified]) -> None:
-        items = []
+        """Every jti well formed; the TRC assertions' recorded in the replay cache, refused when seen before.
+
+        The HCP assertion's jti is not recorded: it may come with every call of the clinician's session."""
+        items, single_use = [], []
         for item in verified:
             jti = item.claims.get("jti")
             if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
                 raise _reject(item.kind, "ASSERTION_CLAIM_MISSING", "claim 'jti' (8 to 128 characters) is required.")
-            items.append((jti, item.kind, int(item.claims["exp"]) + CLOCK_SKEW))
+            if item.kind != "HCP":
+                single_use.append(item)
+                items.append((jti, item.kind, int(item.claims["exp"]) + CLOCK_SKEW))
+        if not items:
+            return
         new = self.replay.remember_all(self.peer.code, items)
-        for item, (jti, _, _) in zip(verified, items, strict=True):
+        for item, (jti, _, _) in zip(single_use, items, strict=True):
             if jti not in new:
                 raise _reject(item.kind, "ASSERTION_REPLAYED", "this 'jti' was already used; sign a new assertion.")
             new.discard(jti)  # the same jti twice in one request: the second is a replay

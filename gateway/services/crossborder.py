@@ -37,10 +37,13 @@ _REMOTE_ID = re.compile(r"^[A-Za-z0-9.]{1,60}$")
 class CallContext:
     """Who asks, and the request id that travels to the foreign side for correlation.
 
-    ``clinician`` and ``purpose`` are whom and why this NCPeH vouches for: every call carries an HCP
-    identity assertion (``Authorization: Bearer``) signed by ``signer``; ``$summary`` also carries a
-    TRC assertion (``X-TRC-Assertion``) binding clinician, patient and purpose. Without a clinician
-    nothing leaves (fail closed).
+    ``clinician`` and ``purpose`` are whom and why this NCPeH vouches for: every call carries the HCP
+    identity assertion (``Authorization: Bearer``) of the clinician's session with that country, signed
+    by ``signer`` once and reused until shortly before it expires (``AssertionSigner.session_hcp``);
+    ``session`` names the session beyond the clinician's claims (the portal's sign-in; empty for the
+    partner API, whose session is the clinician assertion's claims). ``$summary`` and
+    ``$original-document`` also carry a fresh single-use TRC assertion (``X-TRC-Assertion``) binding
+    clinician, patient and purpose. Without a clinician nothing leaves (fail closed).
     """
 
     request_id: str
@@ -49,6 +52,7 @@ class CallContext:
     purpose: str | None = None
     signer: AssertionSigner | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
+    session: str = field(default="", repr=False)
 
     def check_clinician(self) -> Clinician:
         """The clinician, once the policy table allows their role for this purpose (else a refusal)."""
@@ -60,13 +64,15 @@ class CallContext:
 
     @timing.timed("sign")
     def outgoing_headers(self, country: TrustedCountry | None = None, patient_id: str | None = None) -> dict[str, str]:
-        """Headers for one call to ``country``; fresh assertions each time (their jti is single-use)."""
+        """Headers for one call to ``country``: the session's HCP assertion, and a fresh TRC assertion (its
+        jti is single-use) for a call about ``patient_id``."""
         out = {"X-Request-ID": self.request_id, "Accept-Language": self.language, **self.headers}
         if country is None:
             return out
         clinician = self.check_clinician()
         assert self.signer is not None and self.purpose is not None
-        out["Authorization"] = "Bearer " + self.signer.hcp(clinician, self.purpose, country.ncp_url)
+        out["Authorization"] = "Bearer " + self.signer.session_hcp(clinician, self.purpose, country.ncp_url,
+                                                                    self.session)
         if patient_id is not None:
             out["X-TRC-Assertion"] = self.signer.trc(clinician, self.purpose, patient_id, country.ncp_url)
         return out
@@ -101,7 +107,7 @@ def identify_abroad(
     peers: PeerClient, country: TrustedCountry, traits: dict[str, str], ctx: CallContext
 ) -> list[dict]:
     bundle = peers.get_json(country, "/fhir/Patient", params=traits,
-                            headers=lambda: ctx.outgoing_headers(country))  # fresh assertions per attempt
+                            headers=lambda: ctx.outgoing_headers(country))  # headers per attempt
     try:
         resources = [entry["resource"] for entry in bundle.get("entry", [])]
         if bundle.get("resourceType") != "Bundle" or any(r.get("resourceType") != "Patient" for r in resources):
@@ -151,7 +157,7 @@ def _check_identity(patient: dict[str, Any]) -> None:
 
 
 def _summary_bytes(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> bytes:
-    """The exact bytes of the patient's summary as country A sent them (fresh assertions per attempt)."""
+    """The exact bytes of the patient's summary as country A sent them (a fresh TRC assertion per attempt)."""
     return peers.get(country, f"/fhir/Patient/{remote_id}/$summary",
                      headers=lambda: ctx.outgoing_headers(country, patient_id=remote_id)).body
 

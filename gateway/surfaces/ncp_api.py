@@ -51,8 +51,9 @@ def verify_assertions(rt, trust, country) -> None:  # noqa: ANN001
     """HCP assertion on every call, TRC assertion too on ``$summary`` (see gateway.security.assertions).
 
     Order: signature by a key of the TLS client's country (algorithm pinned) -> audience -> time
-    window -> jti not replayed -> role and purpose (policy table) -> TRC bound to the HCP assertion
-    and the requested patient. Consent comes after, in the view.
+    window -> TRC jti not replayed -> role and purpose (policy table) -> TRC bound to the HCP assertion
+    and the requested patient. Consent comes after, in the view. An HCP assertion verified over this
+    client certificate is kept verified until it expires (``rt.hcp_verified``).
     """
     summary = request.endpoint in TRC_ENDPOINTS
     header = request.headers.get("Authorization", "")
@@ -60,7 +61,8 @@ def verify_assertions(rt, trust, country) -> None:  # noqa: ANN001
     if header and scheme.lower() != "bearer":
         raise assertions.AssertionRejected("HCP assertion: send it as 'Authorization: Bearer <jwt>'.",
                                            code="HCP_ASSERTION_MISSING")
-    verifier = assertions.AssertionVerifier(trust, country, rt.cfg.ncp.url, get_store().replay)
+    verifier = assertions.AssertionVerifier(trust, country, rt.cfg.ncp.url, get_store().replay, sessions=rt.hcp_verified,
+                                            client_certificate=request.environ.get(ENVIRON_KEY))
     try:
         hcp, trc = verifier.verify(
             token.strip() or None, request.headers.get(TRC_HEADER) or None, require_trc=summary,

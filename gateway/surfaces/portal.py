@@ -161,8 +161,10 @@ def clinician(user: user_storage.User) -> Clinician:
 
 
 def _context(purpose: str) -> crossborder.CallContext:
+    # the clinician's session abroad is this sign-in: its HCP assertion is kept under the session token's digest
     return crossborder.CallContext(request_id=g.request_id, language=_lang(), clinician=clinician(g.portal_user),
-                                   purpose=purpose, signer=runtime().signer())
+                                   purpose=purpose, signer=runtime().signer(),
+                                   session=hashlib.sha256((g.portal_token or "").encode()).hexdigest())
 
 
 def _note_clinician(purpose: str | None, country: TrustedCountry | None = None, *,

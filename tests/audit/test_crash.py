@@ -138,13 +138,12 @@ def test_killed_workers_lose_no_record_of_an_answered_request(tmp_path):
     assert not missing_b, (len(missing_b), [(rid, de_ids[rid], refusals.get(rid, "200")) for rid in missing_b[:5]])
     # every successful answer also went through country A, which recorded it before answering: at least
     # once, and once per attempt (B retries a call whose answer a killed worker of A never finished
-    # sending: A served, and recorded, both attempts, each with its own single-use HCP assertion)
+    # sending: A served, and recorded, both attempts; since issue #23 both may carry the clinician
+    # session's HCP assertion, a summary's each with its own single-use TRC assertion)
     fr_ids = Counter(e.request_id for e in fr_records)
-    attempts = Counter((e.request_id, e.detail.get("hcp_assertion_jti")) for e in fr_records)
     missing_a = [rid for rid, status in answered if status == 200 and fr_ids[rid] < 1]
     assert not missing_a, (len(missing_a), missing_a[:5])
-    assert all(count == 1 for count in attempts.values()), [key for key, count in attempts.items() if count > 1][:5]
-    assert all(jti for _, jti in attempts), "every record at A names the HCP assertion it answered"
+    assert all(e.detail.get("hcp_assertion_jti") for e in fr_records), "every record at A names the HCP assertion"
     assert max(fr_ids.values(), default=0) <= 2  # one retry at most
     # answers carried the outcome the records say
     failures = {rid for rid, status in answered if status >= 400}

@@ -4,8 +4,9 @@ HTTPS with the country's real certificates (werkzeug's threaded server), with on
     python -m tests.conformance.broken_ncpeh FAULT PORT     (environment of the country, as Topology gives)
 
 Faults: ``accepts-expired`` (the expiry of assertions is not checked), ``ignores-replay`` (jti never
-recorded), ``non-document`` ($summary answers a Bundle of type collection), ``no-client-cert`` (no client
-certificate asked for; a caller without one is taken for DE), ``old-tls`` (TLS 1.0 and 1.1 accepted).
+recorded), ``refuses-hcp-reuse`` (the HCP assertion's jti single-use, as before issue #23), ``non-document``
+($summary answers a Bundle of type collection), ``no-client-cert`` (no client certificate asked for; a
+caller without one is taken for DE), ``old-tls`` (TLS 1.0 and 1.1 accepted).
 Prints ``ready`` once it listens.
 """
 
@@ -28,7 +29,7 @@ from gateway.security import assertions, tls
 from gateway.security.pki import load_certificate
 from gateway.server import worker
 
-FAULTS = ("accepts-expired", "ignores-replay", "non-document", "no-client-cert", "old-tls")
+FAULTS = ("accepts-expired", "ignores-replay", "refuses-hcp-reuse", "non-document", "no-client-cert", "old-tls")
 
 
 def _accept_expired() -> None:
@@ -43,6 +44,21 @@ def _accept_expired() -> None:
 
 def _ignore_replay() -> None:
     assertions.AssertionVerifier._fresh = lambda self, verified: None  # type: ignore[method-assign]
+
+
+def _refuse_hcp_reuse() -> None:
+    """Every HCP assertion verified in full and its jti recorded as single-use, like the TRC's."""
+    original = assertions.AssertionVerifier._fresh
+
+    def _fresh(self, verified):  # noqa: ANN001, ANN202 - same signature as the original
+        original(self, verified)
+        for item in verified:
+            if item.kind == "HCP" and not self.replay.remember_all(self.peer.code, [(item.claims["jti"], "HCP",
+                                                                                    int(item.claims["exp"]) + 30)]):
+                raise assertions.AssertionRejected("HCP assertion replayed", code="ASSERTION_REPLAYED")
+
+    assertions.AssertionVerifier._fresh = _fresh  # type: ignore[method-assign]
+    assertions.AssertionVerifier._kept = lambda self, key, now: None  # type: ignore[method-assign]
 
 
 def _collection(app: Callable) -> Callable:
@@ -89,6 +105,8 @@ def main(fault: str, port: int) -> None:
         _accept_expired()
     elif fault == "ignores-replay":
         _ignore_replay()
+    elif fault == "refuses-hcp-reuse":
+        _refuse_hcp_reuse()
     app = create_app(cfg, "ncp")
     wsgi = app.wsgi_app
     if fault == "non-document":

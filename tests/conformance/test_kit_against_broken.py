@@ -13,7 +13,8 @@ from tests.conftest import Running
 #: fault -> the checks that must fail (and no other)
 CAUGHT_BY = {
     "accepts-expired": {"AS-HCP-EXPIRED", "AS-TRC-EXPIRED"},
-    "ignores-replay": {"AS-HCP-REPLAY", "AS-TRC-REPLAY"},
+    "ignores-replay": {"AS-TRC-REPLAY"},
+    "refuses-hcp-reuse": {"AS-HCP-REUSE"},
     "non-document": {"SUM-DOCUMENT"},
     # it asks for no certificate at all, so one from an unknown CA is not refused either
     "no-client-cert": {"TLS-CLIENT-CERT-REQUIRED", "TLS-OTHER-CA-REFUSED"},

@@ -44,5 +44,5 @@ def test_without_a_patient_the_checks_that_need_one_are_skipped_never_passed(cou
     assert "SKIP  CONSENT-REFUSED            no patient who opposed cross-border access given" in result.stdout
     # what needs no patient still runs: transport and the HCP assertion on identification
     for check_id in ("TLS-HANDSHAKE", "TLS-CLIENT-CERT-REQUIRED", "TLS-OTHER-CA-REFUSED", "AS-HCP-EXPIRED",
-                     "AS-HCP-ALG-NONE", "AS-HCP-REPLAY", "SUM-UNKNOWN-PATIENT", "ERR-UNKNOWN-ROUTE"):
+                     "AS-HCP-ALG-NONE", "AS-HCP-REUSE", "SUM-UNKNOWN-PATIENT", "ERR-UNKNOWN-ROUTE"):
         assert outcomes[check_id] == "pass", check_id

@@ -31,7 +31,7 @@ def test_the_catalogue_is_complete_and_well_formed() -> None:
     for wanted in ("TLS-NO-TLS11", "TLS-CLIENT-CERT-REQUIRED", "TLS-OTHER-CA-REFUSED", "ID-WRONG-KEY", "ID-UNKNOWN",
                    "ID-SEVERAL", "SUM-DOCUMENT", "SUM-COMPOSITION-FIRST", "SUM-SECTIONS", "SUM-REFERENCES", "SUM-PIVOT",
                    "AS-HCP-MISSING", "AS-TRC-MISSING", "AS-HCP-EXPIRED", "AS-HCP-NOT-YET-VALID", "AS-HCP-WRONG-AUDIENCE",
-                   "AS-HCP-WRONG-ISSUER", "AS-HCP-BAD-SIGNATURE", "AS-HCP-ALG-NONE", "AS-HCP-REPLAY", "AS-TRC-REPLAY",
+                   "AS-HCP-WRONG-ISSUER", "AS-HCP-BAD-SIGNATURE", "AS-HCP-ALG-NONE", "AS-HCP-REUSE", "AS-TRC-REPLAY",
                    "AS-TRC-OTHER-PATIENT", "AS-PURPOSE-NOT-ALLOWED", "AS-ROLE-NOT-ALLOWED", "CONSENT-REFUSED",
                    "ERR-UNKNOWN-ROUTE", "PERF-SUMMARY-P50"):
         assert wanted in {c.id for c in checks}, wanted

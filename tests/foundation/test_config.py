@@ -86,6 +86,7 @@ SAMPLES = {
     "NCPEH_AUDIT_CHECKPOINTS": ("/srv/audit/checkpoints.jws", lambda c: str(c.audit_checkpoints)),
     "NCPEH_AUDIT_CHECKPOINT_EVERY": ("50", lambda c: str(c.checkpoint_every)),
     "NCPEH_AUDIT_CHECKPOINT_SECONDS": ("30.5", lambda c: str(c.checkpoint_seconds)),
+    "NCPEH_HCP_LIFETIME": ("900", lambda c: str(c.hcp_lifetime)),
 }
 
 
@@ -113,6 +114,7 @@ def test_every_documented_override_is_applied(tmp_path):
          "default_language", "must be one of"),
         (lambda t: t.replace("[identifier]", "[identifier\n"), "file", "not valid TOML"),
         (lambda t: 'server_timing = "sometimes"\n' + t, "server_timing", "true or false"),
+        (lambda t: t + "\n[assertions]\nhcp_lifetime = 3601\n", "assertions.hcp_lifetime", "between 120 and 3600"),
     ],
 )
 def test_invalid_configuration_names_file_and_setting(tmp_path, edit, setting, words):

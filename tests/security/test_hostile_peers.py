@@ -196,17 +196,23 @@ def test_12_lifetime_too_long(fr):
     assert_refused(fr.search(token), 401, "ASSERTION_LIFETIME_TOO_LONG")
 
 
-def test_13_replayed_jti(fr):
+def test_13_hcp_assertion_reused_within_its_validity(fr):
+    """The HCP assertion is the clinician's session (issue #23): sent again by the same NCPeH, accepted
+    (tests/security/test_hcp_sessions.py: verified once, refused over another NCPeH's certificate)."""
     token = fr.hcp()
     assert fr.search(token).status_code == 200
-    assert_refused(fr.search(token), 401, "ASSERTION_REPLAYED")
+    assert fr.search(token).status_code == 200
 
 
-def test_13b_replayed_jti_in_a_freshly_signed_token(fr):
+def test_13b_hcp_jti_is_not_a_replay_key_the_trc_jti_is(fr):
     first = fr.hcp()
     assert fr.search(first).status_code == 200
-    again = resign(fr.hcp(), fr.de.key, jti=parts(first)[1]["jti"])
-    assert_refused(fr.search(again), 401, "ASSERTION_REPLAYED")
+    again = resign(fr.hcp(), fr.de.key, jti=parts(first)[1]["jti"])  # another assertion, the same jti
+    assert fr.search(again).status_code == 200
+    trc = fr.trc()
+    assert fr.summary(fr.hcp(), trc).status_code == 200
+    assert_refused(fr.summary(fr.hcp(), resign(fr.trc(), fr.de.key, jti=parts(trc)[1]["jti"])), 401,
+                   "ASSERTION_REPLAYED")
 
 
 def test_wrong_token_type_trc_as_hcp(fr):
@@ -254,11 +260,12 @@ def test_15d_replayed_trc(fr):
     assert_refused(fr.summary(fr.hcp(), trc), 401, "ASSERTION_REPLAYED")
 
 
-def test_15e_hcp_and_trc_sharing_one_jti(fr, monkeypatch):
+def test_15e_a_trc_sharing_the_session_hcps_jti_is_still_single_use(fr, monkeypatch):
     monkeypatch.setattr(assertions.secrets, "token_urlsafe", lambda _n=18: "one-jti-for-two-assertions")
     hcp, trc = fr.hcp(), fr.trc()
     monkeypatch.undo()
-    assert_refused(fr.summary(hcp, trc), 401, "ASSERTION_REPLAYED")  # the second use of the jti, in one request
+    assert fr.summary(hcp, trc).status_code == 200  # the HCP's jti is not recorded: the TRC's is new
+    assert_refused(fr.summary(fr.hcp(), trc), 401, "ASSERTION_REPLAYED")
 
 
 def test_16_role_not_allowed(fr):
@@ -306,11 +313,14 @@ def test_order_time_before_replay_and_refused_tokens_do_not_burn_their_jti(fr):
     assert fr.search(good).status_code == 200  # same jti: the expired copy did not consume it
 
 
-def test_order_replay_before_policy(fr):
+def test_order_trc_replay_before_policy(fr):
     dietician = Clinician("de-1", "Eva Diät", "2265", "Klinikum Demo", "urn:oid:1.2.276.0.76.4.8.999", "de")
     token = fr.hcp(clinician=dietician)
     assert_refused(fr.search(token), 403, "ROLE_NOT_ALLOWED")
-    assert_refused(fr.search(token), 401, "ASSERTION_REPLAYED")
+    assert_refused(fr.search(token), 403, "ROLE_NOT_ALLOWED")  # the policy is checked at every use
+    trc = fr.trc(clinician=dietician)
+    assert_refused(fr.summary(token, trc), 403, "ROLE_NOT_ALLOWED")  # its jti recorded before the policy...
+    assert_refused(fr.summary(token, trc), 401, "ASSERTION_REPLAYED")  # ...so the replay comes first
 
 
 def test_order_trc_binding_before_consent_and_patient(fr):

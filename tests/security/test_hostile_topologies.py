@@ -49,6 +49,11 @@ def _search(running: Running, token: str) -> requests.Response:
                                           headers={"Authorization": f"Bearer {token}"})
 
 
+def _summary(running: Running, patient_id: str, hcp: str, trc: str) -> requests.Response:
+    return running.peer_session("DE").get(f"{running.ncp('FR')}/fhir/Patient/{patient_id}/$summary", timeout=10,
+                                          headers={"Authorization": f"Bearer {hcp}", "X-TRC-Assertion": trc})
+
+
 def _partner_chain(running: Running, session: requests.Session | None = None, base: str | None = None) -> int:
     """Identification then $summary through DE's partner API; the status of the summary call."""
     session = session or running.partner_session("DE")
@@ -175,13 +180,19 @@ def test_19c_an_older_trust_list_put_back_is_refused_after_a_restart(pair):
 # --- the replay cache survives a restart -----------------------------------------------------------
 
 
-def test_13c_replayed_jti_after_a_restart(pair):
-    hcp = pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))
-    assert _search(pair, hcp).status_code == 200
+def test_13c_replayed_trc_after_a_restart(pair):
+    """The TRC's jti is single-use across restarts; the HCP assertion (the clinician's session) is verified
+    again by the restarted process and still accepted."""
+    signer, patient_id = pair.signer("DE"), _patient_id(pair)
+    hcp, trc = signer.hcp(CLINICIAN, "TREATMENT", pair.ncp("FR")), signer.trc(CLINICIAN, "TREATMENT", patient_id,
+                                                                               pair.ncp("FR"))
+    assert _summary(pair, patient_id, hcp, trc).status_code == 200
     pair.topo.stop()
     pair.topo.start()
-    assert_refused(_search(pair, hcp), 401, "ASSERTION_REPLAYED")
-    assert _search(pair, pair.signer("DE").hcp(CLINICIAN, "TREATMENT", pair.ncp("FR"))).status_code == 200
+    assert_refused(_summary(pair, patient_id, hcp, trc), 401, "ASSERTION_REPLAYED")
+    assert _search(pair, hcp).status_code == 200
+    fresh = signer.trc(CLINICIAN, "TREATMENT", patient_id, pair.ncp("FR"))
+    assert _summary(pair, patient_id, hcp, fresh).status_code == 200
 
 
 # --- signing-key rotation without downtime ---------------------------------------------------------
