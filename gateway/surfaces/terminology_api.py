@@ -9,10 +9,11 @@ from flask import Blueprint, request
 
 import terminology
 from gateway import errors
+from gateway.audit.trail import not_audited
 from gateway.fhir import fhir_response, loads
 from gateway.runtime import runtime
 from gateway.surfaces.fhir_params import MAX_BODY_BYTES, check_value
-from gateway.surfaces.oauth import require_token
+from gateway.surfaces.oauth import token_required
 
 bp = Blueprint("terminology_api", __name__, url_prefix="/fhir")
 MAX_COUNT = 1000
@@ -64,8 +65,9 @@ def _language(params: dict[str, str]) -> str | None:
 
 
 @bp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
+@not_audited("terminology holds no patient data; the blueprint rule records authentication refusals")
+@token_required()
 def lookup():
-    require_token(None)
     params = _params()
     system, code = _required(params, "system", "code")
     lang = _language(params)
@@ -83,8 +85,9 @@ def lookup():
 
 
 @bp.route("/ConceptMap/$translate", methods=["GET", "POST"])
+@not_audited("terminology holds no patient data; the blueprint rule records authentication refusals")
+@token_required()
 def translate():
-    require_token(None)
     params = _params()
     system, code = _required(params, "system", "code")
     target = params.get("targetsystem") or params.get("targetSystem")
@@ -92,8 +95,9 @@ def translate():
 
 
 @bp.route("/ValueSet/$expand", methods=["GET", "POST"])
+@not_audited("terminology holds no patient data; the blueprint rule records authentication refusals")
+@token_required()
 def expand():
-    require_token(None)
     params = _params()
     (url,) = _required(params, "url")
     try:

@@ -1,0 +1,106 @@
+"""Each API view declares its audit event; the app refuses to start when one does not."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, request
+
+from gateway import errors, storage
+from gateway.app import create_app, register_api
+from gateway.audit import events, trail
+from gateway.audit.events import Outcome
+from tests.conftest import make_topology
+
+API_BLUEPRINTS = {"public": ("oauth", "terminology_api", "partner_api", "patient_portal"), "ncp": ("ncp_api",)}
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    topo = make_topology(tmp_path_factory.mktemp("audit-declarations"), ["FR", "DE"])
+    topo.prepare(patients=0)
+    return topo.configs["DE"]
+
+
+def records(cfg, request_id):
+    store = storage.open_store(cfg.database_path)
+    try:
+        return [e for e in store.audit.entries() if e.request_id == request_id]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("surface", ["public", "ncp"])
+def test_every_view_of_the_api_blueprints_declares_its_audit(cfg, surface):
+    app = create_app(cfg, surface)
+    for name in API_BLUEPRINTS[surface]:
+        views = [e for e in app.view_functions if e.startswith(name + ".")]
+        assert views, name
+        assert trail.undeclared_views(app, name) == []
+    if surface == "public":
+        declared = trail.declaration(app.view_functions["partner_api.patient_summary"])
+        assert (declared.event, declared.side) == (events.SUMMARY, events.REQUESTING)
+        assert trail.declaration(app.view_functions["partner_api.metadata"]).event is None
+        assert trail.declaration(app.view_functions["oauth.token"]).event == events.TOKEN
+    else:
+        declared = trail.declaration(app.view_functions["ncp_api.original_document"])
+        assert (declared.event, declared.side) == (events.SUMMARY, events.RESPONDING)
+
+
+def test_an_app_with_an_undeclared_api_view_does_not_build(cfg):
+    app = create_app(cfg, "public")
+    bp = Blueprint("extra_api", __name__, url_prefix="/extra")
+
+    @bp.get("/declared")
+    @trail.audited(events.SUMMARY, events.REQUESTING)
+    def declared():
+        return "ok"
+
+    @bp.get("/forgotten")
+    def forgotten():
+        return "not recorded"
+
+    with pytest.raises(ValueError, match=r"extra_api\.forgotten") as raised:
+        register_api(app, bp, audit=trail.BlueprintRule(side=events.REQUESTING))
+    assert "extra_api.declared" not in str(raised.value)
+    with pytest.raises(ValueError, match="reason"):
+        trail.not_audited(" ")
+
+
+def test_a_renamed_view_keeps_its_audit_even_when_refused_before_it_runs(cfg):
+    """The event comes from the view's declaration, not from its endpoint name; the blueprint's
+    authentication hook refusing the call (the view never runs) still records that event."""
+    app = create_app(cfg, "public")
+    bp = Blueprint("renamed_api", __name__, url_prefix="/renamed")
+
+    @bp.get("/Patient/<patient_id>/$summary")
+    @trail.audited(events.SUMMARY, events.REQUESTING)
+    def a_name_no_table_knows(patient_id: str):
+        return "summary"
+
+    @bp.get("/metadata")
+    @trail.not_audited("public")
+    def about():
+        return "about"
+
+    def authenticate() -> None:
+        if request.headers.get("Authorization") != "Bearer ok":
+            raise errors.Unauthorized("no", code="NO_TOKEN")
+
+    register_api(app, bp, authenticate=authenticate, audit=trail.BlueprintRule(side=events.REQUESTING))
+    client = app.test_client()
+    ok = client.get("/renamed/Patient/fr-abc/$summary", headers={"Authorization": "Bearer ok"}, base_url="https://x")
+    assert ok.status_code == 200
+    (entry,) = records(cfg, ok.headers["X-Request-ID"])
+    assert (entry.event, entry.side, entry.outcome, entry.patient_id) == (events.SUMMARY, events.REQUESTING,
+                                                                          Outcome.SUCCESS, "fr-abc")
+    assert entry.peer_country == "FR" and entry.detail["endpoint"] == "renamed_api.a_name_no_table_knows"
+    refused = client.get("/renamed/Patient/fr-abc/$summary", base_url="https://x")
+    assert refused.status_code == 401 and refused.get_json()["resourceType"] == "OperationOutcome"
+    (entry,) = records(cfg, refused.headers["X-Request-ID"])
+    assert (entry.event, entry.outcome, entry.outcome_code) == (events.SUMMARY, Outcome.REFUSED, "NO_TOKEN")
+    # a view declared not audited writes nothing when it answers, but the blueprint rule records its refusal
+    quiet = client.get("/renamed/metadata", headers={"Authorization": "Bearer ok"}, base_url="https://x")
+    assert quiet.status_code == 200 and records(cfg, quiet.headers["X-Request-ID"]) == []
+    refused = client.get("/renamed/metadata", base_url="https://x")
+    (entry,) = records(cfg, refused.headers["X-Request-ID"])
+    assert (entry.event, entry.side, entry.outcome_code) == (events.API, events.REQUESTING, "NO_TOKEN")
