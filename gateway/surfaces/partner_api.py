@@ -278,36 +278,13 @@ def original_document(patient_id: str):
         "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
 
 
-def _body_parameters() -> dict[str, str]:
-    """The parameters of POST Patient/$summary, as strings (identifier as system|value)."""
-    out: dict[str, str] = {}
-    unknown: list[str] = []
-    for item in fhir_params.parameters_body():
-        name = item["name"]
-        if name not in _VALUE_TYPES:
-            unknown.append(name)
-            continue
-        if name in out:
-            raise errors.BadRequest(f"Parameter '{name}' is given twice; give it once.", code="REPEATED_PARAMETER")
-        value = fhir_params.parameter_value(item, _VALUE_TYPES[name])
-        if isinstance(value, dict):  # valueIdentifier
-            system, ident = value.get("system"), value.get("value")
-            if not isinstance(ident, str) or not ident.strip() or not isinstance(system, str | None):
-                raise errors.Unprocessable("The identifier needs a 'value' (and a 'system').",
-                                           code="INVALID_PARAMETER_VALUE")
-            value = f"{system}|{ident}" if system else ident
-        out[name] = fhir_params.check_value(name, value)
-    fhir_params.unknown_parameters(unknown, SUMMARY_BY_IDENTIFIER_PARAMETERS)
-    return out
-
-
 @bp.route("/Patient/$summary", methods=["GET", "POST"])
 @token_required(READ_SCOPE, clinician=True)
 @audit_trail.audited(events.SUMMARY, events.REQUESTING)
 def summary_by_identifier():
     """IPS $summary at type level: identification and summary in one call."""
     if request.method == "POST":
-        params = {**_query(("language",)), **_body_parameters()}
+        params = {**_query(("language",)), **fhir_params.body_parameters(_VALUE_TYPES)}
         _note_ignored()
     else:
         params = _query(SUMMARY_BY_IDENTIFIER_PARAMETERS)
