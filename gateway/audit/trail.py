@@ -6,9 +6,13 @@ partner API - successes, refusals raised as ``GatewayError`` anywhere (before_re
 unexpected errors alike - and commits it before the response leaves. When the record cannot be
 written, the response is replaced by a 503 (no data leaves without its audit record).
 
+What a call is comes from its view: every view of an API blueprint declares :func:`audited` (its
+event) or :func:`not_audited` (why none), and ``gateway.app.register_api`` refuses to start the app
+when one does not; the blueprint's :class:`BlueprintRule` says which refusals are recorded besides.
+
 Other code calls :func:`record` (write one record now), :func:`record_login` / :func:`record_logout`
 (portal sign-in), :func:`record_admin` (command line) or builds a draft with :func:`draft` and
-hands it to ``RecordStore.set_consent`` (recorded in the same transaction as the change).
+hands it (:func:`consent_draft`) to ``RecordStore.set_consent`` (recorded in the same transaction).
 """
 
 from __future__ import annotations

@@ -104,3 +104,19 @@ def test_a_renamed_view_keeps_its_audit_even_when_refused_before_it_runs(cfg):
     refused = client.get("/renamed/metadata", base_url="https://x")
     (entry,) = records(cfg, refused.headers["X-Request-ID"])
     assert (entry.event, entry.side, entry.outcome_code) == (events.API, events.REQUESTING, "NO_TOKEN")
+
+
+def test_the_token_endpoint_renders_oauth_errors_and_every_other_error_as_an_operation_outcome(cfg):
+    """One renderer per blueprint: /oauth/token's own errors are RFC 6749 JSON (and recorded with their
+    error code), anything else there is the OperationOutcome of every API."""
+    client = create_app(cfg, "public").test_client()
+    resp = client.post("/oauth/token", json={"grant_type": "client_credentials"}, base_url="https://x")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_request"
+    assert "resourceType" not in resp.get_json()
+    (entry,) = records(cfg, resp.headers["X-Request-ID"])
+    assert (entry.event, entry.outcome_code) == (events.TOKEN, "invalid_request")
+    big = client.post("/oauth/token", data="grant_type=client_credentials&x=" + "y" * (6 * 1024 * 1024),
+                      content_type="application/x-www-form-urlencoded", base_url="https://x")
+    assert big.status_code == 413 and big.get_json()["resourceType"] == "OperationOutcome"
+    (entry,) = records(cfg, big.headers["X-Request-ID"])
+    assert (entry.event, entry.outcome_code) == (events.TOKEN, "PAYLOAD_TOO_LARGE")
