@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
-from flask import Blueprint, request
+from cryptography.hazmat.primitives.serialization import Encoding
+from flask import Blueprint, Flask, request
 
 from gateway import errors, storage
 from gateway.app import create_app, register_api
 from gateway.audit import events, trail
 from gateway.audit.events import Outcome
-from tests.conftest import make_topology
+from gateway.security.assertions import AssertionSigner
+from gateway.security.pki import load_certificate, load_private_key
+from gateway.security.trustlist import key_id
+from gateway.server.worker import ENVIRON_KEY
+from gateway.surfaces import ncp_api
+from tests.conftest import CLINICIAN, make_topology
 
 API_BLUEPRINTS = {"public": ("oauth", "terminology_api", "partner_api", "patient_portal"), "ncp": ("ncp_api",)}
 
 
 @pytest.fixture(scope="module")
-def cfg(tmp_path_factory):
+def topo(tmp_path_factory):
     topo = make_topology(tmp_path_factory.mktemp("audit-declarations"), ["FR", "DE"])
     topo.prepare(patients=0)
+    return topo
+
+
+@pytest.fixture(scope="module")
+def cfg(topo):
     return topo.configs["DE"]
 
 
@@ -120,3 +133,35 @@ def test_the_token_endpoint_renders_oauth_errors_and_every_other_error_as_an_ope
     assert big.status_code == 413 and big.get_json()["resourceType"] == "OperationOutcome"
     (entry,) = records(cfg, big.headers["X-Request-ID"])
     assert (entry.event, entry.outcome_code) == (events.TOKEN, "PAYLOAD_TOO_LARGE")
+
+
+def test_a_call_about_one_patient_on_the_ncpeh_listener_needs_a_trc_assertion_whatever_its_view_is_called(topo):
+    """The TRC requirement follows the route (a patient id in its path), not a list of view names."""
+    fr, de = topo.configs["FR"], topo.configs["DE"]
+    app = create_app(fr, "ncp")
+    bp = Blueprint("per_patient", __name__, url_prefix="/extra")
+
+    @bp.get("/Patient/<patient_id>/$everything")
+    @trail.audited(events.SUMMARY, events.RESPONDING)
+    def any_name(patient_id: str):
+        return "released"
+
+    register_api(app, bp, authenticate=ncp_api.authenticate_peer, audit=trail.BlueprintRule(side=events.RESPONDING))
+    # the TLS peer certificate as the gunicorn worker hands it over (gateway.server.worker)
+    app.wsgi_app = functools.partial(Flask.wsgi_app, app)  # type: ignore[method-assign]
+    der = load_certificate(de.certs.client_cert).public_bytes(Encoding.DER)
+    key = load_private_key(de.certs_dir / de.slug / "signing.key")
+    signer = AssertionSigner(de.code, de.ncp.url, key_id(key.public_key()), key)
+    client = app.test_client()
+    url = "/extra/Patient/p123/$everything"
+    hcp_only = client.get(url, environ_base={ENVIRON_KEY: der}, base_url="https://x", headers={
+        "Authorization": "Bearer " + signer.hcp(CLINICIAN, "TREATMENT", fr.ncp.url)})
+    assert hcp_only.status_code == 403 and hcp_only.get_json()["issue"][0]["details"]["coding"][0]["code"] == \
+        "TRC_ASSERTION_MISSING"
+    (entry,) = records(fr, hcp_only.headers["X-Request-ID"])
+    assert (entry.event, entry.side, entry.peer_country, entry.actor_id) == (events.SUMMARY, events.RESPONDING, "DE",
+                                                                             CLINICIAN.id)
+    both = client.get(url, environ_base={ENVIRON_KEY: der}, base_url="https://x", headers={
+        "Authorization": "Bearer " + signer.hcp(CLINICIAN, "TREATMENT", fr.ncp.url),
+        "X-TRC-Assertion": signer.trc(CLINICIAN, "TREATMENT", "p123", fr.ncp.url)})
+    assert both.status_code == 200 and both.data == b"released"
