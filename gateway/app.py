@@ -145,8 +145,9 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
 
     app.register_blueprint(status.bp)
     if surface == "ncp":
+        # every call of another NCPeH is recorded
         register_api(app, ncp_api.bp, authenticate=ncp_api.authenticate_peer,
-                     audit=audit_trail.BlueprintRule(side=events.RESPONDING))  # every call of another NCPeH
+                     audit=audit_trail.BlueprintRule(side=events.RESPONDING, actor_type=events.ACTOR_NCPEH))
         app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     else:
         register_api(app, oauth.bp, audit=audit_trail.BlueprintRule(), render=oauth.render_error)

@@ -71,10 +71,12 @@ class BlueprintRule:
     ``side``: the side of its records; refusals of a view declared :func:`not_audited` are recorded as
     ``events.API`` (every call at all on the responding side). ``refusals``: with no side, only refusals
     with one of these statuses are recorded (the terminology operations: authentication refusals).
+    ``actor_type``: who calls it, unless the call says more (a verified clinician).
     """
 
     side: str | None = None
     refusals: frozenset[int] = frozenset()
+    actor_type: str = events.ACTOR_CLIENT
 
 
 _DEFAULT_ACTION = {
@@ -419,7 +421,7 @@ def _request_record(resp: Response) -> AuditEntry | None:
             fields["peer_country"] = country
         elif local is not None:
             fields["peer_country"] = local[0]
-    fields.setdefault("actor_type", events.ACTOR_CLIENT if request.blueprint != "ncp_api" else events.ACTOR_NCPEH)
+    fields.setdefault("actor_type", rule.actor_type if rule is not None else events.ACTOR_CLIENT)
     event = fields.pop("event")
     return draft(
         event,

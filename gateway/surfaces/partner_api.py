@@ -51,8 +51,6 @@ TRAITS = KNOWN_TRAITS
 SEARCH_PARAMETERS = ("country", *TRAITS, "language")
 SUMMARY_PARAMETERS = ("language",)
 ORIGINAL_PARAMETERS = ("attachment",)
-SUMMARY_BY_IDENTIFIER_PARAMETERS = ("identifier", "country", "family", "given", "birthdate", "gender",
-                                    "birthplace", "language")
 #: The value[x] types accepted for each parameter of POST /fhir/Patient/$summary.
 _VALUE_TYPES = {
     "identifier": ("valueIdentifier", "valueString"),
@@ -64,6 +62,7 @@ _VALUE_TYPES = {
     "birthplace": ("valueString",),
     "language": ("valueCode", "valueString"),
 }
+SUMMARY_BY_IDENTIFIER_PARAMETERS = tuple(_VALUE_TYPES)
 
 
 def authenticate() -> None:
