@@ -85,7 +85,7 @@ def _verify_clinician(client_id: str) -> None:
         request.headers.get(CLINICIAN_HEADER), client_id, principal.client.jwks if principal.client else None,
         audience=runtime().cfg.public.url + "/fhir",
     )
-    audit_trail.note(actor_type="clinician", actor_id=clinician.id, actor_role=clinician.role,
+    audit_trail.note(actor_type=events.ACTOR_CLINICIAN, actor_id=clinician.id, actor_role=clinician.role,
                      organisation=clinician.organisation_id, purpose=purpose, detail={"client_id": client_id})
     g.principal = dataclasses.replace(principal, clinician=clinician, purpose=purpose)
 
@@ -94,10 +94,11 @@ def _context(language: str | None = None) -> crossborder.CallContext:
     """The call context of the authenticated clinician, in the negotiated language."""
     rt = runtime()
     principal = g.principal
+    clinician = principal.clinician  # None: nothing leaves (CallContext.check_clinician refuses)
     language = terminology_service.negotiate_language(
         language, request.accept_languages if request.headers.get("Accept-Language") else None,
-        principal.clinician.language or rt.cfg.default_language)
-    return crossborder.CallContext(request_id=g.request_id, language=language, clinician=principal.clinician,
+        (clinician.language if clinician else None) or rt.cfg.default_language)
+    return crossborder.CallContext(request_id=g.request_id, language=language, clinician=clinician,
                                    purpose=principal.purpose, signer=rt.signer())
 
 
