@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
-from gateway import __version__, errors, storage, timing
+from gateway import errors, storage, timing
+from gateway.audit import events
 from gateway.audit import trail as audit_trail
+
+# bound before the surfaces are imported: gateway.surfaces.openapi still reads it from here
+from gateway.build_info import version
 from gateway.config import CountryConfig
-from gateway.fhir import fhir_response, operation_outcome
+from gateway.fhir import outcome_response
 from gateway.runtime import Runtime, runtime
 from gateway.security.pki import atomic_write
 from gateway.security.trust_sequence import SequenceState
@@ -24,6 +28,19 @@ from gateway.server.worker import peer_certificate_middleware
 from gateway.services import accounts
 from gateway.services.peers import PeerClient
 from gateway.services.terminology import instance_terminology
+from gateway.surfaces import (
+    ncp_api,
+    oauth,
+    openapi,
+    partner_api,
+    patient_portal,
+    portal,
+    portal_original,  # noqa: F401 - its routes join the portal's blueprint
+    status,
+    terminology_api,
+)
+
+__all__ = ["API_PATHS", "create_app", "is_api_path", "register_api", "render_error", "version"]
 
 SURFACES = ("public", "ncp")
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -126,33 +143,48 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
     _register_error_rendering(app)
     audit_trail.init_app(app)  # one audit record per call of the FHIR APIs, committed before answering
 
-    from gateway.surfaces import status
-
     app.register_blueprint(status.bp)
     if surface == "ncp":
-        from gateway.surfaces import ncp_api
-
-        app.register_blueprint(ncp_api.bp)
+        # every call of another NCPeH is recorded
+        register_api(app, ncp_api.bp, authenticate=ncp_api.authenticate_peer,
+                     audit=audit_trail.BlueprintRule(side=events.RESPONDING, actor_type=events.ACTOR_NCPEH))
         app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     else:
-        from gateway.surfaces import (
-            oauth,
-            openapi,
-            partner_api,
-            patient_portal,
-            portal,
-            portal_original,  # noqa: F401 - its routes join the portal's blueprint
-            terminology_api,
-        )
-
-        app.register_blueprint(oauth.bp)
+        register_api(app, oauth.bp, audit=audit_trail.BlueprintRule(), render=oauth.render_error)
         app.register_blueprint(openapi.bp)  # /openapi.json: the partner API's OpenAPI 3.1 description
-        app.register_blueprint(terminology_api.bp)
-        app.register_blueprint(partner_api.bp)
+        # before partner_api: its catch-all /fhir/<path> must not hide the terminology operations
+        register_api(app, terminology_api.bp, authenticate=oauth.authenticate,
+                     audit=audit_trail.BlueprintRule(refusals=audit_trail.AUTH_REFUSALS))  # no patient data
+        register_api(app, partner_api.bp, authenticate=partner_api.authenticate,
+                     audit=audit_trail.BlueprintRule(side=events.REQUESTING))  # every refusal too
         app.register_blueprint(portal.bp)
         portal.init_app(app)  # interface languages (Flask-Babel) and CSRF protection of its forms
-        app.register_blueprint(patient_portal.bp)
+        register_api(app, patient_portal.bp, authenticate=oauth.authenticate, audit=audit_trail.BlueprintRule())
     return app
+
+
+Renderer = Callable[[errors.GatewayError, "str | None"], Response]
+
+
+def register_api(app: Flask, bp: Blueprint, *, audit: audit_trail.BlueprintRule,
+                 authenticate: Callable[[], None] | None = None, render: Renderer | None = None) -> None:
+    """Register an API blueprint with its authentication, its error rendering and its audit, in one place.
+
+    ``authenticate`` runs before each of its views (after the request id is assigned) and puts the caller
+    in ``g.principal``; ``render`` renders its errors (default: the FHIR OperationOutcome of every API);
+    ``audit`` is its rule for refusals, and every one of its views must declare its audit event
+    (``trail.audited`` / ``trail.not_audited``): otherwise this raises and the app does not start.
+    """
+    app.register_blueprint(bp)
+    audit_trail.register_blueprint_rule(app, bp.name, audit)
+    if render is not None:
+        app.extensions.setdefault("ncpeh_renderers", {})[bp.name] = render
+    if authenticate is not None:
+        def authenticate_caller() -> None:
+            if request.blueprint == bp.name:
+                authenticate()
+
+        app.before_request(authenticate_caller)
 
 
 def _register_request_id(app: Flask, surface: str) -> None:
@@ -190,19 +222,18 @@ _HTTP_TO_ERROR = {
 }
 
 
-def render_error(error: errors.GatewayError):
-    """Portal pages get HTML; every other surface gets an OperationOutcome."""
-    from gateway.surfaces import portal
-
+def render_error(error: errors.GatewayError) -> Response | tuple:
+    """Portal pages get HTML; an API blueprint gets its registered renderer; every other surface the
+    FHIR OperationOutcome (:func:`gateway.fhir.outcome_response`)."""
     request_id = getattr(g, "request_id", None)
     g.audit_error_code = error.code  # the refusal code, for the audit record (gateway.audit.trail)
     if request.blueprint == portal.bp.name:
         return portal.render_error(error, request_id)
     if _lost_browser():
-        body, status, headers = portal.render_error(error, request_id)
-        return portal.security_headers(Response(body, status=status, headers=headers, mimetype="text/html"))
-    resp = fhir_response(operation_outcome(error, request_id), status=error.status, headers=error.headers)
-    return resp
+        body, status_code, headers = portal.render_error(error, request_id)
+        return portal.security_headers(Response(body, status=status_code, headers=headers, mimetype="text/html"))
+    render = current_app.extensions.get("ncpeh_renderers", {}).get(request.blueprint or "", outcome_response)
+    return render(error, request_id)
 
 
 def _lost_browser() -> bool:
@@ -236,6 +267,3 @@ def _register_error_rendering(app: Flask) -> None:
         log.exception("unhandled error (request id %s)", getattr(g, "request_id", "-"))
         return render_error(errors.GatewayError())
 
-
-def version() -> str:
-    return os.environ.get("NCPEH_VERSION", __version__)

@@ -47,6 +47,11 @@ def operation_outcome(error: GatewayError, request_id: str | None = None) -> dic
     return outcome
 
 
+def outcome_response(error: GatewayError, request_id: str | None = None) -> Response:
+    """The one rendering of an error on every FHIR API: its OperationOutcome, with its status and headers."""
+    return fhir_response(operation_outcome(error, request_id), status=error.status, headers=error.headers)
+
+
 def error_code(outcome: Any) -> str | None:
     """The ncpeh error code carried by an OperationOutcome, if any."""
     try:

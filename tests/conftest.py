@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from gateway import storage
+from gateway.audit import trail
 from gateway.security import assertions
 from gateway.security.assertions import Clinician
 from gateway.security.pki import load_private_key
@@ -147,7 +148,7 @@ def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     store = storage.open_store(topo.configs["FR"].database_path)
     store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json"), opposed_patient_document()])
     opposed = store.records.find_by_identifier("urn:oid:1.2.250.1.213.1.4.8", OPPOSED_INS)
-    store.records.set_consent(opposed.id, "opposed")
+    store.records.set_consent(opposed.id, "opposed", audit=trail.consent_draft("FR", opposed.id, "opposed"))
     store.close()
     with started(topo) as running:
         yield running

@@ -6,25 +6,37 @@ partner API - successes, refusals raised as ``GatewayError`` anywhere (before_re
 unexpected errors alike - and commits it before the response leaves. When the record cannot be
 written, the response is replaced by a 503 (no data leaves without its audit record).
 
+What a call is comes from its view: every view of an API blueprint declares :func:`audited` (its
+event) or :func:`not_audited` (why none), and ``gateway.app.register_api`` refuses to start the app
+when one does not; the blueprint's :class:`BlueprintRule` says which refusals are recorded besides.
+
 Other code calls :func:`record` (write one record now), :func:`record_login` / :func:`record_logout`
 (portal sign-in), :func:`record_admin` (command line) or builds a draft with :func:`draft` and
-hands it to ``RecordStore.set_consent`` (recorded in the same transaction as the change).
+hands it (:func:`consent_draft`) to ``RecordStore.set_consent`` (recorded in the same transaction).
 """
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import logging
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
+from gateway import errors, timing
 from gateway.audit import events
 from gateway.audit.chain import GENESIS, AuditEntry
 from gateway.audit.events import Outcome
+from gateway.fhir import dumps, error_code, loads, outcome_response
+from gateway.records.local_ids import parse_local_id
+from gateway.server.worker import ENVIRON_KEY
+from gateway.storage import get_store
+from gateway.storage.records import utcnow
 
 log = logging.getLogger("ncpeh.audit")
 
@@ -36,22 +48,36 @@ FORBIDDEN_DETAIL = frozenset({
     "document", "summary", "bundle", "resource", "traits_values",
 })
 
-#: Calls of the FHIR APIs and what they are.
-AUDITED_ENDPOINTS: dict[str, tuple[str, str | None]] = {
-    "ncp_api.search_patient": (events.IDENTIFY, events.RESPONDING),
-    "ncp_api.patient_summary": (events.SUMMARY, events.RESPONDING),
-    "partner_api.search_patient": (events.IDENTIFY, events.REQUESTING),
-    "partner_api.patient_summary": (events.SUMMARY, events.REQUESTING),
-    "partner_api.summary_by_identifier": (events.SUMMARY, events.REQUESTING),  # POST Patient/$summary
-    "oauth.token": (events.TOKEN, None),
-    "patient_portal.history": (events.ACCESS_HISTORY, None),
-}
-#: Blueprints whose every refusal is recorded (even on endpoints not listed above).
-AUDITED_BLUEPRINTS = {"ncp_api": events.RESPONDING, "partner_api": events.REQUESTING}
-#: Blueprints whose authentication and authorisation refusals are recorded (an invalid or revoked token,
-#: a missing scope, a spent rate limit): the terminology operations, which hold no patient data.
-AUDITED_AUTH_REFUSALS = frozenset({"terminology_api"})
-_AUTH_REFUSAL_STATUSES = frozenset({401, 403, 429})
+#: Statuses of the refusals recorded by a blueprint whose rule is "authentication refusals only".
+AUTH_REFUSALS = frozenset({401, 403, 429})
+#: The attribute a view's audit declaration is kept in (set by :func:`audited` and :func:`not_audited`).
+_DECLARATION = "ncpeh_audit"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a view records: ``event`` (and ``side``), or nothing (``event`` None, ``reason`` says why)."""
+
+    event: str | None
+    side: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BlueprintRule:
+    """What an API blueprint records beyond its views' declarations (set up by ``register_api``).
+
+    ``side``: the side of its records; refusals of a view declared :func:`not_audited` are recorded as
+    ``events.API`` (every call at all on the responding side). ``refusals``: with no side, only refusals
+    with one of these statuses are recorded (the terminology operations: authentication refusals).
+    ``actor_type``: who calls it, unless the call says more (a verified clinician).
+    """
+
+    side: str | None = None
+    refusals: frozenset[int] = frozenset()
+    actor_type: str = events.ACTOR_CLIENT
+
 
 _DEFAULT_ACTION = {
     events.SUMMARY: "R", events.CONSENT: "U", events.ACCESS_HISTORY: "R", events.EXPORT: "R",
@@ -60,12 +86,6 @@ _NOTE_KEYS = frozenset({
     "event", "side", "peer_country", "actor_type", "actor_id", "actor_role", "organisation", "purpose",
     "patient_id", "outcome_code", "action", "detail", "skip",
 })
-
-
-def utcnow() -> str:
-    from gateway.storage.records import utcnow as now
-
-    return now()
 
 
 def _text(value: Any) -> str | None:
@@ -171,16 +191,13 @@ def note(**fields: Any) -> None:
         current.setdefault("detail", {}).update(detail)
 
 
-def _surface() -> str:
-    from gateway.runtime import runtime
-
-    return runtime().surface
+def _runtime() -> Any:
+    """The app's ``gateway.runtime.Runtime`` (not imported: the command line records without one)."""
+    return current_app.extensions["ncpeh"]
 
 
 def _request_defaults() -> dict[str, Any]:
-    from gateway.runtime import runtime
-
-    rt = runtime()
+    rt = _runtime()
     return {
         "recorder": rt.cfg.code,
         "listener": rt.surface,
@@ -196,8 +213,6 @@ def record(event: str, *, store=None, **fields: Any) -> AuditEntry:  # noqa: ANN
     request's store is used; from the command line pass ``store``, ``recorder`` and ``listener``.
     """
     if has_request_context():
-        from gateway.storage import get_store
-
         fields = {**_request_defaults(), **fields}
         store = store or get_store()
     if store is None:
@@ -267,12 +282,69 @@ def consent_draft(recorder: str | None, patient_id: str, consent: str, **fields:
     return draft(events.CONSENT, recorder=recorder, patient_id=patient_id, detail=detail, **fields)
 
 
-# --- the after_request hook ----------------------------------------------------------------------
+# --- declarations and the after_request hook --------------------------------------------------
+
+
+def audited(event: str, side: str | None = None) -> Callable[[F], F]:
+    """Declare the audit event of a view: each call (success or refusal) is recorded as ``event``.
+
+    On an API blueprint (``gateway.app.register_api``) the declaration is read by the after_request
+    hook from the view itself, so a refusal before the view runs is recorded as ``event`` too and a
+    renamed view keeps its audit. Elsewhere (the portal) the event is noted when the view runs.
+    """
+    if not events.is_known(event):
+        raise ValueError(f"unknown audit event {event!r}")
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            note(event=event, side=side)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, _DECLARATION, Declaration(event, side))
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def not_audited(reason: str) -> Callable[[F], F]:
+    """Declare that a view of an API blueprint records no event of its own (``reason`` says why); its
+    blueprint's rule still records its refusals."""
+    if not reason.strip():
+        raise ValueError("not_audited needs a reason")
+
+    def decorator(view: F) -> F:
+        setattr(view, _DECLARATION, Declaration(None, reason=reason))
+        return view
+
+    return decorator
+
+
+def declaration(view: Callable[..., Any] | None) -> Declaration | None:
+    """The audit declaration of a view function, if it has one."""
+    return getattr(view, _DECLARATION, None)
+
+
+def undeclared_views(app: Flask, blueprint: str) -> list[str]:
+    """Endpoints of ``blueprint`` in ``app`` whose view declares neither :func:`audited` nor :func:`not_audited`."""
+    return sorted(endpoint for endpoint, view in app.view_functions.items()
+                  if endpoint.startswith(blueprint + ".") and declaration(view) is None)
+
+
+def register_blueprint_rule(app: Flask, blueprint: str, rule: BlueprintRule) -> None:
+    """Record the calls of ``blueprint`` by its views' declarations and ``rule``; refuses (ValueError)
+    when one of its views declares nothing: an API view is never silently left unaudited."""
+    missing = undeclared_views(app, blueprint)
+    if missing:
+        raise ValueError(f"API view(s) without an audit declaration (@audited or @not_audited): {', '.join(missing)}")
+    app.extensions.setdefault("ncpeh_audit_rules", {})[blueprint] = rule
+
+
+def _rule() -> BlueprintRule | None:
+    return current_app.extensions.get("ncpeh_audit_rules", {}).get(request.blueprint or "")
 
 
 def _error_code(resp: Response) -> str | None:
-    from gateway.fhir import error_code
-
     code = g.get("audit_error_code")  # set by gateway.app.render_error for every GatewayError
     if code:
         return code
@@ -287,19 +359,17 @@ def _error_code(resp: Response) -> str | None:
 
 
 def _certificate_digest() -> str | None:
-    from gateway.server.worker import ENVIRON_KEY
-
     der = request.environ.get(ENVIRON_KEY)
     return hashlib.sha256(der).hexdigest() if der else None
 
 
-def _records_unlisted(side: str | None, status: int) -> bool:
-    """Whether a call of an endpoint not in AUDITED_ENDPOINTS (and not noted as an event) is recorded."""
+def _records_undeclared(rule: BlueprintRule | None, side: str | None, status: int) -> bool:
+    """Whether a call without an event of its own (declared or noted) is recorded."""
     if side == events.RESPONDING:
         return True  # every call of another NCPeH
     if side == events.REQUESTING:
         return status >= 400  # partner API metadata and the like are not security-relevant; refusals are
-    return request.blueprint in AUDITED_AUTH_REFUSALS and status in _AUTH_REFUSAL_STATUSES
+    return rule is not None and status in rule.refusals
 
 
 def _request_record(resp: Response) -> AuditEntry | None:
@@ -308,12 +378,14 @@ def _request_record(resp: Response) -> AuditEntry | None:
     if noted.pop("skip", False):
         return None
     endpoint = request.endpoint or ""
-    mapped = AUDITED_ENDPOINTS.get(endpoint)
-    side = AUDITED_BLUEPRINTS.get(request.blueprint or "")
+    rule = _rule()
+    declared = declaration(current_app.view_functions.get(endpoint)) if rule is not None else None
+    mapped = (declared.event, declared.side) if declared is not None and declared.event else None
+    side = rule.side if rule is not None else None
     if mapped is None and not noted.get("event"):
-        if side is None and request.blueprint is None and resp.status_code >= 400 and _surface() == "ncp":
+        if side is None and request.blueprint is None and resp.status_code >= 400 and _runtime().surface == "ncp":
             side = events.RESPONDING  # no route matched on the NCPeH listener (404, 405): a probe, recorded
-        if not _records_unlisted(side, resp.status_code):
+        if not _records_undeclared(rule, side, resp.status_code):
             return None
     event, mapped_side = mapped or (events.API, side)
     fields: dict[str, Any] = {"event": event, "side": mapped_side, **noted}
@@ -325,8 +397,9 @@ def _request_record(resp: Response) -> AuditEntry | None:
     if resp.status_code >= 400:
         detail["status"] = resp.status_code
         fields.setdefault("outcome_code", _error_code(resp))
+    principal = g.get("principal")  # gateway.security.principal.Principal, set by the blueprint's authentication
     if fields.get("side") == events.RESPONDING:
-        hcp = getattr(g, "hcp_assertion", None)  # verified HCP assertion (identifiers only, no token)
+        hcp = principal.hcp if principal is not None else None  # verified HCP assertion (identifiers only)
         if isinstance(hcp, Mapping):
             fields.setdefault("actor_type", events.ACTOR_CLINICIAN)
             fields.setdefault("actor_id", hcp.get("sub"))
@@ -334,7 +407,7 @@ def _request_record(resp: Response) -> AuditEntry | None:
             fields.setdefault("organisation", hcp.get("organisation_id") or hcp.get("organisation"))
             fields.setdefault("purpose", hcp.get("purpose"))
             detail.setdefault("hcp_assertion_jti", hcp.get("jti"))
-        peer = getattr(g, "peer_country", None)
+        peer = principal.country if principal is not None else None
         if peer is not None:
             fields.setdefault("peer_country", peer.code)
             fields.setdefault("actor_type", events.ACTOR_NCPEH)
@@ -343,12 +416,12 @@ def _request_record(resp: Response) -> AuditEntry | None:
             detail.setdefault("client_certificate_sha256", _certificate_digest())
     elif fields.get("side") == events.REQUESTING and not fields.get("peer_country"):
         country = request.args.get("country", "")
-        patient = str(fields.get("patient_id") or "")
+        local = parse_local_id(str(fields.get("patient_id") or ""))
         if len(country) == 2:
             fields["peer_country"] = country
-        elif len(patient) > 3 and patient[2] == "-":
-            fields["peer_country"] = patient[:2]
-    fields.setdefault("actor_type", events.ACTOR_CLIENT if request.blueprint != "ncp_api" else events.ACTOR_NCPEH)
+        elif local is not None:
+            fields["peer_country"] = local[0]
+    fields.setdefault("actor_type", rule.actor_type if rule is not None else events.ACTOR_CLIENT)
     event = fields.pop("event")
     return draft(
         event,
@@ -360,12 +433,9 @@ def _request_record(resp: Response) -> AuditEntry | None:
 
 
 def _audit_unavailable() -> Response:
-    from gateway import errors
-    from gateway.fhir import fhir_response, operation_outcome
-
     error = errors.ServiceUnavailable("The audit trail cannot be written: the request was not carried out.",
                                       code="AUDIT_UNAVAILABLE")
-    return fhir_response(operation_outcome(error, getattr(g, "request_id", None)), status=error.status)
+    return outcome_response(error, getattr(g, "request_id", None))
 
 
 def _after_request(resp: Response) -> Response:
@@ -376,9 +446,6 @@ def _after_request(resp: Response) -> Response:
         entry = _request_record(resp)
         if entry is None:
             return resp
-        from gateway import timing
-        from gateway.storage import get_store
-
         with timing.stage("audit"):
             stored = get_store().audit.append(entry)
     except Exception:  # noqa: BLE001 - whatever failed, nothing leaves unaudited
@@ -391,7 +458,7 @@ def _after_request(resp: Response) -> Response:
 def _anchor(seq: int) -> None:
     """Tell this process's checkpoint writer a record was committed (after the commit; never raises)."""
     try:
-        current_app.extensions["ncpeh"].anchor.noticed(seq)  # the Runtime (gateway.runtime not imported: CLI start-up)
+        _runtime().anchor.noticed(seq)
     except Exception:  # noqa: BLE001 - the record is written; anchoring it later must not fail the request
         log.exception("audit checkpoint writer not reached")
 
@@ -407,9 +474,7 @@ def document_identifier(document: bytes | dict | None) -> str | None:
         return None
     try:
         if isinstance(document, bytes | bytearray):
-            import orjson
-
-            document = orjson.loads(document)
+            document = loads(document)
         identifier = document.get("identifier") or {}  # type: ignore[union-attr]
         value = identifier.get("value") if isinstance(identifier, dict) else None
         return str(value) if value else None
@@ -420,23 +485,5 @@ def document_identifier(document: bytes | dict | None) -> str | None:
 def digest(body: bytes | dict) -> str:
     """SHA-256 of the bytes that leave (``fhir_response`` serialises dicts with orjson, as here)."""
     if not isinstance(body, bytes | bytearray):
-        from gateway.fhir import dumps
-
         body = dumps(body)
     return hashlib.sha256(body).hexdigest()
-
-
-def audited(event: str, side: str | None = None):  # noqa: ANN201 - a view decorator
-    """Mark a view (e.g. the portal's cross-border search and summary) as producing ``event``: its
-    success or refusal is then recorded by the after_request hook, like the FHIR APIs' calls."""
-    import functools
-
-    def decorator(view):  # noqa: ANN001, ANN202
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any):  # noqa: ANN202
-            note(event=event, side=side)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator

@@ -14,6 +14,7 @@ from gateway import errors, timing
 from gateway.records import narrative
 from gateway.records.cda.attachments import EMBEDDED_TYPES
 from gateway.records.cda.reader import CdaError, parse_cda
+from gateway.records.local_ids import REMOTE_ID, make_local_id, parse_local_id
 from gateway.security import policy
 from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
@@ -21,16 +22,14 @@ from gateway.services import terminology as terminology_service
 from gateway.services.peers import PeerClient
 from terminology import Terminology
 
-__all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "local_id",
-           "has_original", "original_abroad", "split_local_id", "summary_abroad", "translated_summary_abroad"]
+__all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "identify_one_abroad",
+           "local_id", "has_original", "original_abroad", "patient_country", "split_local_id", "summary_abroad",
+           "translated_summary_abroad"]
 
 CDA_MEDIA_TYPE = "application/hl7-cda+xml"
 #: the original documents this side relays, and what they must start with (a CDA is parsed whole)
 ORIGINAL_TYPES = {CDA_MEDIA_TYPE: b"", **EMBEDDED_TYPES}
 _ATTACHMENT_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
-_LOCAL_ID = re.compile(r"^([a-z]{2})-([A-Za-z0-9.]{1,60})$")
-#: The ids a foreign NCPeH may give its patients (a FHIR id, as far as _LOCAL_ID can carry it back).
-_REMOTE_ID = re.compile(r"^[A-Za-z0-9.]{1,60}$")
 
 
 @dataclass
@@ -91,16 +90,31 @@ def foreign_country(trust: TrustList | None, code: str, own_code: str) -> Truste
     return country
 
 
+def patient_country(trust: TrustList | None, own_code: str, code: str, identifier: str = "") -> TrustedCountry:
+    """The patient's country: ``code`` when given, else the one country whose identifier system the
+    ``identifier`` (``system|value``) names (400 ``MISSING_PARAMETER`` when none or several do)."""
+    code = code.strip().upper()
+    if not code:
+        system, sep, _ = identifier.partition("|")
+        matches = [c for c in (trust.countries.values() if trust else []) if sep and c.identifier_system == system]
+        if len(matches) != 1:
+            raise errors.BadRequest("Give the patient's country in 'country', or an identifier system that names it.",
+                                    code="MISSING_PARAMETER")
+        code = matches[0].code
+    return foreign_country(trust, code, own_code)
+
+
 def local_id(country: TrustedCountry, remote_id: str) -> str:
     """The id under which a foreign patient is known here: '<country>-<their id>'."""
-    return f"{country.code.lower()}-{remote_id}"
+    return make_local_id(country.code, remote_id)
 
 
 def split_local_id(value: str) -> tuple[str, str]:
-    match = _LOCAL_ID.match(value or "")
-    if not match:
+    """(country code, the foreign NCPeH's id) of a local id; 404 ``UNKNOWN_PATIENT`` when it is not one."""
+    parsed = parse_local_id(value)
+    if parsed is None:
         raise errors.NotFound("Unknown patient id; ids come from a cross-border search.", code="UNKNOWN_PATIENT")
-    return match.group(1).upper(), match.group(2)
+    return parsed
 
 
 def identify_abroad(
@@ -112,7 +126,7 @@ def identify_abroad(
         resources = [entry["resource"] for entry in bundle.get("entry", [])]
         if bundle.get("resourceType") != "Bundle" or any(r.get("resourceType") != "Patient" for r in resources):
             raise ValueError("not a searchset of Patients")
-        if any(not _REMOTE_ID.match(str(r.get("id", ""))) for r in resources):
+        if any(not REMOTE_ID.match(str(r.get("id", ""))) for r in resources):
             raise ValueError("a Patient id that is not a FHIR id this gateway can relay")
         for resource in resources:
             _check_identity(resource)
@@ -123,6 +137,18 @@ def identify_abroad(
     for resource in resources:
         resource["id"] = local_id(country, str(resource.get("id", "")))
     return resources
+
+
+def identify_one_abroad(peers: PeerClient, country: TrustedCountry, traits: dict[str, str], ctx: CallContext) -> dict:
+    """The one patient the identification finds (404 ``UNKNOWN_PATIENT`` for none, 409 ``AMBIGUOUS_PATIENT``
+    for several): identification and summary in one call need exactly one."""
+    patients = identify_abroad(peers, country, traits, ctx)
+    if not patients:
+        raise errors.NotFound("No patient matches this identifier and these traits.", code="UNKNOWN_PATIENT")
+    if len(patients) > 1:
+        raise errors.Conflict(f"{len(patients)} patients match: search with GET /fhir/Patient and choose one.",
+                              code="AMBIGUOUS_PATIENT")
+    return patients[0]
 
 
 def _check_identity(patient: dict[str, Any]) -> None:

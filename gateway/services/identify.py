@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from gateway import errors, timing
 from gateway.config import KNOWN_TRAITS, CountryConfig
+from gateway.records.identifiers import IDENTIFIER_SCHEMES, IdentifierError
 from gateway.storage.records import Patient, RecordStore
 
 GENDERS = ("male", "female", "other", "unknown")
@@ -44,10 +45,6 @@ def parse_identifier(raw: str, cfg: CountryConfig) -> tuple[str, str]:
 
 def validate_identifier(scheme: str, value: str) -> str:
     """Check the identifier's own rule (check digits) when the scheme is known."""
-    try:
-        from gateway.records.identifiers import IDENTIFIER_SCHEMES, IdentifierError
-    except ImportError:  # pragma: no cover - records package always ships
-        return value
     handler = IDENTIFIER_SCHEMES.get(scheme)
     if handler is None:
         return value

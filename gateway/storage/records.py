@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+import gateway.storage.audit as audit_storage
+
 #: Summaries are stored zlib-compressed (FHIR JSON shrinks ~8x; a million patients stay practical).
 COMPRESSION_LEVEL = 3
 
@@ -157,14 +159,11 @@ class RecordStore:
         ).fetchall()
         return [StoredSummary(*row) for row in rows]
 
-    def set_consent(self, patient_id: str, consent: str, audit=None) -> bool:  # noqa: ANN001 - AuditEntry
-        """Change the setting; its audit record (``audit``: a draft from
-        ``gateway.audit.trail.consent_draft``, or a default one) is committed in the same transaction."""
+    def set_consent(self, patient_id: str, consent: str, audit) -> bool:  # noqa: ANN001 - an AuditEntry draft
+        """Change the setting; its audit record (``audit``: a draft the caller builds, e.g. with
+        ``gateway.audit.trail.consent_draft``) is committed in the same transaction."""
         if consent not in ("allowed", "opposed"):
             raise ValueError(f"consent must be 'allowed' or 'opposed', got {consent!r}")
-        from gateway.audit.trail import consent_draft
-        from gateway.storage.audit import append_locked
-
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -174,7 +173,7 @@ class RecordStore:
             )
             changed = cur.rowcount == 1
             if changed:
-                append_locked(conn, audit if audit is not None else consent_draft(None, patient_id, consent))
+                audit_storage.append_locked(conn, audit)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

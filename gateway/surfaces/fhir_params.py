@@ -1,10 +1,12 @@
-"""Request parameters of the partner FHIR API: query strings, FHIR ``Parameters`` bodies, ``Prefer``.
+"""Request parameters of the FHIR APIs (the one place they are parsed): query strings, FHIR
+``Parameters`` bodies, ``Prefer``.
 
 Unknown parameters follow FHIR's default (lenient) handling: they are **ignored**, and the ones
 used are echoed in the searchset's ``self`` link; with ``Prefer: handling=strict`` the request is
 refused instead (400 ``UNKNOWN_PARAMETER``). Every value is bounded (at most
 :data:`MAX_VALUE_CHARS` printable characters); a known parameter given twice is refused, since
-this API does not combine repetitions.
+this API does not combine repetitions. The terminology operations read theirs more leniently
+(:func:`operation_parameters`).
 """
 
 from __future__ import annotations
@@ -82,13 +84,18 @@ def query(known: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def parameters_body() -> list[dict[str, Any]]:
-    """The ``parameter`` list of a FHIR Parameters body (415, 413, 400 or 422 otherwise)."""
+def _body_bytes() -> bytes:
+    """The request body, when it is FHIR JSON (415 otherwise) of at most :data:`MAX_BODY_BYTES` (413)."""
     if request.mimetype not in BODY_TYPES:
         raise errors.UnsupportedMediaType(
             "Send a FHIR Parameters resource as application/fhir+json.", code="UNSUPPORTED_MEDIA_TYPE")
     request.max_content_length = MAX_BODY_BYTES
-    raw = request.get_data(cache=True)  # 413 (RequestEntityTooLarge) beyond MAX_BODY_BYTES
+    return request.get_data(cache=True)  # 413 (RequestEntityTooLarge) beyond MAX_BODY_BYTES
+
+
+def parameters_body() -> list[dict[str, Any]]:
+    """The ``parameter`` list of a FHIR Parameters body (415, 413, 400 or 422 otherwise)."""
+    raw = _body_bytes()
     try:
         body = loads(raw)
     except orjson.JSONDecodeError:
@@ -116,3 +123,54 @@ def parameter_value(item: dict[str, Any], accepted: tuple[str, ...]) -> Any:
             f"Parameter '{item['name'][:40]}' must be given as {' or '.join(accepted)}, not {kind[:40]}.",
             code="INVALID_PARAMETER_VALUE")
     return value
+
+
+def body_parameters(value_types: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """A FHIR Parameters body as strings, each parameter given once in one of its accepted value[x] types
+    (``value_types``: name -> e.g. ``("valueIdentifier", "valueString")``; an Identifier as system|value);
+    unknown names are ignored (or refused under ``Prefer: handling=strict``)."""
+    out: dict[str, str] = {}
+    unknown: list[str] = []
+    for item in parameters_body():
+        name = item["name"]
+        if name not in value_types:
+            unknown.append(name)
+            continue
+        if name in out:
+            raise errors.BadRequest(f"Parameter '{name}' is given twice; give it once.", code="REPEATED_PARAMETER")
+        value = parameter_value(item, value_types[name])
+        if isinstance(value, dict):  # valueIdentifier
+            system, ident = value.get("system"), value.get("value")
+            if not isinstance(ident, str) or not ident.strip() or not isinstance(system, str | None):
+                raise errors.Unprocessable("The identifier needs a 'value' (and a 'system').",
+                                           code="INVALID_PARAMETER_VALUE")
+            value = f"{system}|{ident}" if system else ident
+        out[name] = check_value(name, value)
+    unknown_parameters(unknown, tuple(value_types))
+    return out
+
+
+def operation_parameters(known: tuple[str, ...]) -> dict[str, str]:
+    """Parameters of the terminology operations: the query string, or with POST a FHIR Parameters body
+    read leniently (a valueCoding gives ``system`` and ``code``, any other value is taken as text; 400
+    ``INVALID_PARAMETERS`` when it is not a Parameters resource). Unknown names are ignored, a repeated
+    query parameter counts once (its first value); every value is bounded like the partner API's."""
+    params = {k: v for k, v in request.args.items()}
+    if request.method == "POST":
+        raw = _body_bytes()
+        try:
+            body = loads(raw)
+            if body.get("resourceType") != "Parameters":
+                raise ValueError
+            for item in body.get("parameter", []):
+                value = next((v for k, v in item.items() if k.startswith("value")), None)
+                if isinstance(value, dict) and "code" in value:  # valueCoding
+                    if not isinstance(value.get("system", ""), str) or not isinstance(value["code"], str):
+                        raise ValueError
+                    params.setdefault("system", value.get("system", ""))
+                    params.setdefault("code", value["code"])
+                elif value is not None:
+                    params[item["name"]] = str(value)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise errors.BadRequest("The body must be a FHIR Parameters resource.", code="INVALID_PARAMETERS") from None
+    return {name: check_value(name, value) for name, value in params.items() if name in known}

@@ -19,14 +19,20 @@ import base64
 import binascii
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import jwt
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway import errors, timing
+from gateway.audit import events
 from gateway.audit import trail as audit_trail
+from gateway.fhir import outcome_response
 from gateway.runtime import runtime
 from gateway.security import jws
+from gateway.security.principal import CLIENT, Principal
 from gateway.storage import get_store
 from gateway.storage.clients import Client
 from gateway.storage.ratelimit import RateLimiter
@@ -46,12 +52,79 @@ MAX_ASSERTION_CHARS = 8192
 _VERIFIED = jws.VerifiedTokens()
 
 
-def _oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
-    resp = jsonify({"error": error, "error_description": description})
-    resp.status_code = status
-    for key, value in (headers or {}).items():
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OAuthError(errors.GatewayError):
+    """An error of the token endpoint, answered as RFC 6749 §5.2 JSON (``error``, ``error_description``)."""
+
+    def __init__(self, error: str, description: str, status: int = 400, headers: dict | None = None):
+        super().__init__(description, code=error, headers=headers)
+        self.status = status
+
+
+def render_error(error: errors.GatewayError, request_id: str | None) -> Response:
+    """This blueprint's renderer (registered by ``gateway.app.create_app``): the token endpoint's own
+    errors in the format OAuth 2.0 requires; anything else (413, 405, 500) as on every API."""
+    if not isinstance(error, OAuthError):
+        return outcome_response(error, request_id)
+    resp = jsonify({"error": error.code, "error_description": error.message})
+    resp.status_code = error.status
+    for key, value in error.headers.items():
         resp.headers[key] = value
     return resp
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    """What a view of a token-protected API needs: a valid access token, ``scope`` in it (when given),
+    and on the partner API the clinician's assertion (``clinician``)."""
+
+    scope: str | None = None
+    clinician: bool = False
+
+
+_TOKEN_RULE = "ncpeh_token_rule"
+#: The rule of a view that declares none: a valid token (fail closed).
+_DEFAULT_RULE = TokenRule()
+
+
+def token_required(scope: str | None = None, *, clinician: bool = False) -> Callable[[F], F]:
+    """Declare what a view needs; the blueprint's authentication hook checks it before the view runs."""
+    def decorator(view: F) -> F:
+        setattr(view, _TOKEN_RULE, TokenRule(scope, clinician))
+        return view
+
+    return decorator
+
+
+def no_token(reason: str) -> Callable[[F], F]:
+    """Declare a view of a token-protected API that answers without a token (``reason`` says why)."""
+    if not reason.strip():
+        raise ValueError("no_token needs a reason")
+
+    def decorator(view: F) -> F:
+        setattr(view, _TOKEN_RULE, None)
+        return view
+
+    return decorator
+
+
+def token_rule() -> TokenRule | None:
+    """The rule of this request's view (None: no token needed); Flask's automatic OPTIONS needs none."""
+    rule = request.url_rule
+    if request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, _TOKEN_RULE, _DEFAULT_RULE)
+
+
+def authenticate() -> None:
+    """Authentication of the token-protected APIs (terminology operations, patient portal), registered
+    by ``gateway.app.create_app``: the caller's token, its client and the view's scope (``g.principal``)."""
+    rule = token_rule()
+    if rule is not None:
+        require_token(rule.scope)
 
 
 def _client_credentials() -> tuple[str, str] | None:
@@ -201,30 +274,31 @@ def _authenticate_client() -> Client:
 
 
 @bp.post("/oauth/token")
+@audit_trail.audited(events.TOKEN)
 def token():
     if not request.mimetype == "application/x-www-form-urlencoded":
-        return _oauth_error("invalid_request", "Use application/x-www-form-urlencoded.")
+        raise OAuthError("invalid_request", "Use application/x-www-form-urlencoded.")
     if request.form.get("grant_type") != "client_credentials":
-        return _oauth_error("unsupported_grant_type", "Only client_credentials is supported.")
+        raise OAuthError("unsupported_grant_type", "Only client_credentials is supported.")
     methods = _authentication_methods()
     if len(methods) > 1:
         audit_trail.note(outcome_code="SEVERAL_AUTH_METHODS")
-        return _oauth_error("invalid_request", f"Use one client authentication method per request, not {len(methods)} "
+        raise OAuthError("invalid_request", f"Use one client authentication method per request, not {len(methods)} "
                                                f"({', '.join(methods)}).")
     buckets = _failure_buckets()
     wait = _throttled(buckets)
     if wait:
         audit_trail.note(outcome_code="RATE_LIMITED", actor_id=_claimed_client_id() or None)  # claimed, unverified
-        return _oauth_error("temporarily_unavailable", f"Too many failed client authentications from this address or "
+        raise OAuthError("temporarily_unavailable", f"Too many failed client authentications from this address or "
                             f"for this client; retry in {wait} s.", 429, {"Retry-After": str(wait)})
     try:
         client = _authenticate_client()
     except ClientAuthError as exc:
         _count_failure(buckets)
-        return _oauth_error("invalid_client", str(exc), 401, {"WWW-Authenticate": 'Basic realm="ncpeh"'})
+        raise OAuthError("invalid_client", str(exc), 401, {"WWW-Authenticate": 'Basic realm="ncpeh"'}) from None
     requested = request.form.get("scope", " ".join(client.scopes)).split()
     if not requested or any(scope not in client.scopes for scope in requested):
-        return _oauth_error("invalid_scope", f"This client may ask for: {' '.join(client.scopes)}.")
+        raise OAuthError("invalid_scope", f"This client may ask for: {' '.join(client.scopes)}.")
     rt = runtime()
     now = int(time.time())
     claims = {
@@ -244,6 +318,7 @@ def token():
 
 
 @bp.get("/.well-known/smart-configuration")
+@audit_trail.not_audited("public discovery document, the same for everyone")
 def smart_configuration():
     base = runtime().cfg.public.url
     return jsonify({
@@ -278,7 +353,8 @@ def _verification_key(token: str):  # noqa: ANN202
 
 @timing.timed("auth")
 def require_token(scope: str | None) -> dict:
-    """Validate the bearer token of this request (and its scope, when given); returns its claims."""
+    """Validate the bearer token of this request (its client, rate limit and scope, when given): the
+    caller goes to ``g.principal``; returns the token's claims."""
     rt = runtime()
     header = request.headers.get("Authorization", "")
     challenge = 'Bearer realm="ncpeh", error="invalid_token"'
@@ -307,7 +383,7 @@ def require_token(scope: str | None) -> dict:
     if client is None or not client.active:
         raise errors.Unauthorized("The client of this token is revoked.", code="CLIENT_REVOKED",
                                   headers={"WWW-Authenticate": challenge})
-    g.token_client = client  # the clinician assertion is checked with this client's keys: one lookup
+    g.principal = Principal(CLIENT, client.client_id, frozenset(claims["scope"].split()), client=client)
     _rate_limit(client)
     if scope is not None and scope not in claims["scope"].split():
         raise errors.Forbidden(f"This call needs the scope {scope}.", code="INSUFFICIENT_SCOPE",

@@ -19,24 +19,26 @@ Parameters: see :mod:`gateway.surfaces.fhir_params` (unknown ones ignored, or re
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import errors
-from gateway.app import version
 from gateway.audit import events
 from gateway.audit import trail as audit_trail
+from gateway.build_info import version
 from gateway.config import KNOWN_TRAITS
 from gateway.fhir import FHIR_VERSION, fhir_response, searchset
 from gateway.runtime import runtime
 from gateway.security import assertions
+from gateway.security.trustlist import TrustedCountry
 from gateway.services import crossborder
 from gateway.services import terminology as terminology_service
-from gateway.storage import get_store
 from gateway.surfaces import fhir_params
-from gateway.surfaces.oauth import SUPPORTED_SCOPES, require_token
+from gateway.surfaces.oauth import SUPPORTED_SCOPES, no_token, require_token, token_required, token_rule
 
 bp = Blueprint("partner_api", __name__, url_prefix="/fhir")
 
@@ -49,8 +51,6 @@ TRAITS = KNOWN_TRAITS
 SEARCH_PARAMETERS = ("country", *TRAITS, "language")
 SUMMARY_PARAMETERS = ("language",)
 ORIGINAL_PARAMETERS = ("attachment",)
-SUMMARY_BY_IDENTIFIER_PARAMETERS = ("identifier", "country", "family", "given", "birthdate", "gender",
-                                    "birthplace", "language")
 #: The value[x] types accepted for each parameter of POST /fhir/Patient/$summary.
 _VALUE_TYPES = {
     "identifier": ("valueIdentifier", "valueString"),
@@ -62,31 +62,51 @@ _VALUE_TYPES = {
     "birthplace": ("valueString",),
     "language": ("valueCode", "valueString"),
 }
+SUMMARY_BY_IDENTIFIER_PARAMETERS = tuple(_VALUE_TYPES)
 
 
-def _clinician(claims: dict) -> tuple[assertions.Clinician, str | None]:
-    """The clinician the client acts for (and the purpose): checked right after the token, before the
-    request's parameters, so that a call without a valid clinician assertion always answers 401."""
-    client = g.get("token_client")  # read by require_token in this request
-    if client is None or client.client_id != claims["sub"]:
-        client = get_store().clients.get(claims["sub"])
+def authenticate() -> None:
+    """The blueprint's authentication (registered by ``gateway.app.create_app``): the access token and the
+    view's scope, then the clinician the client acts for, before the request's parameters are read, so
+    that a call without a valid clinician assertion always answers 401."""
+    rule = token_rule()
+    if rule is None:
+        return
+    claims = require_token(rule.scope)
+    if rule.clinician:
+        _verify_clinician(claims["sub"])
+
+
+def _verify_clinician(client_id: str) -> None:
+    """The clinician the client acts for (and the purpose), checked with the keys registered for the
+    token's client: into ``g.principal``."""
+    principal = g.principal
     clinician, purpose = assertions.verify_clinician_assertion(
-        request.headers.get(CLINICIAN_HEADER), claims["sub"], client.jwks if client else None,
+        request.headers.get(CLINICIAN_HEADER), client_id, principal.client.jwks if principal.client else None,
         audience=runtime().cfg.public.url + "/fhir",
     )
-    audit_trail.note(actor_type="clinician", actor_id=clinician.id, actor_role=clinician.role,
-                     organisation=clinician.organisation_id, purpose=purpose, detail={"client_id": claims["sub"]})
-    return clinician, purpose
+    audit_trail.note(actor_type=events.ACTOR_CLINICIAN, actor_id=clinician.id, actor_role=clinician.role,
+                     organisation=clinician.organisation_id, purpose=purpose, detail={"client_id": client_id})
+    g.principal = dataclasses.replace(principal, clinician=clinician, purpose=purpose)
 
 
-def _context(who: tuple[assertions.Clinician, str | None], language: str | None = None) -> crossborder.CallContext:
+def _context(language: str | None = None) -> crossborder.CallContext:
+    """The call context of the authenticated clinician, in the negotiated language."""
     rt = runtime()
-    clinician, purpose = who
+    principal = g.principal
+    clinician = principal.clinician  # None: nothing leaves (CallContext.check_clinician refuses)
     language = terminology_service.negotiate_language(
         language, request.accept_languages if request.headers.get("Accept-Language") else None,
-        clinician.language or rt.cfg.default_language)
+        (clinician.language if clinician else None) or rt.cfg.default_language)
     return crossborder.CallContext(request_id=g.request_id, language=language, clinician=clinician,
-                                   purpose=purpose, signer=rt.signer())
+                                   purpose=principal.purpose, signer=rt.signer())
+
+
+def _query(known: tuple[str, ...]) -> dict[str, str]:
+    """The known query parameters; the ignored ones are recorded in the audit record."""
+    params = fhir_params.query(known)
+    _note_ignored()
+    return params
 
 
 def _note_ignored() -> None:
@@ -95,15 +115,29 @@ def _note_ignored() -> None:
         audit_trail.note(detail={"ignored_parameters": ignored})
 
 
+def _foreign_patient(patient_id: str) -> tuple[TrustedCountry, str]:
+    """The country and the foreign NCPeH's id of a patient found by the search (``<country>-<id>``)."""
+    rt = runtime()
+    code, remote_id = crossborder.split_local_id(patient_id)
+    return crossborder.foreign_country(rt.trust, code, rt.cfg.code), remote_id
+
+
 @bp.get("/metadata")
+@no_token("the CapabilityStatement: what anyone may know before asking for a token")
+@audit_trail.not_audited("public, the same for everyone; its refusals are recorded by the blueprint rule")
 def metadata():
     fhir_params.query(())  # only _format; nothing else changes the answer
     return fhir_response(capability_statement())
 
 
 def capability_statement() -> dict:
-    """What this endpoint supports, and nothing more (tests check it against the routes)."""
-    cfg = runtime().cfg
+    """What this endpoint supports, and nothing more (tests check it against the routes).
+
+    Its ``date`` (when the capabilities last changed) is the start of this instance: what it supports is
+    fixed by the code and configuration it started with.
+    """
+    rt = runtime()
+    cfg = rt.cfg
     base = cfg.public.url
     string, token, date = "string", "token", "date"
     trait_params = [
@@ -133,7 +167,7 @@ def capability_statement() -> dict:
         "title": f"NCPeH {cfg.name}: cross-border patient summaries for partner software",
         "status": "active",
         "experimental": True,
-        "date": "2026-11-23",
+        "date": dt.datetime.fromtimestamp(rt.started_at, dt.UTC).isoformat(timespec="seconds"),
         "publisher": f"NCPeH {cfg.name} (prototype, synthetic data)",
         "kind": "instance",
         "fhirVersion": FHIR_VERSION,
@@ -194,17 +228,17 @@ def _search_self_link(used: dict[str, str]) -> str:
 
 
 @bp.get("/Patient")
+@token_required(READ_SCOPE, clinician=True)
+@audit_trail.audited(events.IDENTIFY, events.REQUESTING)
 def search_patient():
-    who = _clinician(require_token(READ_SCOPE))
-    params = fhir_params.query(SEARCH_PARAMETERS)
-    _note_ignored()
-    rt = runtime()
+    params = _query(SEARCH_PARAMETERS)
     country_code = params.get("country", "").strip()
     if not country_code:
         raise errors.BadRequest("Give the patient's country in 'country' (e.g. country=FR).", code="MISSING_PARAMETER")
+    rt = runtime()
     country = crossborder.foreign_country(rt.trust, country_code.upper(), rt.cfg.code)
     traits = {k: v for k, v in params.items() if k in TRAITS}
-    patients = crossborder.identify_abroad(rt.peers, country, traits, _context(who, params.get("language")))
+    patients = crossborder.identify_abroad(rt.peers, country, traits, _context(params.get("language")))
     audit_trail.note(patient_id=patients[0]["id"] if len(patients) == 1 else None,
                      detail={"matches": len(patients), "parameters": sorted(traits)})
     entries = [{"fullUrl": f"{rt.cfg.public.url}/fhir/Patient/{p['id']}", "resource": p,
@@ -219,99 +253,51 @@ def _summary_response(summary: terminology_service.Translated):
 
 
 @bp.get("/Patient/<patient_id>/$summary")
+@token_required(READ_SCOPE, clinician=True)
+@audit_trail.audited(events.SUMMARY, events.REQUESTING)
 def patient_summary(patient_id: str):
-    who = _clinician(require_token(READ_SCOPE))
-    params = fhir_params.query(SUMMARY_PARAMETERS)
-    _note_ignored()
+    params = _query(SUMMARY_PARAMETERS)
+    country, remote_id = _foreign_patient(patient_id)
     rt = runtime()
-    code, remote_id = crossborder.split_local_id(patient_id)
-    country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
-    ctx = _context(who, params.get("language"))
-    return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx,
-                                                                      rt.terminology))
+    return _summary_response(crossborder.translated_summary_abroad(
+        rt.peers, country, remote_id, _context(params.get("language")), rt.terminology))
 
 
 @bp.get("/Patient/<patient_id>/$original-document")
+@token_required(READ_SCOPE, clinician=True)
+@audit_trail.audited(events.SUMMARY, events.REQUESTING)
 def original_document(patient_id: str):
     """The original document of a patient's summary abroad (or a PDF embedded in it), relayed unchanged."""
-    who = _clinician(require_token(READ_SCOPE))
-    params = fhir_params.query(ORIGINAL_PARAMETERS)
-    _note_ignored()
-    rt = runtime()
-    code, remote_id = crossborder.split_local_id(patient_id)
-    country = crossborder.foreign_country(rt.trust, code, rt.cfg.code)
-    audit_trail.note(event=events.SUMMARY, side=events.REQUESTING, patient_id=patient_id)
+    params = _query(ORIGINAL_PARAMETERS)
+    country, remote_id = _foreign_patient(patient_id)
     attachment = params.get("attachment")
-    original = crossborder.original_abroad(rt.peers, country, remote_id, _context(who), attachment)
+    original = crossborder.original_abroad(runtime().peers, country, remote_id, _context(), attachment)
     audit_trail.note(detail={"original_document": attachment or "cda", "document_sha256": original.sha256})
     name = f"{patient_id}-{attachment or 'original'}" + (".pdf" if original.media_type == "application/pdf" else ".xml")
     return Response(original.data, mimetype=original.media_type, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
 
 
-def _body_parameters() -> dict[str, str]:
-    """The parameters of POST Patient/$summary, as strings (identifier as system|value)."""
-    out: dict[str, str] = {}
-    unknown: list[str] = []
-    for item in fhir_params.parameters_body():
-        name = item["name"]
-        if name not in _VALUE_TYPES:
-            unknown.append(name)
-            continue
-        if name in out:
-            raise errors.BadRequest(f"Parameter '{name}' is given twice; give it once.", code="REPEATED_PARAMETER")
-        value = fhir_params.parameter_value(item, _VALUE_TYPES[name])
-        if isinstance(value, dict):  # valueIdentifier
-            system, ident = value.get("system"), value.get("value")
-            if not isinstance(ident, str) or not ident.strip() or not isinstance(system, str | None):
-                raise errors.Unprocessable("The identifier needs a 'value' (and a 'system').",
-                                           code="INVALID_PARAMETER_VALUE")
-            value = f"{system}|{ident}" if system else ident
-        out[name] = fhir_params.check_value(name, value)
-    fhir_params.unknown_parameters(unknown, SUMMARY_BY_IDENTIFIER_PARAMETERS)
-    return out
-
-
-def _country_of(params: dict[str, str]):  # noqa: ANN202 - a TrustedCountry
-    rt = runtime()
-    code = params.get("country", "").strip().upper()
-    if not code:
-        system, sep, _ = params["identifier"].partition("|")
-        trust = rt.trust
-        matches = [c for c in (trust.countries.values() if trust else []) if sep and c.identifier_system == system]
-        if len(matches) != 1:
-            raise errors.BadRequest("Give the patient's country in 'country', or an identifier system that names it.",
-                                    code="MISSING_PARAMETER")
-        code = matches[0].code
-    return crossborder.foreign_country(rt.trust, code, rt.cfg.code)
-
-
 @bp.route("/Patient/$summary", methods=["GET", "POST"])
+@token_required(READ_SCOPE, clinician=True)
+@audit_trail.audited(events.SUMMARY, events.REQUESTING)
 def summary_by_identifier():
     """IPS $summary at type level: identification and summary in one call."""
-    who = _clinician(require_token(READ_SCOPE))
     if request.method == "POST":
-        query = fhir_params.query(("language",))
-        params = {**query, **_body_parameters()}
+        params = {**_query(("language",)), **fhir_params.body_parameters(_VALUE_TYPES)}
+        _note_ignored()
     else:
-        params = fhir_params.query(SUMMARY_BY_IDENTIFIER_PARAMETERS)
-    _note_ignored()
+        params = _query(SUMMARY_BY_IDENTIFIER_PARAMETERS)
     if not params.get("identifier", "").strip():
         raise errors.BadRequest("Give the patient's national identifier in 'identifier'.", code="MISSING_PARAMETER")
     rt = runtime()
-    country = _country_of(params)
+    country = crossborder.patient_country(rt.trust, rt.cfg.code, params.get("country", ""), params["identifier"])
     audit_trail.note(peer_country=country.code)
-    ctx = _context(who, params.get("language"))
+    ctx = _context(params.get("language"))
     traits = {k: v for k, v in params.items() if k in TRAITS}
-    patients = crossborder.identify_abroad(rt.peers, country, traits, ctx)
-    if not patients:
-        raise errors.NotFound("No patient matches this identifier and these traits.", code="UNKNOWN_PATIENT")
-    if len(patients) > 1:
-        raise errors.Conflict(f"{len(patients)} patients match: search with GET /fhir/Patient and choose one.",
-                              code="AMBIGUOUS_PATIENT")
-    local = patients[0]["id"]
-    audit_trail.note(patient_id=local, detail={"parameters": sorted(traits)})
-    _, remote_id = crossborder.split_local_id(local)
+    patient = crossborder.identify_one_abroad(rt.peers, country, traits, ctx)
+    audit_trail.note(patient_id=patient["id"], detail={"parameters": sorted(traits)})
+    _, remote_id = crossborder.split_local_id(patient["id"])
     return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx,
                                                                       rt.terminology))
 
@@ -346,6 +332,8 @@ def _accurate_allow(response):  # noqa: ANN001, ANN202 - a Flask response
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@no_token("no such endpoint: 404 or 405, the same for everyone")
+@audit_trail.not_audited("no endpoint here; the refusal is recorded by the blueprint rule")
 def unknown(rest: str):
     allowed = _allowed_methods(request.path)
     if allowed:

@@ -8,7 +8,7 @@ this NCPeH, authenticates the patient. Every read is itself audited (``audit.acc
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from gateway import errors
 from gateway.audit import events, trail
@@ -17,7 +17,7 @@ from gateway.audit.history import access_history, resolve_patient
 from gateway.fhir import fhir_response, searchset
 from gateway.runtime import runtime
 from gateway.storage import get_store
-from gateway.surfaces.oauth import require_token
+from gateway.surfaces.oauth import token_required
 
 bp = Blueprint("patient_portal", __name__, url_prefix="/patient-portal")
 SCOPE = "system/AuditEvent.read"
@@ -25,9 +25,10 @@ MAX_LIMIT = 1000
 
 
 @bp.get("/access-history")
+@trail.audited(events.ACCESS_HISTORY)
+@token_required(SCOPE)
 def history():
-    claims = require_token(SCOPE)
-    trail.note(actor_type=events.ACTOR_PATIENT_PORTAL, actor_id=claims["sub"])
+    trail.note(actor_type=events.ACTOR_PATIENT_PORTAL, actor_id=g.principal.id)
     value = (request.args.get("patient") or request.args.get("identifier") or "").strip()
     if not value:
         raise errors.BadRequest("Give the patient (id or national identifier) in 'patient'.", code="MISSING_PATIENT")

@@ -10,7 +10,7 @@ import logging
 
 from flask import Blueprint, jsonify
 
-from gateway.app import version
+from gateway.build_info import version
 from gateway.runtime import runtime
 from gateway.security.pki import PKIError, days_left, load_certificate
 from gateway.storage import get_store

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 import terminology
 from gateway import errors
-from gateway.fhir import fhir_response, loads
+from gateway.audit.trail import not_audited
+from gateway.fhir import fhir_response
 from gateway.runtime import runtime
-from gateway.surfaces.fhir_params import MAX_BODY_BYTES, check_value
-from gateway.surfaces.oauth import require_token
+from gateway.surfaces import fhir_params
+from gateway.surfaces.oauth import token_required
 
 bp = Blueprint("terminology_api", __name__, url_prefix="/fhir")
 MAX_COUNT = 1000
@@ -22,28 +23,7 @@ KNOWN_PARAMETERS = ("system", "code", "targetsystem", "targetSystem", "url", "di
 
 
 def _params() -> dict[str, str]:
-    """Operation parameters from the query string, or from a FHIR Parameters body (POST)."""
-    params = {k: v for k, v in request.args.items()}
-    if request.method == "POST":
-        if request.mimetype not in ("application/fhir+json", "application/json"):
-            raise errors.UnsupportedMediaType("Send a FHIR Parameters resource as application/fhir+json.")
-        request.max_content_length = MAX_BODY_BYTES  # 413 beyond (gateway.surfaces.fhir_params)
-        try:
-            body = loads(request.get_data())
-            if body.get("resourceType") != "Parameters":
-                raise ValueError
-            for item in body.get("parameter", []):
-                value = next((v for k, v in item.items() if k.startswith("value")), None)
-                if isinstance(value, dict) and "code" in value:  # valueCoding
-                    if not isinstance(value.get("system", ""), str) or not isinstance(value["code"], str):
-                        raise ValueError
-                    params.setdefault("system", value.get("system", ""))
-                    params.setdefault("code", value["code"])
-                elif value is not None:
-                    params[item["name"]] = str(value)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise errors.BadRequest("The body must be a FHIR Parameters resource.", code="INVALID_PARAMETERS") from None
-    return {name: check_value(name, value) for name, value in params.items() if name in KNOWN_PARAMETERS}
+    return fhir_params.operation_parameters(KNOWN_PARAMETERS)
 
 
 def _required(params: dict[str, str], *names: str) -> list[str]:
@@ -64,8 +44,9 @@ def _language(params: dict[str, str]) -> str | None:
 
 
 @bp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
+@not_audited("terminology holds no patient data; the blueprint rule records authentication refusals")
+@token_required()
 def lookup():
-    require_token(None)
     params = _params()
     system, code = _required(params, "system", "code")
     lang = _language(params)
@@ -83,8 +64,9 @@ def lookup():
 
 
 @bp.route("/ConceptMap/$translate", methods=["GET", "POST"])
+@not_audited("terminology holds no patient data; the blueprint rule records authentication refusals")
+@token_required()
 def translate():
-    require_token(None)
     params = _params()
     system, code = _required(params, "system", "code")
     target = params.get("targetsystem") or params.get("targetSystem")
@@ -92,8 +74,9 @@ def translate():
 
 
 @bp.route("/ValueSet/$expand", methods=["GET", "POST"])
+@not_audited("terminology holds no patient data; the blueprint rule records authentication refusals")
+@token_required()
 def expand():
-    require_token(None)
     params = _params()
     (url,) = _required(params, "url")
     try:

@@ -301,7 +301,7 @@ def test_consent_change_is_recorded_in_the_same_transaction(country):
     audit_storage.append_locked = broken
     try:
         with pytest.raises(sqlite3.OperationalError):
-            s.records.set_consent(patient.id, "allowed")
+            s.records.set_consent(patient.id, "allowed", audit=trail.consent_draft("FR", patient.id, "allowed"))
     finally:
         audit_storage.append_locked = original
     assert s.records.get_patient(patient.id).consent == "opposed"

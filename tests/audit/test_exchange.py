@@ -9,7 +9,7 @@ import uuid
 import requests
 from fhir.resources.R4B.auditevent import AuditEvent
 
-from gateway.audit import events
+from gateway.audit import events, trail
 from gateway.audit.events import Outcome
 from gateway.audit.fhir import to_fhir
 from gateway.audit.verify import verify
@@ -107,14 +107,14 @@ def test_refusals_are_recorded_on_both_sides_with_their_code(countries):
     search_id, _, local_id, _ = exchange(countries, session)
     store = countries.store("FR")
     patient = store.records.get_patient(local_id.removeprefix("fr-"))
-    store.records.set_consent(patient.id, "opposed")
+    store.records.set_consent(patient.id, "opposed", audit=trail.consent_draft("FR", patient.id, "opposed"))
     try:
         refused = rid("consent")
         resp = session.get(f"{base}/Patient/{local_id}/$summary", headers={"X-Request-ID": refused}, timeout=10)
         assert resp.status_code == 403
         refused = resp.headers["X-Request-ID"]
     finally:
-        store.records.set_consent(patient.id, "allowed")
+        store.records.set_consent(patient.id, "allowed", audit=trail.consent_draft("FR", patient.id, "allowed"))
         store.close()
     (fr,) = records(countries, "FR", refused)
     (de,) = records(countries, "DE", refused)

@@ -321,3 +321,28 @@ def test_a_body_too_large_to_read_is_refused_and_the_connection_closed(partner):
     assert status.startswith(b"HTTP/1.1 413")
     assert b"connection: close" in headers.lower()
     assert json.loads(body)["issue"][0]["details"]["coding"][0]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_terminology_operations_read_parameters_bodies_leniently(partner):
+    """The terminology operations' own reading of FHIR Parameters (gateway.surfaces.fhir_params.operation_parameters):
+    a valueCoding gives system and code, unknown parameters and value types are ignored; a body that is not
+    a Parameters resource is a 400 INVALID_PARAMETERS, another media type a 415."""
+    session = partner.session()
+    url = partner.fhir + "/CodeSystem/$lookup"
+    coding = {"resourceType": "Parameters", "parameter": [
+        {"name": "coding", "valueCoding": {"system": "http://loinc.org", "code": "48765-2"}},
+        {"name": "unknown", "valueInteger": 3}]}
+    found = session.post(url, data=json.dumps(coding), headers={"Content-Type": "application/fhir+json"}, timeout=15)
+    assert found.status_code == 200, found.text
+    assert found.json()["parameter"][0] == {"name": "name", "valueString": "http://loinc.org"}
+    as_strings = {"resourceType": "Parameters", "parameter": [{"name": "system", "valueUri": "http://loinc.org"},
+                                                              {"name": "code", "valueCode": "48765-2"}]}
+    same = session.post(url, data=json.dumps(as_strings), headers={"Content-Type": "application/json"}, timeout=15)
+    assert same.status_code == 200 and same.json() == found.json()
+    for body, content_type, status, code in [
+        (json.dumps({"resourceType": "Patient"}), "application/fhir+json", 400, "INVALID_PARAMETERS"),
+        ("[1, 2", "application/fhir+json", 400, "INVALID_PARAMETERS"),
+        (json.dumps(coding), "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ]:
+        refused = session.post(url, data=body, headers={"Content-Type": content_type}, timeout=15)
+        assert (refused.status_code, code_of(refused)) == (status, code), refused.text

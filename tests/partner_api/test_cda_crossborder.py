@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from gateway import storage
+from gateway.audit import trail
 from gateway.services.population import import_paths, store_documents
 from tests.conftest import CLINICIAN, load_fixture, make_topology, started
 
@@ -147,11 +148,11 @@ def test_no_original_for_a_patient_who_opposed_cross_border_access(cda_countries
     patient_id = found_id(cda_countries, session, ELISE)
     store = cda_countries.store("FR")
     local = store.records.find_by_identifier(FR_INS_SYSTEM, "261076912341774")
-    store.records.set_consent(local.id, "opposed")
+    store.records.set_consent(local.id, "opposed", audit=trail.consent_draft("FR", local.id, "opposed"))
     try:
         resp = session.get(cda_countries.public("DE") + f"/fhir/Patient/{patient_id}/$original-document", timeout=30)
     finally:
-        store.records.set_consent(local.id, "allowed")
+        store.records.set_consent(local.id, "allowed", audit=trail.consent_draft("FR", local.id, "allowed"))
         store.close()
     assert resp.status_code == 403, resp.text
     assert resp.json()["issue"][0]["details"]["coding"][0]["code"] == "ACCESS_REFUSED"

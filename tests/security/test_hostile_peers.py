@@ -18,6 +18,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.audit import trail
 from gateway.audit.events import Outcome
 from gateway.security import assertions, pki
 from gateway.security.assertions import AssertionSigner, Clinician
@@ -338,13 +339,13 @@ def test_19_patient_opposed(countries, fr):
     local = found["entry"][0]["resource"]["id"]
     store = countries.store("FR")
     try:
-        store.records.set_consent(fr.patient_id, "opposed")
+        store.records.set_consent(fr.patient_id, "opposed", audit=trail.consent_draft("FR", fr.patient_id, "opposed"))
         resp = session.get(f"{base}/Patient/{local}/$summary", timeout=10)
         assert_refused(resp, 403, "ACCESS_REFUSED")
         direct = fr.summary(fr.hcp(), fr.trc())
         assert_refused(direct, 403, "ACCESS_REFUSED")
     finally:
-        store.records.set_consent(fr.patient_id, "allowed")
+        store.records.set_consent(fr.patient_id, "allowed", audit=trail.consent_draft("FR", fr.patient_id, "allowed"))
         store.close()
     assert session.get(f"{base}/Patient/{local}/$summary", timeout=10).status_code == 200
 
