@@ -60,7 +60,8 @@ def verify(country: str, checkpoints: Path | None) -> None:
     """Check the hash chain, the triggers that keep it append-only and the signed checkpoints that anchor it.
 
     Prints one line per problem (the first broken record, an altered trigger, a checkpoint the chain
-    contradicts or that is not validly signed) and exits 1 when there is one.
+    contradicts or that is not validly signed, records left unanchored longer than the settings allow:
+    the newest checkpoints removed, or the anchor stalled) and exits 1 when there is one.
     """
     from gateway.audit import checkpoint
     from gateway.audit.verify import verify as check_chain
@@ -79,6 +80,8 @@ def verify(country: str, checkpoints: Path | None) -> None:
         except OSError as exc:
             fail(f"{path}: the checkpoint file cannot be read ({exc.strerror or exc})", code=1)
         anchored = checkpoint.check(store.audit, found, verification_keys(cfg), cfg.code) if found is not None else None
+        stale = checkpoint.unanchored(store.audit, anchored.last if anchored else None, cfg.checkpoint_every,
+                                      cfg.checkpoint_seconds)
     finally:
         store.close()
     problems = result.lines() + (anchored.problems if anchored else [])
@@ -87,6 +90,8 @@ def verify(country: str, checkpoints: Path | None) -> None:
         what = "no checkpoint file" if found is None else "an empty checkpoint file"
         problems.append(f"{path}: {what}, though the chain holds {count} records: the checkpoints were removed, "
                         "or never written")
+    elif checkpoints is None:  # the file the servers append to (a copy given with --checkpoints may lag)
+        problems += stale
     if problems:
         for line in problems[:MAX_PROBLEM_LINES]:
             click.echo(f"ncpeh: error: {line}", err=True)

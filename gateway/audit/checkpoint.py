@@ -20,6 +20,7 @@ signature by a known key, or a line that does not follow the previous one, each 
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -39,6 +40,9 @@ TYP = "ncpeh-audit-checkpoint+jwt"
 VERSION = 1
 #: The longest line read back (a checkpoint is about 600 bytes).
 _TAIL_BYTES = 16384
+#: How much later than ``checkpoint_seconds`` a record may still be unanchored (a record's time is taken
+#: when its request is recorded, before it is committed; the checkpoint thread's wake-up and signing).
+DELAY_MARGIN_SECONDS = 30.0
 
 
 class CheckpointError(Exception):
@@ -223,3 +227,50 @@ def check(audit, found_lines: list[str], keys: Mapping[str, ec.EllipticCurvePubl
             problems.append(f"checkpoint line {last_number} ({last.at}): {counted} records up to #{last.seq}, "
                             f"the checkpoint says {last.count}")
     return CheckResult(valid, last, problems)
+
+
+def _time(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def unanchored(audit, last: Checkpoint | None, every: int, seconds: float,  # noqa: ANN001 - AuditStore
+               now: dt.datetime | None = None) -> list[str]:
+    """The records after the last checkpoint that a running anchor would have covered by ``now``.
+
+    Lines removed from the end of the file leave no gap in it: only the records they covered show it, being
+    more than ``every`` past the last checkpoint, or recorded more than ``seconds`` (+ a margin) before the
+    last checkpoint's time or before ``now`` (default: the current time). A stalled anchor (no server
+    running, failing writes) shows the same way. One line per finding (none when the unanchored tail is as
+    recent as the settings allow).
+    """
+    after = last.seq if last else 0
+    first = next(audit.entries(after_seq=after), None)
+    if first is None:
+        return []
+    head = audit.head()
+    waiting = head[2] - (audit.count_through(after) if after else 0)
+    since = f" after the last checkpoint (record #{last.seq}, {last.at})" if last else " (no checkpoint)"
+    cause = ("the newest checkpoint lines were removed, or no checkpoint was written (no server running, or "
+             "its anchor failing: see /_status and the log). Compare with the copy shipped off the host before "
+             "anchoring them with 'ncpeh audit checkpoint'")
+    found: list[str] = []
+    if waiting > every:
+        found.append(f"{waiting} records{since} are not anchored, more than audit.checkpoint_every ({every}): "
+                     + cause)
+    allowed = dt.timedelta(seconds=seconds + DELAY_MARGIN_SECONDS)
+    recorded = _time(first.recorded)
+    if recorded is None:
+        found.append(f"record #{first.seq}, the first not anchored, has an unreadable time {first.recorded[:40]!r}")
+        return found
+    signed_at = _time(last.at) if last else None
+    if signed_at is not None and recorded < signed_at - allowed:
+        found.append(f"record #{first.seq} was recorded at {first.recorded}, before the checkpoint of {last.at} "
+                     f"that ends the chain at record #{last.seq}: " + cause)
+    elif recorded < (now or dt.datetime.now(dt.UTC)) - allowed:
+        found.append(f"record #{first.seq} ({first.recorded}) and the {waiting - 1} after it{since} are still "
+                     f"not anchored, though checkpoints are written at least every {seconds:g} s: " + cause)
+    return found

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import socket
 import threading
@@ -134,6 +135,55 @@ def test_a_line_appended_by_someone_else_does_not_stop_the_anchoring(store, tmp_
     result = checkpoint.check(store.audit, checkpoint.lines(file), {kid: key.public_key()}, "FR")
     assert result.last.seq == 2 and result.problems == ["checkpoint line 2: signed by an unknown key (kid "
                                                         f"{key_id(other.public_key())!r})"]
+
+
+def later(stamp: str, seconds: float) -> str:
+    return (dt.datetime.fromisoformat(stamp) + dt.timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
+def anchored_store(store, tmp_path, at: str | None = None):  # noqa: ANN201 - (Checkpoint, key)
+    """One record, anchored by a checkpoint signed at ``at`` (default: now)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    store.audit.append(entry())
+    line = checkpoint.write(tmp_path / "cp.jws", "FR", store.audit.head, lambda: at or utcnow(), key, "k")
+    return checkpoint.read(line, {"k": key.public_key()})
+
+
+def test_records_past_the_last_checkpoint_are_refused_once_a_running_anchor_would_have_covered_them(store, tmp_path):
+    """Review of #24, finding 2: lines removed from the end of the file (no key needed), or a stalled
+    anchor, show only through the records left after the last remaining checkpoint."""
+    last = anchored_store(store, tmp_path)
+    first = store.audit.append(entry(request_id="req-after"))
+    assert checkpoint.unanchored(store.audit, last, every=3, seconds=60) == []  # recent, and few
+    soon = dt.datetime.fromisoformat(later(first.recorded, 60 + checkpoint.DELAY_MARGIN_SECONDS - 1))
+    assert checkpoint.unanchored(store.audit, last, every=3, seconds=60, now=soon) == []
+    too_late = soon + dt.timedelta(seconds=2)
+    (late,) = checkpoint.unanchored(store.audit, last, every=3, seconds=60, now=too_late)
+    assert late.startswith(f"record #{first.seq} ({first.recorded}) and the 0 after it after the last checkpoint "
+                           f"(record #1, {last.at}) are still not anchored, though checkpoints are written at least "
+                           "every 60 s: the newest checkpoint lines were removed")
+    for i in range(3):
+        store.audit.append(entry(request_id=f"req-more-{i}"))
+    (many,) = checkpoint.unanchored(store.audit, last, every=3, seconds=60)
+    assert many.startswith("4 records after the last checkpoint (record #1, ") and "more than audit.checkpoint_every (3)" \
+        in many
+
+
+def test_a_record_older_than_the_checkpoint_that_ends_before_it_is_refused(store, tmp_path):
+    """A checkpoint says the chain ended at #1 when it was signed: a later record cannot predate it."""
+    signed = later(utcnow(), 60 + checkpoint.DELAY_MARGIN_SECONDS + 5)
+    last = anchored_store(store, tmp_path, at=signed)
+    store.audit.append(entry(request_id="req-after"))
+    (found,) = checkpoint.unanchored(store.audit, last, every=100, seconds=60)
+    assert f"before the checkpoint of {signed} that ends the chain at record #1" in found
+
+
+def test_a_chain_never_anchored_is_refused_once_it_should_have_been(store):
+    first = store.audit.append(entry())
+    assert checkpoint.unanchored(store.audit, None, every=100, seconds=60) == []
+    now = dt.datetime.fromisoformat(later(first.recorded, 60 + checkpoint.DELAY_MARGIN_SECONDS + 1))
+    (found,) = checkpoint.unanchored(store.audit, None, every=100, seconds=60, now=now)
+    assert found.startswith("record #1 (") and "(no checkpoint) are still not anchored" in found
 
 
 @pytest.mark.parametrize("sample", [s for s in SAMPLES if s.side], ids=lambda e: f"{e.event}-{e.side}-{e.outcome}")

@@ -300,6 +300,23 @@ def test_tampered_checkpoint_lines_are_detected(anchored, home, attack):
     assert expected in result.stderr, result.stderr
 
 
+def test_newest_checkpoint_line_removed_and_the_records_after_the_one_before_rewritten_is_detected(anchored, home):
+    """Review of #24, finding 2: no key is needed to delete lines from the end of the file; the records
+    the removed line covered are then more than checkpoint_every past the last checkpoint left."""
+    path, file = db(home, "FR"), checkpoints(home, "FR")
+    before = checkpoint.read(checkpoint.last_line(file), verification_keys(anchored.configs["FR"])).seq
+    added = [append_record(path) for _ in range(int(EVERY) + 1)]
+    assert ncpeh(home, "audit", "checkpoint", "-c", "FR").returncode == 0
+    lines = checkpoint.lines(file)
+    file.write_text("".join(line + "\n" for line in lines[:-1]))  # only the last line goes
+    rewrite(path, added[1], actor_id="someone-else")
+    assert chain_alone_is_fooled(path)
+    result = ncpeh(home, "audit", "verify", "-c", "FR")
+    assert result.returncode == 1, result.stdout
+    assert (f"{len(added)} records after the last checkpoint (record #{before}" in result.stderr
+            and f"are not anchored, more than audit.checkpoint_every ({EVERY})" in result.stderr), result.stderr
+
+
 def test_unexpected_trigger_that_swallows_new_records_is_reported(home):
     path = db(home, "FR")
     tamper(path, "CREATE TRIGGER audit_events_keep_quiet BEFORE INSERT ON audit_events BEGIN SELECT RAISE(IGNORE); END")
