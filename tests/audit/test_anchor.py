@@ -100,6 +100,21 @@ def test_each_checkpoint_also_goes_to_syslog_when_there_is_a_socket(store, tmp_p
     assert checkpoint.last_line(cfg.audit_checkpoints) == line
 
 
+def test_the_journal_reports_a_line_it_could_not_deliver(tmp_path):
+    """Review of #24, finding 3: a syslog socket nobody reads any more (the daemon stopped, its socket file
+    left behind) is a failed delivery, not a copy kept."""
+    address = tmp_path / "log.sock"
+    journal = Journal(str(address))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(address))
+        server.settimeout(10)
+        assert journal.send("checkpoint FR first") is True and journal.delivered is True
+        assert "checkpoint FR first" in server.recv(4096).decode()
+    assert address.exists()  # the socket file stays, nobody listens
+    assert journal.send("checkpoint FR second") is False and journal.delivered is False
+    assert Journal(str(tmp_path / "no-such-socket")).delivered is None
+
+
 def test_a_failing_checkpoint_is_shown_on_status_and_the_request_is_still_served_and_recorded(tmp_path):
     topo = make_topology(tmp_path, ["FR", "DE"])
     topo.prepare()
