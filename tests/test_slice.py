@@ -67,7 +67,9 @@ def test_status_on_every_listener(countries, code, listener):
     resp = requests.get(url, verify=countries.ca(), cert=cert, timeout=10)
     assert resp.status_code == 200
     body = resp.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "warning"  # the default layout's anchor is weak (docs/trust-and-assertions.md)
+    assert {name for name, check in body["checks"].items() if check["status"] != "ok"} == {"audit_anchor"}
+    assert body["checks"]["audit_anchor"]["code"] == "AUDIT_ANCHOR_WEAK"
     assert body["country"] == code and body["listener"] == listener
     assert body["version"]
     assert body["checks"]["database"]["status"] == "ok"

@@ -7,8 +7,10 @@ import dataclasses
 import datetime as dt
 import json
 import socket
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,7 +24,7 @@ from gateway.audit.journal import Journal
 from gateway.audit.reconcile import Exchanged, from_fhir, reconcile
 from gateway.security.pki import load_private_key
 from gateway.security.trustlist import key_id
-from gateway.services.audit_anchor import write_checkpoint
+from gateway.services.audit_anchor import AuditAnchor, weaknesses, write_checkpoint
 from gateway.storage.records import utcnow
 from tests.audit.test_chain import SAMPLES, entry
 from tests.conftest import make_topology
@@ -122,7 +124,7 @@ def test_a_failing_checkpoint_is_shown_on_status_and_the_request_is_still_served
     blocked.mkdir()
     cfg = dataclasses.replace(topo.configs["DE"], audit_checkpoint_file=blocked, checkpoint_every=1)
     client = create_app(cfg, "public").test_client()
-    assert client.get("/_status").get_json()["checks"]["audit_anchor"]["status"] == "ok"
+    assert client.get("/_status").get_json()["checks"]["audit_anchor"]["code"] == "AUDIT_ANCHOR_WEAK"
     refused = client.post("/oauth/token", data={"grant_type": "client_credentials"},
                           headers={"Authorization": "Basic bm9ib2R5Om5vdGhpbmc="})
     assert refused.status_code == 401
@@ -130,11 +132,73 @@ def test_a_failing_checkpoint_is_shown_on_status_and_the_request_is_still_served
     assert s.audit.tail().event == events.TOKEN
     s.close()
     deadline = time.monotonic() + 20
-    while (check := client.get("/_status").get_json()["checks"]["audit_anchor"])["status"] == "ok":
+    while (check := client.get("/_status").get_json()["checks"]["audit_anchor"]).get("code") == "AUDIT_ANCHOR_WEAK":
         assert time.monotonic() < deadline, "the failed checkpoint was never reported"
         time.sleep(0.05)
     assert check["status"] == "warning" and check["code"] == "AUDIT_CHECKPOINT_FAILED"
     assert str(cfg.audit_checkpoints) not in json.dumps(check)  # no path on the unauthenticated status
+
+
+def chattr(flag: str, path) -> bool:
+    """Set or clear an inode flag with e2fsprogs' chattr; False where this machine does not allow it."""
+    try:
+        return subprocess.run(["chattr", flag, str(path)], capture_output=True, timeout=10).returncode == 0
+    except OSError:
+        return False
+
+
+def test_status_warns_while_the_account_that_writes_the_database_could_rewrite_the_checkpoints(tmp_path):
+    """Review of #24, finding 3: the default layout (file in the data dir, not append-only, no journal) is
+    shown as AUDIT_ANCHOR_WEAK on /_status, codes only; each reason goes once the operator fixes it."""
+    topo = make_topology(tmp_path / "home", ["FR", "DE"])
+    topo.prepare()
+    cfg = topo.configs["DE"]
+    client = create_app(cfg, "public").test_client()
+    check = client.get("/_status").get_json()["checks"]["audit_anchor"]
+    assert check["status"] == "warning" and check["code"] == "AUDIT_ANCHOR_WEAK"
+    assert check["weaknesses"] == ["not_append_only", "in_data_dir", "no_journal"]  # no /dev/log on this machine
+    assert str(cfg.data_dir) not in json.dumps(check)
+
+    elsewhere = tmp_path / "anchor" / "checkpoints.jws"
+    elsewhere.parent.mkdir()
+    elsewhere.touch()
+    moved = dataclasses.replace(cfg, audit_checkpoint_file=elsewhere)
+    key = load_private_key(cfg.certs.signing_key)
+    address = tmp_path / "log.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(address))
+        anchor = AuditAnchor(moved, key, key_id(key.public_key()), Journal(str(address)))
+        assert anchor.status()["weaknesses"] == ["not_append_only"]
+        if not chattr("+a", elsewhere):
+            pytest.skip("chattr +a is not allowed here (needs CAP_LINUX_IMMUTABLE)")
+        try:
+            assert checkpoint.append_only(elsewhere) is True
+            assert anchor.status() == {"status": "ok", "journal": True, "weaknesses": [], "last_written_here": None}
+            store = storage.open_store(cfg.database_path)
+            try:
+                store.audit.append(entry())
+                assert anchor.checkpoint(store) is not None  # appending still works
+            finally:
+                store.close()
+            server.close()  # syslog stops reading: the next line is not delivered
+            store = storage.open_store(cfg.database_path)
+            try:
+                store.audit.append(entry())
+                assert anchor.checkpoint(store) is not None
+            finally:
+                store.close()
+            assert anchor.status()["weaknesses"] == ["journal_undelivered"]
+        finally:
+            chattr("-a", elsewhere)
+
+
+def test_a_filesystem_without_inode_flags_is_named_as_such(tmp_path):
+    topo = make_topology(tmp_path / "home", ["FR"])
+    cfg = dataclasses.replace(topo.configs["FR"], audit_checkpoint_file=Path("/proc/self/status"))
+    assert checkpoint.append_only(cfg.audit_checkpoints) is None
+    (unknown, no_journal) = weaknesses(cfg, Journal(str(tmp_path / "no-log")))
+    assert unknown.code == "append_only_unknown" and "this filesystem has no inode flags" in unknown.message
+    assert no_journal.code == "no_journal"
 
 
 def test_a_line_appended_by_someone_else_does_not_stop_the_anchoring(store, tmp_path):
