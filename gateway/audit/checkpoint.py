@@ -301,7 +301,7 @@ def unanchored(audit, last: Checkpoint | None, every: int, seconds: float,  # no
         found.append(f"record #{first.seq} was recorded at {first.recorded}, before the checkpoint of {last.at} "
                      f"that ends the chain at record #{last.seq}: " + cause)
     elif recorded < (now or dt.datetime.now(dt.UTC)) - allowed:
-        found.append(f"record #{first.seq} ({first.recorded}) and the {waiting - 1} after it{since} are still "
+        found.append(f"{waiting} records{since}, the first #{first.seq} recorded at {first.recorded}, are still "
                      f"not anchored, though checkpoints are written at least every {seconds:g} s: " + cause)
     return found
 
