@@ -17,6 +17,9 @@ from typing import Any
 
 import click
 
+from gateway.audit.journal import Journal
+from gateway.services.audit_anchor import weaknesses
+
 country_option = click.option(
     "--country", "-c", envvar="NCPEH_COUNTRY", required=True,
     help="Country code (FR, DE...) or path to a country TOML file.",
@@ -55,12 +58,18 @@ MAX_PROBLEM_LINES = 20
 @country_option
 @click.option("--checkpoints", type=click.Path(path_type=Path),
               help="Checkpoint file to compare with (default: audit.checkpoint_file), e.g. a copy kept off the host.")
+@click.option("--checkpoints-copy", "copy", type=click.Path(path_type=Path, dir_okay=False),
+              help="A copy of the checkpoints kept off the host (the file shipped, or the journal's lines "
+                   "'checkpoint FR <jws>' from a remote syslog): each of its checkpoints must be in the file.")
 @late_friendly_errors
-def verify(country: str, checkpoints: Path | None) -> None:
+def verify(country: str, checkpoints: Path | None, copy: Path | None) -> None:
     """Check the hash chain, the triggers that keep it append-only and the signed checkpoints that anchor it.
 
     Prints one line per problem (the first broken record, an altered trigger, a checkpoint the chain
-    contradicts or that is not validly signed) and exits 1 when there is one.
+    contradicts or that is not validly signed, records left unanchored longer than the settings allow:
+    the newest checkpoints removed, or the anchor stalled, a checkpoint of the copy missing from the file)
+    and exits 1 when there is one. Warns (AUDIT_ANCHOR_WEAK) when the account that writes the database
+    could also rewrite the checkpoints.
     """
     from gateway.audit import checkpoint
     from gateway.audit.verify import verify as check_chain
@@ -78,15 +87,27 @@ def verify(country: str, checkpoints: Path | None) -> None:
             found = None
         except OSError as exc:
             fail(f"{path}: the checkpoint file cannot be read ({exc.strerror or exc})", code=1)
-        anchored = checkpoint.check(store.audit, found, verification_keys(cfg), cfg.code) if found is not None else None
+        keys = verification_keys(cfg)
+        anchored = checkpoint.check(store.audit, found, keys, cfg.code) if found is not None else None
+        stale = checkpoint.unanchored(store.audit, anchored.last if anchored else None, cfg.checkpoint_every,
+                                      cfg.checkpoint_seconds)
+        try:
+            shipped = checkpoint.compare_copy(store.audit, found or [], checkpoint.copy_lines(copy), keys,
+                                              cfg.code) if copy else None
+        except OSError as exc:
+            fail(f"{copy}: the copy of the checkpoints cannot be read ({exc.strerror or exc})", code=1)
     finally:
         store.close()
-    problems = result.lines() + (anchored.problems if anchored else [])
+    for weakness in weaknesses(cfg, Journal()):
+        click.echo(f"ncpeh: warning: AUDIT_ANCHOR_WEAK ({weakness.code}): {weakness.message}", err=True)
+    problems = result.lines() + (anchored.problems if anchored else []) + (shipped.problems if shipped else [])
     count = head[2] if head else 0
     if not found and (checkpoints is not None or count >= cfg.checkpoint_every):
         what = "no checkpoint file" if found is None else "an empty checkpoint file"
         problems.append(f"{path}: {what}, though the chain holds {count} records: the checkpoints were removed, "
                         "or never written")
+    elif checkpoints is None:  # the file the servers append to (a copy given with --checkpoints may lag)
+        problems += stale
     if problems:
         for line in problems[:MAX_PROBLEM_LINES]:
             click.echo(f"ncpeh: error: {line}", err=True)
@@ -104,6 +125,12 @@ def verify(country: str, checkpoints: Path | None) -> None:
                    f"(record #{anchored.last.seq}){later}")
     else:
         click.echo(f"not anchored: no checkpoint in {path} yet ('ncpeh audit checkpoint' writes one)")
+    if shipped:
+        click.echo(f"compared with {copy}: its {shipped.compared} signed checkpoints are all in {path}"
+                   + (f" ({shipped.ignored} other lines ignored)" if shipped.ignored else ""))
+    else:
+        click.echo("not compared with a copy kept off the host (--checkpoints-copy): whoever holds the signing "
+                   "key can replace the file unnoticed")
 
 
 @audit.command("checkpoint")

@@ -144,6 +144,12 @@ class CountryConfig:
         return self.totp_key_file or self.data_dir / "totp_key"
 
     @property
+    def totp_key_in_data_dir(self) -> bool:
+        """Whether the TOTP key lies beside the database (same volume, same backups: a copy of both opens
+        the second factors); the default until ``totp_key_file`` (``NCPEH_TOTP_KEY_FILE``) points elsewhere."""
+        return self.totp_key_path.resolve().is_relative_to(self.data_dir.resolve())
+
+    @property
     def audit_checkpoints(self) -> Path:
         """The checkpoint file (``audit.checkpoint_file``; default ``audit-checkpoints.jws`` in the data dir)."""
         return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jws"

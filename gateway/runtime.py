@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
 from gateway.services.peers import PeerClient
 from terminology import Terminology
+
+log = logging.getLogger("ncpeh.runtime")
 
 
 @dataclass
@@ -39,6 +42,10 @@ class Runtime:
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens
         self.anchor = AuditAnchor(self.cfg, self.signing_key, self.signing_kid)
+        if self.cfg.totp_key_in_data_dir:  # also on /_status (TOTP_KEY_IN_DATA_DIR)
+            log.warning("the TOTP key %s is in the data directory %s, beside the database (same volume, same "
+                        "backups: a copy of both opens the second factors); set totp_key_file "
+                        "(NCPEH_TOTP_KEY_FILE) to a path elsewhere", self.cfg.totp_key_path, self.cfg.data_dir)
 
     @property
     def trust(self) -> TrustList | None:

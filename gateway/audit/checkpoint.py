@@ -20,10 +20,15 @@ signature by a known key, or a line that does not follow the previous one, each 
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
+import struct
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,16 @@ TYP = "ncpeh-audit-checkpoint+jwt"
 VERSION = 1
 #: The longest line read back (a checkpoint is about 600 bytes).
 _TAIL_BYTES = 16384
+#: How much later than ``checkpoint_seconds`` a record may still be unanchored (a record's time is taken
+#: when its request is recorded, before it is committed; the checkpoint thread's wake-up and signing).
+DELAY_MARGIN_SECONDS = 30.0
+#: Linux ``FS_IOC_GETFLAGS`` (``_IOR('f', 1, long)``) and ``FS_APPEND_FL`` (``chattr +a``).
+_FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
+_FS_APPEND_FL = 0x20
+#: What a filesystem without inode flags (procfs, older tmpfs, overlay on some kernels...) answers.
+_NO_FLAGS = frozenset({errno.ENOTTY, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS})
+#: A compact JWS, the last word of a line of a copy (``checkpoint FR <jws>`` as the journal has it).
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 class CheckpointError(Exception):
@@ -137,6 +152,25 @@ def lines(path: Path) -> list[str]:
         return [line.rstrip("\n") for line in f if line.strip()]
 
 
+def append_only(path: Path) -> bool | None:
+    """Whether the file has the append-only attribute (``chattr +a``: no truncation, rewrite or removal, even
+    by its owner); None when the system or filesystem cannot tell. Raises OSError (FileNotFoundError...)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        flags = bytearray(8)  # the kernel writes an int at the start
+        try:
+            fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        except OSError as exc:
+            if exc.errno in _NO_FLAGS:
+                return None
+            raise
+        return bool(struct.unpack_from("i", flags)[0] & _FS_APPEND_FL)
+    finally:
+        os.close(fd)
+
+
 def append(path: Path, make_line: Callable[[str | None], str | None]) -> str | None:
     """Under an exclusive lock of the file: ``make_line(last line)``, appended and synced when not None."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,3 +257,97 @@ def check(audit, found_lines: list[str], keys: Mapping[str, ec.EllipticCurvePubl
             problems.append(f"checkpoint line {last_number} ({last.at}): {counted} records up to #{last.seq}, "
                             f"the checkpoint says {last.count}")
     return CheckResult(valid, last, problems)
+
+
+def _time(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def unanchored(audit, last: Checkpoint | None, every: int, seconds: float,  # noqa: ANN001 - AuditStore
+               now: dt.datetime | None = None) -> list[str]:
+    """The records after the last checkpoint that a running anchor would have covered by ``now``.
+
+    Lines removed from the end of the file leave no gap in it: only the records they covered show it, being
+    more than ``every`` past the last checkpoint, or recorded more than ``seconds`` (+ a margin) before the
+    last checkpoint's time or before ``now`` (default: the current time). A stalled anchor (no server
+    running, failing writes) shows the same way. One line per finding (none when the unanchored tail is as
+    recent as the settings allow).
+    """
+    after = last.seq if last else 0
+    first = next(audit.entries(after_seq=after), None)
+    if first is None:
+        return []
+    head = audit.head()
+    waiting = head[2] - (audit.count_through(after) if after else 0)
+    since = f" after the last checkpoint (record #{last.seq}, {last.at})" if last else " (no checkpoint)"
+    cause = ("the newest checkpoint lines were removed, or no checkpoint was written (no server running, or "
+             "its anchor failing: see /_status and the log). Compare with the copy shipped off the host before "
+             "anchoring them with 'ncpeh audit checkpoint'")
+    found: list[str] = []
+    if waiting > every:
+        found.append(f"{waiting} records{since} are not anchored, more than audit.checkpoint_every ({every}): "
+                     + cause)
+    allowed = dt.timedelta(seconds=seconds + DELAY_MARGIN_SECONDS)
+    recorded = _time(first.recorded)
+    if recorded is None:
+        found.append(f"record #{first.seq}, the first not anchored, has an unreadable time {first.recorded[:40]!r}")
+        return found
+    signed_at = _time(last.at) if last else None
+    if signed_at is not None and recorded < signed_at - allowed:
+        found.append(f"record #{first.seq} was recorded at {first.recorded}, before the checkpoint of {last.at} "
+                     f"that ends the chain at record #{last.seq}: " + cause)
+    elif recorded < (now or dt.datetime.now(dt.UTC)) - allowed:
+        found.append(f"{waiting} records{since}, the first #{first.seq} recorded at {first.recorded}, are still "
+                     f"not anchored, though checkpoints are written at least every {seconds:g} s: " + cause)
+    return found
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    compared: int  #: checkpoints of this country validly signed in the copy
+    ignored: int  #: other lines (syslog takes lines from anyone on the host)
+    problems: list[str]
+
+
+def copy_lines(path: Path) -> list[str]:
+    """The JWS of each line of a copy kept elsewhere: a copy of the checkpoint file, or the journal's lines
+    (``journalctl -t ncpeh-audit``, a remote syslog's file) ending with ``checkpoint FR <jws>``."""
+    found = []
+    for line in lines(path):
+        words = line.split()
+        found.append(words[-1] if words and _COMPACT_JWS.fullmatch(words[-1]) else line)
+    return found
+
+
+def compare_copy(audit, local: list[str], copy: list[str],  # noqa: ANN001 - AuditStore
+                 keys: Mapping[str, ec.EllipticCurvePublicKey], country: str) -> CopyResult:
+    """The checkpoints of ``copy`` (shipped off the host) missing from the ``local`` file: lines removed,
+    or the file replaced by one signed afresh (which the key's holder can do, not undo off the host)."""
+    have = {line.strip() for line in local}
+    problems: list[str] = []
+    compared = ignored = 0
+    for number, line in enumerate(copy, 1):
+        try:
+            cp = read(line, keys)
+        except CheckpointError:
+            ignored += 1
+            continue
+        if cp.country != country:
+            ignored += 1
+            continue
+        compared += 1
+        if line.strip() in have:
+            continue
+        entry = audit.get(cp.seq)
+        chain = ("the chain agrees with it" if entry is not None and entry.hash == cp.head
+                 else f"record #{cp.seq} is not in the chain" if entry is None
+                 else f"record #{cp.seq} differs from it: the chain up to it was rewritten")
+        problems.append(f"copy line {number} ({cp.at}, record #{cp.seq}) is missing from the checkpoint file: "
+                        f"its lines were removed or it was replaced; {chain}")
+    if not compared:
+        problems.append(f"the copy holds no checkpoint signed for {country}: nothing to compare with")
+    return CopyResult(compared, ignored, problems)

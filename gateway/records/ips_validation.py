@@ -27,7 +27,7 @@ from xml.etree import ElementTree
 
 import orjson
 
-from gateway.records.narrative import XHTML_NS, violations
+from gateway.records.narrative import XHTML_NS, markup_violations, violations
 
 LOINC = "http://loinc.org"
 IPS_DOCUMENT_CODE = "60591-5"
@@ -232,10 +232,12 @@ def _codes(concept: Any, system: str) -> set[str]:
     }
 
 
-def _check_div(div: Any, path: str, problems: list[Problem]) -> None:
+def _check_div(div: Any, path: str, problems: list[Problem], owner: str) -> None:
+    """txt-1/txt-2 of one narrative; ``owner`` names its resource or section in markup problems."""
     if not isinstance(div, str) or not div.strip():
         problems.append(Problem(path, "narrative div is empty"))
         return
+    problems.extend(Problem(path, f"narrative of {owner}: {message}") for message in markup_violations(div))
     try:
         root = ElementTree.fromstring(div)
     except ElementTree.ParseError as exc:
@@ -245,6 +247,11 @@ def _check_div(div: Any, path: str, problems: list[Problem]) -> None:
         problems.append(Problem(path, f'narrative must be a <div xmlns="{XHTML_NS}"> element'))
         return
     problems.extend(Problem(path, message) for message in violations(root))
+
+
+def _resource_name(resource: dict[str, Any]) -> str:
+    """``Type/id`` of a resource, for messages."""
+    return f"{resource.get('resourceType')}/{resource.get('id')}"[:120]
 
 
 class _EntryIndex:
@@ -312,12 +319,13 @@ def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) ->
         if isinstance(resource, dict):
             text = resource.get("text")
             if isinstance(text, dict) and "div" in text:
-                _check_div(text["div"], f"$.entry[{i}].resource.text.div", problems)
+                _check_div(text["div"], f"$.entry[{i}].resource.text.div", problems, _resource_name(resource))
             contained = resource.get("contained")
             for c, inner in enumerate(contained if isinstance(contained, list) else []):
                 inner_text = inner.get("text") if isinstance(inner, dict) else None
                 if isinstance(inner_text, dict) and "div" in inner_text:
-                    _check_div(inner_text["div"], f"$.entry[{i}].resource.contained[{c}].text.div", problems)
+                    _check_div(inner_text["div"], f"$.entry[{i}].resource.contained[{c}].text.div", problems,
+                               f"{_resource_name(inner)} contained in {_resource_name(resource)}")
 
     index = _EntryIndex(entries)
 
@@ -381,7 +389,9 @@ def _check_sections(sections: list[Any], base: str, index: _EntryIndex, present:
             problems.append(Problem(f"{path}.code", "every IPS section must have a code"))
         text = section.get("text")
         if isinstance(text, dict):
-            _check_div(text.get("div"), f"{path}.text.div", problems)
+            title = section.get("title")
+            _check_div(text.get("div"), f"{path}.text.div", problems,
+                       f"section {_short(title) if isinstance(title, str) else path}")
         entries = section.get("entry")
         if isinstance(entries, list):
             for e, ref in enumerate(entries):

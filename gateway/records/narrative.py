@@ -2,8 +2,10 @@
 
 * :func:`violations` checks FHIR's narrative invariants on a parsed ``div``: txt-1 (only the basic HTML
   formatting elements and attributes: no script, no event attributes, no iframe/object/embed/form, no
-  ``javascript:`` URLs) and txt-2 (some non-whitespace content). Country A refuses a document at import
-  when one of its narratives breaks them.
+  ``javascript:`` URLs, styles from an allow-list of formatting properties and plain values) and txt-2
+  (some non-whitespace content); :func:`markup_violations` checks the string for CDATA sections,
+  comments, processing instructions and DOCTYPEs (an HTML parser reads them otherwise). Country A refuses
+  a document at import when one of its narratives breaks them.
 * :func:`sanitise` is the one allow-list sanitiser (``nh3``) for narratives of foreign documents: the
   portal renders its output, and country B applies :func:`sanitise_document` to every foreign document
   before any surface returns it (partner software may render narratives as HTML).
@@ -42,7 +44,26 @@ _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel", "urn"})
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp);", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")  # browsers ignore these inside a scheme ('java\tscript:')
-_ACTIVE_STYLE = re.compile(r"expression\s*\(|url\s*\(|javascript:|behavior\s*:|-moz-binding", re.IGNORECASE)
+#: CSS properties a narrative's ``style`` may set (formatting only: nothing that loads content or covers the page).
+STYLE_PROPERTIES = frozenset({
+    "background", "background-color", "border", "border-collapse", "border-color", "border-radius",
+    "border-spacing", "border-style", "border-width", "caption-side", "clear", "color", "display", "empty-cells",
+    "float", "font", "font-family", "font-size", "font-style", "font-variant", "font-weight", "height",
+    "letter-spacing", "line-height", "list-style-position", "list-style-type", "margin", "max-height",
+    "max-width", "min-height", "min-width", "overflow-wrap", "padding", "page-break-after", "page-break-before",
+    "page-break-inside", "table-layout", "text-align", "text-decoration", "text-indent", "text-transform",
+    "vertical-align", "visibility", "white-space", "width", "word-break", "word-spacing", "word-wrap",
+    *(f"{box}-{side}" for box in ("border", "margin", "padding") for side in ("top", "right", "bottom", "left")),
+    *(f"border-{side}-{what}" for side in ("top", "right", "bottom", "left") for what in ("color", "style", "width")),
+})
+#: A style value: words, numbers, units, colours, quoted font names. No backslash (CSS escapes), colon, '@',
+#: '/' or parenthesis (url(), image-set(), expression()...) but in rgb()/hsl() colours of numbers.
+_STYLE_VALUE = re.compile(r"[A-Za-z0-9\s#%.,'\"!+-]*")
+_STYLE_COLOUR = re.compile(r"\b(?:rgba?|hsla?)\([0-9\s.,%]*\)", re.IGNORECASE)
+#: Markup an HTML parser reads otherwise than XML (it ends each at the first '>'): in a well-formed narrative
+#: '<' is only ever markup, so '<!' and '<?' are exactly these.
+_HIDDEN_MARKUP = (("<![CDATA[", "a CDATA section"), ("<!--", "a comment"), ("<?", "a processing instruction"),
+                  ("<!", "a DOCTYPE or other declaration"))
 
 
 def _local(name: str) -> tuple[str | None, str]:
@@ -58,6 +79,33 @@ def _url_allowed(value: str) -> bool:
     if match is None:
         return True  # relative, or a fragment ('#contained-image')
     return match.group(1).lower() in _SAFE_SCHEMES or bool(_IMAGE_DATA.match(compact))
+
+
+def style_problem(style: str) -> str | None:
+    """Why a ``style`` attribute may not be stored (None when every declaration is on the allow-list)."""
+    for declaration in style.split(";"):
+        if not declaration.strip():
+            continue
+        name, colon, value = declaration.partition(":")
+        prop = name.strip().lower()
+        if not colon or prop not in STYLE_PROPERTIES:
+            return f"CSS property {prop[:40]!r} is not allowed in a narrative"
+        if not _STYLE_VALUE.fullmatch(_STYLE_COLOUR.sub("", value)):
+            return f"the value of CSS property {prop!r} may load or run content (only words, numbers and colours)"
+    return None
+
+
+def markup_violations(xhtml: str) -> list[str]:
+    """CDATA sections, comments, processing instructions and DOCTYPEs in a narrative's text (txt-1): XML
+    keeps their content as text, an HTML parser (partner software, a browser) ends them at the first '>' and
+    builds the elements after it. Checked on the string, which is what is stored and relayed."""
+    found, rest = [], xhtml
+    for marker, what in _HIDDEN_MARKUP:
+        if marker in rest:
+            found.append(f"{what} ('{marker}') is not allowed in a narrative: an HTML parser reads it otherwise "
+                         "than XML (txt-1)")
+            rest = rest.replace(marker, "")
+    return found
 
 
 def violations(root: ElementTree.Element) -> list[str]:
@@ -76,8 +124,8 @@ def violations(root: ElementTree.Element) -> list[str]:
                 found.append(f"attribute '{attr}' of <{tag}> is not allowed in a narrative (txt-1)")
             elif attr in _URL_ATTRIBUTES and not _url_allowed(value):
                 found.append(f"attribute '{attr}' of <{tag}> has a URL scheme not allowed in a narrative (txt-1)")
-            elif attr == "style" and _ACTIVE_STYLE.search(value):
-                found.append(f"attribute 'style' of <{tag}> loads or runs content (txt-1)")
+            elif attr == "style" and (problem := style_problem(value)):
+                found.append(f"attribute 'style' of <{tag}>: {problem} (txt-1)")
     has_image = any(_local(e.tag)[1] == "img" for e in root.iter() if isinstance(e.tag, str))
     if not "".join(root.itertext()).strip() and not has_image:
         found.append("narrative has no non-whitespace content (txt-2)")

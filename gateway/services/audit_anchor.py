@@ -7,6 +7,11 @@ also wakes every ``checkpoint_seconds`` and writes a checkpoint when the chain h
 serialised between processes by the file's lock (:func:`gateway.audit.checkpoint.write`). A failure is
 logged and shown on ``/_status`` (``checks.audit_anchor``); it never fails a request nor loses its
 record.
+
+:func:`weaknesses` says why the checkpoints would not stop the account that writes the database (the
+one the servers run as): a checkpoint file it can rewrite (not append-only, or beside the database), no
+copy leaving the host (no system journal, or lines it did not take). ``/_status`` shows them as a warning
+(``AUDIT_ANCHOR_WEAK``), ``ncpeh audit verify`` prints them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -34,9 +40,49 @@ def write_checkpoint(cfg: CountryConfig, store: storage.Store, key: ec.EllipticC
                      journal: Journal, path: Path | None = None) -> str | None:
     """Append a checkpoint of ``store``'s chain to the file (and the journal); None when nothing is new."""
     line = checkpoint.write(path or cfg.audit_checkpoints, cfg.code, store.audit.head, utcnow, key, kid)
-    if line is not None:
-        journal.send(f"checkpoint {cfg.code} {line}")
+    if line is not None and not journal.send(f"checkpoint {cfg.code} {line}") and journal.available:
+        log.warning("audit checkpoint not delivered to the system journal (%s): no copy left the host",
+                    journal.address)
     return line
+
+
+@dataclass(frozen=True)
+class Weakness:
+    """Why the anchor does not protect against the account that writes the database."""
+
+    code: str  #: for the unauthenticated /_status (names no file)
+    message: str  #: for the log and the command line
+
+
+def weaknesses(cfg: CountryConfig, journal: Journal, path: Path | None = None) -> list[Weakness]:
+    """What lets the database's writer also rewrite the checkpoints of ``path`` (default: the checkpoint
+    file), or keeps them from leaving the host."""
+    path = path or cfg.audit_checkpoints
+    found: list[Weakness] = []
+    advice = "the account that writes the database can rewrite it; make it append-only (chattr +a)"
+    try:
+        flag = checkpoint.append_only(path)
+    except FileNotFoundError:
+        flag = False
+        advice = "no checkpoint written yet; create it and make it append-only (chattr +a)"
+    except OSError as exc:
+        flag = None
+        advice = f"its attributes cannot be read ({exc.strerror or exc})"
+    if flag is None:
+        found.append(Weakness("append_only_unknown", f"{path}: whether it is append-only cannot be told here "
+                              f"(this filesystem has no inode flags, FS_IOC_GETFLAGS): {advice}"))
+    elif not flag:
+        found.append(Weakness("not_append_only", f"{path} is not append-only: {advice}"))
+    if path.resolve().is_relative_to(cfg.data_dir.resolve()):
+        found.append(Weakness("in_data_dir", f"{path} is in the data directory {cfg.data_dir} (same volume, same "
+                              "owner and same backup as the database): set audit.checkpoint_file elsewhere"))
+    if not journal.available:
+        found.append(Weakness("no_journal", f"no system journal ({journal.address} is absent): no copy of the "
+                              "checkpoints leaves the host; ship the checkpoint file off the host instead"))
+    elif journal.delivered is False:
+        found.append(Weakness("journal_undelivered", f"the last checkpoint sent to the system journal "
+                              f"({journal.address}) was not delivered"))
+    return found
 
 
 def verification_keys(cfg: CountryConfig) -> dict[str, ec.EllipticCurvePublicKey]:
@@ -82,6 +128,8 @@ class AuditAnchor:
         self._due = cfg.checkpoint_every
         self.last_error: str | None = None
         self.last_written: str | None = None  # time of this process's last checkpoint
+        for weakness in weaknesses(cfg, self.journal):
+            log.warning("audit anchor weak (%s): %s", weakness.code, weakness.message)
 
     def noticed(self, seq: int) -> None:
         """A record ``seq`` was committed: wake the checkpoint thread when a checkpoint is due. Never raises."""
@@ -129,10 +177,15 @@ class AuditAnchor:
         return line
 
     def status(self) -> dict:
-        """For ``/_status``: ``warning`` while the last attempt failed (requests are still served and recorded).
-        A code only: the unauthenticated status names no file; the error and the file are in the log."""
-        body = {"status": "warning" if self.last_error else "ok", "journal": self.journal.available,
-                "last_written_here": self.last_written}
+        """For ``/_status``: ``warning`` while the last attempt failed (requests are still served and recorded,
+        ``AUDIT_CHECKPOINT_FAILED``) or while the anchor is weak (``AUDIT_ANCHOR_WEAK``, the reasons in
+        ``weaknesses``). Codes only: the unauthenticated status names no file; the error and the file are in
+        the log and printed by ``ncpeh audit verify``."""
+        weak = [weakness.code for weakness in weaknesses(self.cfg, self.journal)]
+        body = {"status": "warning" if self.last_error or weak else "ok", "journal": self.journal.available,
+                "weaknesses": weak, "last_written_here": self.last_written}
         if self.last_error:
             body["code"] = "AUDIT_CHECKPOINT_FAILED"
+        elif weak:
+            body["code"] = "AUDIT_ANCHOR_WEAK"
         return body

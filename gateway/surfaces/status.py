@@ -63,6 +63,9 @@ def status():
             "published_keys": sorted(own.signing_keys) if own else [],
         }
     checks["audit_anchor"] = rt.anchor.status()  # signed checkpoints of the audit chain (warning when failing)
+    if rt.surface == "public":  # the portal's TOTP key beside the database: its backups hold both
+        checks["totp_key"] = ({"status": "warning", "code": "TOTP_KEY_IN_DATA_DIR"} if rt.cfg.totp_key_in_data_dir
+                              else {"status": "ok"})
     states = {check["status"] for check in checks.values()}
     overall = "error" if "error" in states else "warning" if "warning" in states else "ok"
     body = {

@@ -86,7 +86,8 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 def test_every_listener_is_healthy_and_trusts_the_three(three):
     for code, cfg in three.configs.items():
         body = requests.get(cfg.public.url + "/_status", verify=three.ca(code), timeout=10).json()
-        assert body["status"] == "ok" and body["country"] == code
+        assert body["status"] in ("ok", "warning") and body["country"] == code
+        assert {name for name, check in body["checks"].items() if check["status"] != "ok"} <= {"audit_anchor", "totp_key"}, body
         assert body["checks"]["trust_list"]["countries"] == sorted(CODES)
 
 

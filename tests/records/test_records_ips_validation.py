@@ -170,7 +170,7 @@ XHTML = '<div xmlns="http://www.w3.org/1999/xhtml">{}</div>'
     ('<p><a href="javascript:alert(1)">x</a></p>', "attribute 'href' of <a> has a URL scheme not allowed"),
     ('<p><a href=" jav&#x09;ascript:alert(1)">x</a></p>', "attribute 'href' of <a> has a URL scheme not allowed"),
     ('<p>x</p><object data="x"/><embed src="x"/><form/>', "element <object> is not allowed"),
-    ('<p style="background: url(https://evil.example/x)">x</p>', "attribute 'style' of <p> loads or runs content"),
+    ('<p style="background: url(https://evil.example/x)">x</p>', "attribute 'style' of <p>"),
     ("<p> \n </p>", "no non-whitespace content (txt-2)"),
 ])
 def test_narratives_with_active_content_or_without_text_are_refused(doc, content, expected):
@@ -178,6 +178,55 @@ def test_narratives_with_active_content_or_without_text_are_refused(doc, content
     doc["entry"][7]["resource"]["text"]["div"] = XHTML.format(content)
     got = [p.message for p in validate_ips(doc) if p.path == "$.entry[7].resource.text.div"]
     assert any(expected in message for message in got), got
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    ('<p>x</p><![CDATA[x><img src=x onerror=alert(document.domain)>]]>', "a CDATA section"),
+    ('<p>x</p><?x ><img src=x onerror=alert(document.domain)>?>', "a processing instruction"),
+    ('<p>x</p><!--><img src=x onerror=alert(document.domain)>-->', "a comment"),
+])
+def test_markup_an_html_parser_reads_otherwise_is_refused(doc, content, what):
+    """Review of #24, finding 4: XML keeps these as text, an HTML parser ends them at the first '>' and
+    builds the <img onerror> (the stored string is what partners render)."""
+    doc["entry"][7]["resource"]["text"]["div"] = XHTML.format(content)
+    got = [p.message for p in validate_ips(doc) if p.path == "$.entry[7].resource.text.div"]
+    resource = doc["entry"][7]["resource"]
+    assert any(what in message and f"{resource['resourceType']}/{resource['id']}" in message for message in got), got
+
+
+def test_a_doctype_or_xml_declaration_in_a_section_narrative_is_refused(doc):
+    section = doc["entry"][0]["resource"]["section"][0]
+    section["text"]["div"] = '<?xml version="1.0"?><!DOCTYPE div>' + XHTML.format("<p>x</p>")
+    got = [p.message for p in validate_ips(doc) if p.path == "$.entry[0].resource.section[0].text.div"]
+    assert any("a processing instruction" in m and "section" in m for m in got), got
+    assert any("a DOCTYPE" in m for m in got), got
+
+
+@pytest.mark.parametrize("style", [
+    "background:u\\rl(https://attacker.example/t)",
+    "background-image:image-set('https://attacker.example/t' 1x)",
+    "background: url(https://evil.example/x)",
+    "width: expression(alert(1))",
+    "@import 'https://attacker.example/x.css'",
+    "color: red; behavior: url(x.htc)",
+    "position: fixed; top: 0",
+    "list-style: url(https://attacker.example/t)",
+    "color: r\\65 d",
+])
+def test_styles_outside_the_allow_list_are_refused(doc, style):
+    """Finding 4: CSS escapes, image-set, @import, expression, or a property not on the allow-list."""
+    doc["entry"][7]["resource"]["text"]["div"] = XHTML.format(f'<p style="{style}">x</p>')
+    got = [p.message for p in validate_ips(doc) if p.path == "$.entry[7].resource.text.div"]
+    assert any("attribute 'style' of <p>" in message for message in got), got
+
+
+def test_ordinary_styles_are_accepted(doc):
+    doc["entry"][7]["resource"]["text"]["div"] = XHTML.format(
+        '<p style="display: inline-block; background-color: #d9e0e7; padding: 6px; margin: 4px; '
+        'border: 1px solid #8da1b4; border-radius: 5px; line-height: 60%">a</p>'
+        '<p style="background: LightGoldenRodYellow; color: rgb(10, 20, 30); font-family: \'Times New Roman\', serif;'
+        ' font-weight: bold !important">b</p>')
+    assert validate_ips(doc) == []
 
 
 def test_contained_narratives_are_checked_too(doc):

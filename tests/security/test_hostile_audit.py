@@ -252,6 +252,42 @@ def test_checkpoint_file_removed_as_well_is_reported_and_an_off_host_copy_still_
     assert shipped.returncode == 1 and "differs from the signed head" in shipped.stderr
 
 
+def journal_export(lines: list[str], path: Path) -> Path:
+    """The checkpoints as a remote syslog keeps them (and a line someone else on the host sent)."""
+    path.write_text("Dec  4 20:00:00 ncp-fr ncpeh-audit: checkpoint FR not.a.checkpoint\n" + "".join(
+        f"Dec  4 20:00:{i:02d} ncp-fr ncpeh-audit: checkpoint FR {line}\n" for i, line in enumerate(lines)))
+    return path
+
+
+def test_file_signed_afresh_with_the_own_key_is_detected_by_the_copy_kept_off_the_host(anchored, home, tmp_path):
+    """Review of #24, finding 3: the service account reads the signing key and owns the checkpoint file: it
+    rewrites the chain, empties the file and signs a new checkpoint with the NCPeH's own key. The file alone
+    cannot show it; the copy that left the host does."""
+    path, file = db(home, "FR"), checkpoints(home, "FR")
+    shipped = journal_export(checkpoint.lines(file), tmp_path / "syslog-ncp-fr.log")
+    seq = release_seq(path, anchored.exchanges[0][1])
+    rewrite(path, seq, outcome="4", outcome_code="ACCESS_REFUSED")
+    file.write_text("")
+    assert ncpeh(home, "audit", "checkpoint", "-c", "FR").returncode == 0  # the NCPeH's own key
+    fooled = ncpeh(home, "audit", "verify", "-c", "FR")
+    assert fooled.returncode == 0 and "anchored: 1 signed checkpoints" in fooled.stdout, fooled.stderr
+    assert "AUDIT_ANCHOR_WEAK (not_append_only)" in fooled.stderr and "(in_data_dir)" in fooled.stderr
+    assert "not compared with a copy kept off the host" in fooled.stdout
+    result = ncpeh(home, "audit", "verify", "-c", "FR", "--checkpoints-copy", str(shipped))
+    assert result.returncode == 1
+    assert "copy line 2 (" in result.stderr and "is missing from the checkpoint file" in result.stderr
+    assert "differs from it: the chain up to it was rewritten" in result.stderr, result.stderr
+
+
+def test_a_copy_that_lags_behind_the_file_passes(home, tmp_path):
+    lines = checkpoint.lines(checkpoints(home, "FR"))
+    shipped = journal_export(lines[:-1], tmp_path / "syslog-ncp-fr.log")
+    result = ncpeh(home, "audit", "verify", "-c", "FR", "--checkpoints-copy", str(shipped))
+    assert result.returncode == 0, result.stderr
+    assert f"its {len(lines) - 1} signed checkpoints are all in" in result.stdout and "(1 other lines ignored)" \
+        in result.stdout
+
+
 def forged_key_line(line: str, key: ec.EllipticCurvePrivateKey, **claims) -> str:
     body = json.loads(base64.urlsafe_b64decode(line.split(".")[1] + "=="))
     cp = checkpoint.Checkpoint.from_claims({**body, **claims})
@@ -298,6 +334,23 @@ def test_tampered_checkpoint_lines_are_detected(anchored, home, attack):
     result = ncpeh(home, "audit", "verify", "-c", "FR")
     assert result.returncode == 1
     assert expected in result.stderr, result.stderr
+
+
+def test_newest_checkpoint_line_removed_and_the_records_after_the_one_before_rewritten_is_detected(anchored, home):
+    """Review of #24, finding 2: no key is needed to delete lines from the end of the file; the records
+    the removed line covered are then more than checkpoint_every past the last checkpoint left."""
+    path, file = db(home, "FR"), checkpoints(home, "FR")
+    before = checkpoint.read(checkpoint.last_line(file), verification_keys(anchored.configs["FR"])).seq
+    added = [append_record(path) for _ in range(int(EVERY) + 1)]
+    assert ncpeh(home, "audit", "checkpoint", "-c", "FR").returncode == 0
+    lines = checkpoint.lines(file)
+    file.write_text("".join(line + "\n" for line in lines[:-1]))  # only the last line goes
+    rewrite(path, added[1], actor_id="someone-else")
+    assert chain_alone_is_fooled(path)
+    result = ncpeh(home, "audit", "verify", "-c", "FR")
+    assert result.returncode == 1, result.stdout
+    assert (f"{len(added)} records after the last checkpoint (record #{before}" in result.stderr
+            and f"are not anchored, more than audit.checkpoint_every ({EVERY})" in result.stderr), result.stderr
 
 
 def test_unexpected_trigger_that_swallows_new_records_is_reported(home):

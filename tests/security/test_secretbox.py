@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import stat
 
 import pytest
 
+from gateway.app import create_app
 from gateway.security import secretbox
+from tests.conftest import make_topology
 
 
 def test_seal_and_open(tmp_path):
@@ -39,3 +43,25 @@ def test_another_or_a_lost_key_is_told_clearly(tmp_path):
     (tmp_path / "bad_key").write_text("not a key\n")
     with pytest.raises(secretbox.SecretKeyError, match="bad_key: not a key file"):
         secretbox.load_key(tmp_path / "bad_key")
+
+
+def test_a_totp_key_beside_the_database_is_warned_about_at_start_and_on_status(tmp_path, caplog):
+    """Review of #24, finding 7: by default the key lies in the data dir, on the database's volume and in
+    its backups; the start-up log and /_status (public listener) say so until totp_key_file points elsewhere."""
+    topo = make_topology(tmp_path / "home", ["FR", "DE"])
+    topo.prepare()
+    cfg = topo.configs["DE"]
+    with caplog.at_level(logging.WARNING, logger="ncpeh.runtime"):
+        client = create_app(cfg, "public").test_client()
+    assert any(f"the TOTP key {cfg.data_dir / 'totp_key'} is in the data directory" in r.getMessage()
+               and "NCPEH_TOTP_KEY_FILE" in r.getMessage() for r in caplog.records), caplog.text
+    check = client.get("/_status").get_json()["checks"]["totp_key"]
+    assert check == {"status": "warning", "code": "TOTP_KEY_IN_DATA_DIR"}  # a code, no path
+
+    caplog.clear()
+    apart = dataclasses.replace(cfg, totp_key_file=tmp_path / "secrets" / "totp_key")
+    with caplog.at_level(logging.WARNING, logger="ncpeh.runtime"):
+        client = create_app(apart, "public").test_client()
+    assert "TOTP key" not in caplog.text
+    assert client.get("/_status").get_json()["checks"]["totp_key"] == {"status": "ok"}
+    assert "totp_key" not in create_app(apart, "ncp").test_client().get("/_status").get_json()["checks"]
