@@ -23,7 +23,7 @@ from ._resources import _fail, _list, _read_resource, _req_str, check_language
 from .aliases import read_alias_table
 from .imported import merge as merge_imported
 from .importers.store import is_import_root
-from .model import SUPPORTED_LANGUAGES, Concept, MapTarget, TerminologyDataError
+from .model import SUPPORTED_LANGUAGES, Concept, MapTarget, TerminologyDataError, UnknownValueSetError
 from .systems import ATC, EDQM, EHDSI_DISPLAY_LABEL, NATIONAL_LANGUAGE
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -386,8 +386,6 @@ class Terminology:
         offset: int = 0,
     ) -> dict[str, Any]:
         """ValueSet/$expand: the value set with ``expansion.contains`` (displays in the language)."""
-        from .model import UnknownValueSetError
-
         vs = self.valueset(valueset_url)
         if vs is None:
             raise UnknownValueSetError(valueset_url)

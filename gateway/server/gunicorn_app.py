@@ -9,6 +9,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from gateway.app import create_app
 from gateway.config import CountryConfig
 from gateway.security.tls import server_context
 from gateway.server.access_log import ACCESS_LOG_FORMAT
@@ -79,8 +80,6 @@ class GatewayServer(BaseApplication):
 
 def serve(cfg: CountryConfig, listener: str) -> None:
     """Validate everything that can fail, then hand over to gunicorn (blocks until stopped)."""
-    from gateway.app import create_app
-
     where = cfg.ncp if listener == "ncp" else cfg.public
     check_port_free(where.host, where.port, f"{cfg.code} {listener} listener")
     server_context(cfg, listener)  # unreadable certificate / wrong key password fail here, in one line

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from gateway import timing
 from gateway.storage import migrations
 from gateway.storage.audit import AuditStore
 from gateway.storage.clients import ClientStore
@@ -86,8 +87,6 @@ def _thread_store(path: Path) -> Store:
 def get_store() -> Store:
     """The store of the current app context: this thread's kept connection (see :func:`_thread_store`)."""
     if "store" not in g:
-        from gateway import timing
-
         with timing.stage("db-open"):
             g.store = _thread_store(current_app.extensions["ncpeh_database_path"])
     return g.store
