@@ -38,8 +38,7 @@ def _password(password_stdin: bool, generate: bool) -> str:
 @click.option("--professional-id", required=True, help="National professional identifier (RPPS in France, LANR...).")
 @click.option("--name", required=True, help="Full name, as shown to the foreign country.")
 @click.option("--role", required=True,
-              help="ISCO-08 code or one of physician, gp, specialist, dentist, pharmacist, midwife, nurse, "
-                   "physiotherapist, dietician, medical-secretary, medical-assistant (see gateway/security/policy.py).")
+              help=f"ISCO-08 code or one of {', '.join(policy.ROLE_NAMES)} (see gateway/security/policy.py).")
 @click.option("--organisation", required=True)
 @click.option("--organisation-id", required=True, help="Identifier of the organisation (e.g. urn:oid:...).")
 @click.option("--language", required=True, help="Preferred language of the portal and of translated summaries.")
