@@ -151,9 +151,9 @@ def _unverified_header(token: str | bytes) -> dict[str, Any]:
 
 
 def get_unverified_header(token: str | bytes) -> dict[str, Any]:
-    """The header of a JWS, as ``jwt.get_unverified_header`` (same checks and errors); the reading of a
-    token sent again is reused (a copy: callers may change it). Nothing in it is trusted before the
-    signature is checked."""
+    """The header of a JWS, as ``jwt.get_unverified_header`` (same checks and errors, except that a detached
+    payload, ``b64`` false, is refused as :func:`parse` does); the reading of a token sent again is reused
+    (a copy: callers may change it). Nothing in it is trusted before the signature is checked."""
     return dict(_unverified_header(token))
 
 
