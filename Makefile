@@ -43,8 +43,10 @@ lock:
 demo: install
 	$(BIN)/ncpeh demo --countries $(COUNTRIES)
 
+# ruff, then the import contracts of pyproject.toml [tool.importlinter] (layers, no cycles, terminology a library)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The portal's browser tests (tests/portal/) drive Debian's chromium package headless: no browser download.
 CHROMIUM ?= /usr/bin/chromium
@@ -71,6 +73,7 @@ test-latest: chromium
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test,bench]'
 	@$(LATEST_VENV)/bin/python requirements/check_lock.py --drift
 	$(LATEST_VENV)/bin/ruff check .
+	$(LATEST_VENV)/bin/lint-imports
 	$(LATEST_VENV)/bin/pytest
 
 # Cross-border benchmark (not part of `make test`): FR and DE under gunicorn against a pass-through relay,
@@ -96,7 +99,7 @@ catalogs: install
 	$(BIN)/python -c 'from gateway.i18n import tidy_catalogs; tidy_catalogs()'
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST_VENV) var .pytest_cache .ruff_cache .import_linter_cache
 
 # The README's docker-compose scenario for real (deploy/compose_test.py): build, up --wait, a DE->FR summary from
 # the host, the "it" profile and an IT->FR summary, --profile it down -v. Where there is no engine it provides one

@@ -1,14 +1,11 @@
-"""ncpeh-gateway: a National Contact Point for eHealth (cross-border patient summaries)."""
+"""ncpeh-gateway: a National Contact Point for eHealth (cross-border patient summaries).
+
+The package imports nothing at package level (``import gateway.config`` does not build the web app):
+the application factory is :func:`gateway.app.create_app`, the command line :mod:`gateway.cli`.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "create_app"]
-
-
-def create_app(config, surface: str = "public"):  # noqa: ANN001 - re-exported factory
-    """Build the Flask application of one country for one listener ("public" or "ncp")."""
-    from gateway.app import create_app as _create_app
-
-    return _create_app(config, surface)
+__all__ = ["__version__"]

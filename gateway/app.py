@@ -24,7 +24,6 @@ from gateway.runtime import Runtime, runtime
 from gateway.security.pki import atomic_write
 from gateway.security.trust_sequence import SequenceState
 from gateway.security.trustlist import TrustListError, TrustState, load_signing_key
-from gateway.server.worker import peer_certificate_middleware
 from gateway.services import accounts
 from gateway.services.peers import PeerClient
 from gateway.services.terminology import instance_terminology
@@ -148,7 +147,6 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         # every call of another NCPeH is recorded
         register_api(app, ncp_api.bp, authenticate=ncp_api.authenticate_peer,
                      audit=audit_trail.BlueprintRule(side=events.RESPONDING, actor_type=events.ACTOR_NCPEH))
-        app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     else:
         register_api(app, oauth.bp, audit=audit_trail.BlueprintRule(), render=oauth.render_error)
         app.register_blueprint(openapi.bp)  # /openapi.json: the partner API's OpenAPI 3.1 description

@@ -1,98 +1,59 @@
-"""The ``ncpeh`` command line: certificates, trust list, database, serving, demo."""
+"""The ``ncpeh`` command line: certificates, trust list, database, serving, demo, partner clients.
+
+Its commands are registered on :data:`gateway.cli_common.main`, as are the groups of the other command
+modules (``audit``, ``terminology``, ``users``, ``conformance``), added at the end of this module.
+"""
 
 from __future__ import annotations
 
-import functools
+import http.client
 import json
-import os
+import secrets
+import ssl
 import sys
-from collections.abc import Callable
+import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
+import jwt
+from cryptography.hazmat.primitives import serialization
 
-from gateway.config import ConfigError, CountryConfig, available_countries, country_file, load_config
-from terminology import TerminologyError
-
-ENV_COUNTRY = "NCPEH_COUNTRY"
-ENV_CONFIG_DIR = "NCPEH_CONFIG_DIR"
-
-
-def fail(message: str, code: int = 2) -> None:
-    click.echo(f"ncpeh: error: {message}", err=True)
-    sys.exit(code)
-
-
-def _expected_errors() -> tuple[type[Exception], ...]:
-    from gateway.errors import GatewayError
-    from gateway.security.pki import PKIError
-    from gateway.security.secretbox import SecretKeyError
-    from gateway.security.trustlist import TrustListError
-    from gateway.server.demo import TopologyError
-    from gateway.server.gunicorn_app import ServeError
-    from gateway.storage import StorageError
-
-    found: list[type[Exception]] = [ConfigError, PKIError, TrustListError, StorageError, ServeError, GatewayError,
-                                    TopologyError, SecretKeyError,
-                                    TerminologyError]  # e.g. an unreadable imported source at start
-    try:
-        from gateway.records.identifiers import IdentifierError
-
-        found.append(IdentifierError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(found)
-
-
-def friendly_errors(func: Callable) -> Callable:
-    """Turn the project's expected errors into one line on stderr and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            if isinstance(exc, _expected_errors()):
-                fail(str(exc))
-            raise
-
-    return wrapper
-
-
-def config_dir() -> Path | None:
-    value = os.environ.get(ENV_CONFIG_DIR)
-    return Path(value) if value else None
-
-
-def load_country(code: str, overrides: dict | None = None) -> CountryConfig:
-    return load_config(country_file(code, config_dir()), overrides=overrides)
-
-
-def parse_countries(value: str | None) -> list[str]:
-    if not value:
-        return available_countries(config_dir())
-    return [part.strip().upper() for part in value.split(",") if part.strip()]
-
-
-country_option = click.option(
-    "--country", "-c", envvar=ENV_COUNTRY, required=True,
-    help="Country code (FR, DE...) or path to a country TOML file.",
+from gateway import storage
+from gateway.cli_audit import audit
+from gateway.cli_common import (
+    ENV_CONFIG_DIR,
+    ENV_COUNTRY,
+    config_dir,
+    consent_draft,
+    country_option,
+    fail,
+    friendly_errors,
+    load_country,
+    main,
+    parse_countries,
+    record_admin,
 )
+from gateway.cli_conformance import conformance
+from gateway.cli_terminology import terminology_group
+from gateway.cli_users import users
+from gateway.config import CountryConfig, client_credentials
+from gateway.errors import GatewayError
+from gateway.security import assertions, pki, trustlist
+from gateway.security.assertions import client_jwks
+from gateway.security.pki import load_private_key
+from gateway.security.tls import client_context
+from gateway.security.trust_sequence import SequenceState
+from gateway.security.trustlist import key_id
+from gateway.server.demo import prepare_country, run_demo
+from gateway.server.gunicorn_app import serve as run
+from gateway.server.supervisor import LISTENERS, preflight, supervise
+from gateway.services.accounts import seal_plaintext_totp_secrets
+from gateway.services.identify import validate_identifier
+from gateway.services.population import count_documents, import_paths, seed_population
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ncpeh-gateway")
-def main() -> None:
-    """ncpeh: a National Contact Point for eHealth (cross-border patient summaries)."""
-    private_files()
-
-
-def private_files() -> None:
-    """Everything this process creates (databases and their WAL, keys, secrets, folders) is its owner's
-    alone; files meant to be shared (certificates, the trust list) are given their mode explicitly."""
-    os.umask(0o077)
-
+__all__ = ["ENV_CONFIG_DIR", "ENV_COUNTRY", "client_credentials", "fail", "friendly_errors", "load_country", "main"]
 
 # --- certificates and trust list ---------------------------------------------------------------
 
@@ -106,8 +67,6 @@ def private_files() -> None:
 @friendly_errors
 def init_certs(countries: str | None, force: bool, with_trust_list: bool) -> None:
     """Create the demo PKI: central root CA, and per country TLS server/client certificates and a signing key."""
-    from gateway.security import pki
-
     configs = [load_country(code) for code in parse_countries(countries)]
     if not configs:
         fail("no country to create certificates for")
@@ -127,7 +86,6 @@ def init_certs(countries: str | None, force: bool, with_trust_list: bool) -> Non
 def trust_list() -> None:
     """Build, verify and show the signed trust list."""
 
-
 @trust_list.command("build")
 @click.option("--countries", help="Comma-separated country codes (default: every configured country).")
 @click.option("--days", default=30, show_default=True, help="Validity of the list.")
@@ -143,8 +101,6 @@ def trust_list_build(countries: str | None, days: int, output: Path | None, if_n
 
 
 def sign_trust_list(configs: list[CountryConfig], days: int, output: Path | None, if_needed: bool) -> None:
-    from gateway.security import trustlist
-
     if not configs:
         fail("no country to put in the trust list")
     target = output or configs[0].trust_list
@@ -167,8 +123,6 @@ def sign_trust_list(configs: list[CountryConfig], days: int, output: Path | None
 @friendly_errors
 def trust_list_verify(path: Path | None, country: str) -> None:
     """Verify the signature, expiry and structure of the trust list (exit 1 when it fails)."""
-    from gateway.security import trustlist
-
     cfg = load_country(country)
     try:
         result = trustlist.verify(path or cfg.trust_list, cfg.certs.ca_cert)
@@ -186,9 +140,6 @@ def trust_list_accept(country: str) -> None:
     For a central list that was lost and signed again from a lower sequence: instances refuse an older
     list than the one they recorded; after this command they take the list in place at their next start.
     """
-    from gateway.security import trustlist
-    from gateway.security.trust_sequence import SequenceState
-
     cfg = load_country(country)
     try:
         result = trustlist.verify(cfg.trust_list, cfg.certs.ca_cert)
@@ -206,8 +157,6 @@ def trust_list_accept(country: str) -> None:
 @friendly_errors
 def trust_list_show(path: Path | None, country: str) -> None:
     """Print the verified trust list as JSON."""
-    from gateway.security import trustlist
-
     cfg = load_country(country)
     result = trustlist.verify(path or cfg.trust_list, cfg.certs.ca_cert)
     out = {
@@ -231,9 +180,6 @@ def trust_list_show(path: Path | None, country: str) -> None:
 @friendly_errors
 def init_db(country: str) -> None:
     """Create or upgrade the country's database."""
-    from gateway import storage  # the CLI imports its commands' modules late: `ncpeh --help` stays fast
-    from gateway.services.accounts import seal_plaintext_totp_secrets
-
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path, check=True)
     sealed = seal_plaintext_totp_secrets(store.users, cfg)
@@ -256,9 +202,6 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
     to an IPS and stored with the CDA as its original; the entries kept in the narrative only are listed.
     Exit 1 when any document was rejected.
     """
-    from gateway import storage
-    from gateway.services.population import count_documents, import_paths
-
     cfg = load_country(country)
     total = count_documents(p for p in paths if p.exists())
     store = storage.open_store(cfg.database_path, check=True)
@@ -296,11 +239,6 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
 def seed(country: str, count: int, seed: int, processes: int | None, if_empty: bool, size: str | None,
          start: int, fmt: str) -> None:
     """Generate a deterministic synthetic population with clinically plausible summaries."""
-    import time
-
-    from gateway import storage
-    from gateway.services.population import seed_population
-
     cfg = load_country(country)
     if fmt == "cda" and cfg.code != "FR":
         fail(f"--format cda: CDA documents are the French national format, not {cfg.code}'s")
@@ -329,9 +267,6 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
 @friendly_errors
 def consent(country: str, identifier: str, setting: str) -> None:
     """Set a patient's cross-border access setting (allowed by default, or opposed)."""
-    from gateway import storage
-    from gateway.services.identify import validate_identifier
-
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path, check=True)
     try:
@@ -354,10 +289,6 @@ def consent(country: str, identifier: str, setting: str) -> None:
 def patients(country: str, limit: int, offset: int, fmt: str) -> None:
     """List patients of the country's store with their identity traits (whom a foreign clinician can search
     for in a demo); recorded in the audit trail as an administrative read."""
-    from dataclasses import asdict
-
-    from gateway import storage
-
     cfg = load_country(country)
     if not cfg.database_path.exists():
         fail(f"{cfg.database_path}: no database yet (create it with 'ncpeh seed' or 'ncpeh import')", code=1)
@@ -390,14 +321,10 @@ def patients(country: str, limit: int, offset: int, fmt: str) -> None:
 @friendly_errors
 def serve(country: str, listener: str, demo_patients: int) -> None:
     """Serve one listener (or both) of one country with gunicorn."""
-    from gateway.server.gunicorn_app import serve as run
-    from gateway.server.supervisor import LISTENERS, preflight, supervise
-
     cfg = load_country(country)
     if listener == "both" or demo_patients:
         preflight(cfg, list(LISTENERS) if listener == "both" else [listener])
     if demo_patients:
-        from gateway.server.demo import prepare_country
 
         for line in prepare_country(cfg, demo_patients, seed=42):
             click.echo(line, err=True)
@@ -413,11 +340,6 @@ def serve(country: str, listener: str, demo_patients: int) -> None:
 @friendly_errors
 def healthcheck(country: str, listener: str, timeout: float) -> None:
     """Exit 0 when the listener's /_status answers ok or warning (for container healthchecks)."""
-    import http.client
-    import ssl
-
-    from gateway.security.tls import client_context
-
     cfg = load_country(country)
     healthy = True
     for name in ("public", "ncp") if listener == "both" else (listener,):
@@ -449,8 +371,6 @@ def healthcheck(country: str, listener: str, timeout: float) -> None:
 @friendly_errors
 def demo(countries: str, home: Path, base_port: int, patients: int) -> None:
     """Start several countries as local processes, with certificates, trust list and demo data."""
-    from gateway.server.demo import run_demo
-
     run_demo(parse_countries(countries), home.resolve(), base_port, patients, config_dir())
 
 
@@ -461,13 +381,8 @@ def demo(countries: str, home: Path, base_port: int, patients: int) -> None:
 def clients() -> None:
     """Manage partner software allowed to call the FHIR API."""
 
-
 def _pem_jwks(public_keys: tuple[Path, ...]) -> dict[str, Any]:
     """The JWKS of PEM EC P-256 public keys (exits with a message when one is not)."""
-    from cryptography.hazmat.primitives import serialization
-
-    from gateway.security.assertions import client_jwks
-
     keys = []
     for path in public_keys:
         try:
@@ -478,7 +393,6 @@ def _pem_jwks(public_keys: tuple[Path, ...]) -> dict[str, Any]:
         return client_jwks(keys)
     except ValueError as exc:
         fail(str(exc))
-    raise AssertionError  # unreachable: fail() exits
 
 
 @clients.command("add")
@@ -495,8 +409,6 @@ def _pem_jwks(public_keys: tuple[Path, ...]) -> dict[str, Any]:
 def clients_add(country: str, name: str, scopes: tuple[str, ...], public_keys: tuple[Path, ...], no_secret: bool,
                 rate_per_minute: int | None) -> None:
     """Register a client; prints its credentials as JSON (the secret is shown only once)."""
-    from gateway import storage
-
     if no_secret and not public_keys:
         fail("--no-secret needs at least one --public-key (the client could not authenticate)")
     jwks = _pem_jwks(public_keys) if public_keys else None
@@ -518,8 +430,6 @@ def clients_add(country: str, name: str, scopes: tuple[str, ...], public_keys: t
 @friendly_errors
 def clients_set_rate(country: str, client_id: str, per_minute: int | None) -> None:
     """Set a client's own rate limit on the partner API."""
-    from gateway import storage
-
     cfg = load_country(country)
     store = storage.open_store(cfg.database_path)
     try:
@@ -540,14 +450,6 @@ def clients_set_rate(country: str, client_id: str, per_minute: int | None) -> No
 @friendly_errors
 def clients_client_assertion(country: str, credentials: Path | None, key_path: Path | None) -> None:
     """Print a SMART Backend Services client assertion (private_key_jwt) for /oauth/token."""
-    import secrets
-    import time
-
-    import jwt
-
-    from gateway.security.pki import load_private_key
-    from gateway.security.trustlist import key_id
-
     cfg = load_country(country)
     creds = json.loads((credentials or cfg.data_dir / "partner-client.json").read_text())
     path = key_path or (Path(creds["clinician_signing_key"]) if creds.get("clinician_signing_key") else None)
@@ -560,21 +462,10 @@ def clients_client_assertion(country: str, credentials: Path | None, key_path: P
     click.echo(jwt.encode(claims, key, algorithm="ES256", headers={"kid": key_id(key.public_key()), "typ": "JWT"}))
 
 
-def client_credentials(cfg: CountryConfig, client_id: str, secret: str | None) -> dict[str, Any]:
-    return {
-        "client_id": client_id,
-        "client_secret": secret,
-        "token_url": f"{cfg.public.url}/oauth/token",
-        "fhir_base": f"{cfg.public.url}/fhir",
-    }
-
-
 @clients.command("list")
 @country_option
 @friendly_errors
 def clients_list(country: str) -> None:
-    from gateway import storage
-
     store = storage.open_store(load_country(country).database_path)
     for client in store.clients.list():
         state = "active" if client.active else "revoked"
@@ -591,21 +482,7 @@ def clients_list(country: str) -> None:
 @friendly_errors
 def clients_set_key(country: str, client_id: str, public_keys: tuple[Path, ...]) -> None:
     """Register the keys with which a partner client signs its X-Clinician-Assertion JWTs."""
-    from cryptography.hazmat.primitives import serialization
-
-    from gateway import storage
-    from gateway.security.assertions import client_jwks
-
-    keys = []
-    for path in public_keys:
-        try:
-            keys.append(serialization.load_pem_public_key(path.read_bytes()))
-        except ValueError:
-            fail(f"{path}: not a PEM public key")
-    try:
-        jwks = client_jwks(keys)
-    except ValueError as exc:
-        fail(str(exc))
+    jwks = _pem_jwks(public_keys)
     store = storage.open_store(load_country(country).database_path)
     try:
         if not store.clients.set_jwks(client_id, jwks):
@@ -632,16 +509,12 @@ def clients_set_key(country: str, client_id: str, public_keys: tuple[Path, ...])
 def clients_clinician_assertion(country: str, credentials: Path | None, clinician_id: str, name: str, role: str,
                                 organisation: str, organisation_id: str, language: str, purpose: str) -> None:
     """Print an X-Clinician-Assertion JWT as partner software would sign it (demo and manual tests)."""
-    from gateway.security import assertions
-    from gateway.security.pki import load_private_key
-
     cfg = load_country(country)
     creds_path = credentials or cfg.data_dir / "partner-client.json"
     creds = json.loads(creds_path.read_text())
     if not creds.get("clinician_signing_key"):
         fail(f"{creds_path}: no 'clinician_signing_key' (register one with 'ncpeh clients set-key')")
     key = load_private_key(Path(creds["clinician_signing_key"]))
-    from gateway.errors import GatewayError
 
     try:
         clinician = assertions.Clinician(clinician_id, name, role, organisation, organisation_id, language)
@@ -655,8 +528,6 @@ def clients_clinician_assertion(country: str, credentials: Path | None, clinicia
 @click.argument("client_id")
 @friendly_errors
 def clients_revoke(country: str, client_id: str) -> None:
-    from gateway import storage
-
     store = storage.open_store(load_country(country).database_path)
     if not store.clients.revoke(client_id):
         fail(f"no client {client_id}", code=1)
@@ -665,21 +536,8 @@ def clients_revoke(country: str, client_id: str) -> None:
     store.close()
 
 
-from gateway.cli_audit import audit, consent_draft, record_admin  # noqa: E402 - cli_audit needs nothing from here
-
-main.add_command(audit)
-
-from gateway.cli_terminology import terminology_group  # noqa: E402
-
-main.add_command(terminology_group)
-
-from gateway.cli_users import users  # noqa: E402
-
-main.add_command(users)
-
-from gateway.cli_conformance import conformance  # noqa: E402
-
-main.add_command(conformance)
+for group in (audit, terminology_group, users, conformance):
+    main.add_command(group)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
 """``ncpeh conformance``: the conformance kit's command (see :mod:`gateway.conformance`).
 
-Registered in :mod:`gateway.cli` with ``main.add_command(conformance)``; imports nothing from there.
+Registered on the ``ncpeh`` command by :mod:`gateway.cli`; its error line comes from :mod:`gateway.cli_common`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli_common import fail
 from gateway.conformance import report, runner
 from gateway.conformance.catalogue import markdown_table
 from gateway.conformance.client import TRAITS, KitInputError, Settings, check_materials, origin, parse_target
@@ -18,11 +19,6 @@ from gateway.security.pki import PKIError
 from gateway.security.trustlist import TrustListError, verify
 
 _path = click.Path(dir_okay=False, path_type=Path)
-
-
-def _error(message: str) -> None:
-    click.echo(f"ncpeh: error: {message}", err=True)
-    sys.exit(2)
 
 
 def _traits(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -117,10 +113,10 @@ def conformance(target: str | None, client_cert: Path | None, client_key: Path |
               "--signing-key": signing_key, "--country": country}
     missing = [name for name, value in needed.items() if not value]
     if missing:
-        _error(f"missing option(s): {', '.join(missing)} (see ncpeh conformance --help)")
+        fail(f"missing option(s): {', '.join(missing)} (see ncpeh conformance --help)")
     unknown = [i for i in only if i not in {c.id for c in runner.checks()}]
     if unknown:
-        _error(f"--only: unknown check id(s) {', '.join(unknown)} (see ncpeh conformance --list)")
+        fail(f"--only: unknown check id(s) {', '.join(unknown)} (see ncpeh conformance --list)")
     assert target and client_cert and client_key and ca and signing_key and country
     try:
         settings = _settings(target, client_cert, client_key, ca, signing_key, country, issuer, trust_list, audience,
@@ -132,7 +128,7 @@ def conformance(target: str | None, client_cert: Path | None, client_key: Path |
                    f"search mask {', '.join(settings.search_mask) or 'unknown'} ({settings.mask_source})")
         outcomes = runner.run(kit, only)
     except (KitInputError, PKIError, TrustListError) as exc:
-        _error(str(exc))
+        fail(str(exc))
         return
     for line in report.console_lines(outcomes):
         click.echo(line)
@@ -145,5 +141,5 @@ def conformance(target: str | None, client_cert: Path | None, client_key: Path |
         if html_path:
             report.write(html_path, report.html_report(outcomes, settings.target, verdict))
     except OSError as exc:
-        _error(f"cannot write the report: {exc.filename}: {exc.strerror}")
+        fail(f"cannot write the report: {exc.filename}: {exc.strerror}")
     sys.exit(1 if runner.failed(outcomes) else 0)

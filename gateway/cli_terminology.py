@@ -4,7 +4,6 @@ data directory (``import``, ``sources``) and ``lookup`` of one code with where i
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,12 @@ import click
 import orjson
 
 import terminology
-from gateway.config import ConfigError, country_file, load_config
+from gateway import storage
+from gateway.cli_common import fail, load_country
+from gateway.config import ConfigError
 from gateway.services.terminology import import_dir, instance_terminology
 from terminology import systems
+from terminology.coverage_report import valueset_table
 from terminology.importers.run import import_paths
 from terminology.importers.store import ImportRefused, manifests
 
@@ -30,23 +32,17 @@ def terminology_group() -> None:
     """Terminology: coverage of codes seen in summaries, imported sources, lookup."""
 
 
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"ncpeh: error: {message}", err=True)
-    sys.exit(code)
-
-
 def _data_dir(country: str | None, data_dir: Path | None, required: bool = True) -> Path | None:
     """``--data-dir``, else the data directory of ``--country`` (its TOML file and NCPEH_* overrides)."""
     if data_dir is not None:
         return data_dir
     if country:
         try:
-            config_dir = os.environ.get("NCPEH_CONFIG_DIR")
-            return load_config(country_file(country, Path(config_dir) if config_dir else None)).data_dir
+            return load_country(country).data_dir
         except ConfigError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if required:
-        _fail("give --country COUNTRY (or NCPEH_COUNTRY) or --data-dir DIR: where the imported terminology goes")
+        fail("give --country COUNTRY (or NCPEH_COUNTRY) or --data-dir DIR: where the imported terminology goes")
     return None
 
 
@@ -65,9 +61,6 @@ def _documents(files: tuple[Path, ...], store_country: str | None) -> Iterator[d
         else:
             yield orjson.loads(path.read_bytes())
     if store_country:
-        from gateway import storage
-        from gateway.cli import load_country
-
         store = storage.open_store(load_country(store_country).database_path)
         try:
             yield from store.records.iter_current_documents()
@@ -119,9 +112,9 @@ def import_command(paths: tuple[Path, ...], country: str | None, data_dir: Path 
     try:
         results = import_paths(root, paths, language, licence)
     except ImportRefused as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
     for r in results:
         m = r.manifest
         if r.status == "unchanged":
@@ -154,7 +147,7 @@ def sources(country: str | None, data_dir: Path | None, fmt: str) -> None:
     try:
         found = manifests(root)
     except ImportRefused as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for m in found:
         m.pop("folder", None)
     if fmt == "json":
@@ -189,14 +182,14 @@ def lookup(system: str, code: str, language: str | None, country: str | None, da
         lang = terminology.check_language(language) if language else None
         term = instance_terminology(folder) if folder else terminology.load()
     except terminology.TerminologyError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     canonical = term.canonical(SHORT_NAMES.get(system.lower(), system))
     if not term.knows_system(canonical):
-        _fail(f"unknown code system {system!r}: neither shipped nor imported (short names: "
+        fail(f"unknown code system {system!r}: neither shipped nor imported (short names: "
               f"{', '.join(sorted(SHORT_NAMES))}; imported sources: ncpeh terminology sources)", code=1)
     concept = term.lookup(canonical, code)
     if concept is None:
-        _fail(f"{canonical} has no code {code!r} (shipped or imported)", code=1)
+        fail(f"{canonical} has no code {code!r} (shipped or imported)", code=1)
     given = f"  (given as {system})" if canonical != system else ""
     click.echo(f"{canonical}|{code}{given}")
     if lang:
@@ -222,8 +215,6 @@ def _origin(term: terminology.Terminology, system: str, code: str, language: str
 @click.option("--language", "languages", multiple=True, help="Language(s) to report (default: all supported).")
 def valuesets(languages: tuple[str, ...]) -> None:
     """Per eHDSI MVC value set: concepts, and how many have a designation in each language."""
-    from terminology.coverage_report import valueset_table
-
     try:
         langs = [terminology.check_language(lang) for lang in languages] or None
     except terminology.UnsupportedLanguageError as exc:

@@ -7,13 +7,11 @@ import sys
 
 import click
 
-from gateway.cli_audit import country_option, late_friendly_errors, record_admin
-
-
-def _cli():  # noqa: ANN202 - gateway.cli, imported late (it imports this module at its end)
-    from gateway import cli
-
-    return cli
+from gateway import storage
+from gateway.cli_common import country_option, fail, friendly_errors, load_country, record_admin
+from gateway.config import CountryConfig
+from gateway.security import policy
+from gateway.services import accounts
 
 
 @click.group("users")
@@ -21,10 +19,8 @@ def users() -> None:
     """Clinician accounts of the portal (standing for the national login: RPPS / e-CPS, eHBA...)."""
 
 
-def _open(country: str):  # noqa: ANN202
-    from gateway import storage
-
-    cfg = _cli().load_country(country)
+def _open(country: str) -> tuple[CountryConfig, storage.Store]:
+    cfg = load_country(country)
     return cfg, storage.open_store(cfg.database_path)
 
 
@@ -42,21 +38,17 @@ def _password(password_stdin: bool, generate: bool) -> str:
 @click.option("--professional-id", required=True, help="National professional identifier (RPPS in France, LANR...).")
 @click.option("--name", required=True, help="Full name, as shown to the foreign country.")
 @click.option("--role", required=True,
-              help="ISCO-08 code or one of physician, gp, specialist, dentist, pharmacist, midwife, nurse, "
-                   "physiotherapist, dietician, medical-secretary, medical-assistant (see gateway/security/policy.py).")
+              help=f"ISCO-08 code or one of {', '.join(policy.ROLE_NAMES)} (see gateway/security/policy.py).")
 @click.option("--organisation", required=True)
 @click.option("--organisation-id", required=True, help="Identifier of the organisation (e.g. urn:oid:...).")
 @click.option("--language", required=True, help="Preferred language of the portal and of translated summaries.")
 @click.option("--totp", is_flag=True, help="Enable the TOTP second factor; prints the secret and its otpauth:// URI.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it (shown once).")
-@late_friendly_errors
+@friendly_errors
 def users_add(country: str, username: str, professional_id: str, name: str, role: str, organisation: str,
               organisation_id: str, language: str, totp: bool, password_stdin: bool, generate_password: bool) -> None:
     """Create an account (password hashed with Argon2id)."""
-    from gateway.services import accounts
-
-    cli = _cli()
     language = language.strip().lower()
     try:
         code = accounts.resolve_role(role)
@@ -64,11 +56,11 @@ def users_add(country: str, username: str, professional_id: str, name: str, role
         accounts.check_account(username, password, language, code, professional_id=professional_id, name=name,
                                organisation=organisation, organisation_id=organisation_id)
     except accounts.AccountError as exc:
-        cli.fail(str(exc))
+        fail(str(exc))
     cfg, store = _open(country)
     try:
         if store.users.exists(username):
-            cli.fail(f"user {username!r} already exists", code=1)
+            fail(f"user {username!r} already exists", code=1)
         secret = accounts.new_totp_secret() if totp else None
         user = store.users.add(username, password, professional_id=professional_id, name=name, role=code,
                                organisation=organisation, organisation_id=organisation_id, language=language,
@@ -88,11 +80,9 @@ def users_add(country: str, username: str, professional_id: str, name: str, role
 
 @users.command("list")
 @country_option
-@late_friendly_errors
+@friendly_errors
 def users_list(country: str) -> None:
     """List accounts: username, state, role, second factor, language, name, organisation."""
-    from gateway.security import policy
-
     _cfg, store = _open(country)
     try:
         for user in store.users.list():
@@ -109,7 +99,7 @@ def _set_active(country: str, username: str, active: bool) -> None:
     cfg, store = _open(country)
     try:
         if not store.users.set_active(username, active):
-            _cli().fail(f"no user {username!r}", code=1)
+            fail(f"no user {username!r}", code=1)
         record_admin(cfg, "users.enable" if active else "users.disable", store, action="U", username=username)
     finally:
         store.close()
@@ -119,7 +109,7 @@ def _set_active(country: str, username: str, active: bool) -> None:
 @users.command("disable")
 @country_option
 @click.argument("username")
-@late_friendly_errors
+@friendly_errors
 def users_disable(country: str, username: str) -> None:
     """Disable an account and end its sessions at once."""
     _set_active(country, username, False)
@@ -128,7 +118,7 @@ def users_disable(country: str, username: str) -> None:
 @users.command("enable")
 @country_option
 @click.argument("username")
-@late_friendly_errors
+@friendly_errors
 def users_enable(country: str, username: str) -> None:
     """Enable an account again (and clear a lockout)."""
     _set_active(country, username, True)
@@ -138,20 +128,18 @@ def users_enable(country: str, username: str) -> None:
 @country_option
 @click.argument("username")
 @click.option("--disable", is_flag=True, help="Remove the second factor instead of (re)creating it.")
-@late_friendly_errors
+@friendly_errors
 def users_totp(country: str, username: str, disable: bool) -> None:
     """(Re)create an account's TOTP secret (prints it and its otpauth:// URI), or remove it."""
-    from gateway.services import accounts
-
     cfg, store = _open(country)
     try:
         secret = None if disable else accounts.new_totp_secret()
         user = store.users.get_by_username(username)
         if user is None:
-            _cli().fail(f"no user {username!r}", code=1)
+            fail(f"no user {username!r}", code=1)
         sealed = accounts.seal_totp_secret(cfg, user.username, secret) if secret else None
         if not store.users.set_totp(username, sealed):
-            _cli().fail(f"no user {username!r}", code=1)
+            fail(f"no user {username!r}", code=1)
         record_admin(cfg, "users.totp", store, action="U", username=username, totp=not disable)
     finally:
         store.close()
@@ -167,18 +155,16 @@ def users_totp(country: str, username: str, disable: bool) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it (shown once).")
-@late_friendly_errors
+@friendly_errors
 def users_password(country: str, username: str, password_stdin: bool, generate_password: bool) -> None:
     """Set a new password."""
-    from gateway.services import accounts
-
     password = _password(password_stdin, generate_password)
     if len(password) < accounts.MIN_PASSWORD_LENGTH:
-        _cli().fail(f"password: at least {accounts.MIN_PASSWORD_LENGTH} characters")
+        fail(f"password: at least {accounts.MIN_PASSWORD_LENGTH} characters")
     cfg, store = _open(country)
     try:
         if not store.users.set_password(username, password):
-            _cli().fail(f"no user {username!r}", code=1)
+            fail(f"no user {username!r}", code=1)
         record_admin(cfg, "users.password", store, action="U", username=username)
     finally:
         store.close()

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PACKAGED_COUNTRIES = Path(__file__).parent / "countries"
+from gateway.records.identifiers import IDENTIFIER_SCHEMES
+from terminology.model import SUPPORTED_LANGUAGES  # a country's languages must be among them
 
-#: Interface languages the product ships catalogues for; a country's languages must be among them.
-SUPPORTED_LANGUAGES = ("fr", "en", "de", "es", "it", "pt", "nl", "pl")
+PACKAGED_COUNTRIES = Path(__file__).parent / "countries"
 
 #: Identity traits a country may require in its patient search mask (IHE PDQm parameter names).
 KNOWN_TRAITS = ("identifier", "family", "given", "birthdate", "gender", "birthplace")
@@ -159,6 +159,16 @@ class CountryConfig:
         return self.code.lower()
 
 
+def client_credentials(cfg: CountryConfig, client_id: str, secret: str | None) -> dict[str, Any]:
+    """What partner software needs to call this country's partner API (printed by ``ncpeh clients add``)."""
+    return {
+        "client_id": client_id,
+        "client_secret": secret,
+        "token_url": f"{cfg.public.url}/oauth/token",
+        "fhir_base": f"{cfg.public.url}/fhir",
+    }
+
+
 def country_file(code_or_path: str, config_dir: Path | None = None) -> Path:
     """Resolve ``FR`` or ``fr`` or a path to a country TOML file."""
     candidate = Path(code_or_path)
@@ -282,8 +292,6 @@ GENERIC_SCHEME = "generic"
 
 def _check_identifier_scheme(r: _Reader, identifier: IdentifierConfig) -> None:
     """A scheme the gateway validates (with its own system), or ``generic`` with a URI as system."""
-    from gateway.records.identifiers import IDENTIFIER_SCHEMES
-
     if identifier.scheme == GENERIC_SCHEME:
         if not identifier.system.startswith(("urn:", "http://", "https://")):
             raise r.error("identifier.system", f"must be a URI (urn:oid:..., http...), got {identifier.system!r}")

@@ -21,14 +21,15 @@ from babel.messages.pofile import read_po, write_po
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel
 
+from gateway.runtime import runtime
+from terminology.model import SUPPORTED_LANGUAGES
+
 log = logging.getLogger("ncpeh")
 
 SOURCE_DIR = Path(__file__).parent / "translations"
-#: Languages of the interface, with their own names (the language menu shows each in itself).
-LANGUAGES: dict[str, str] = {
-    "fr": "Français", "en": "English", "de": "Deutsch", "es": "Español", "it": "Italiano", "pt": "Português",
-    "nl": "Nederlands", "pl": "Polski",
-}
+#: Languages of the interface (those of the terminology), each named in itself (the language menu shows
+#: each in itself; names from CLDR).
+LANGUAGES: dict[str, str] = {code: Locale.parse(code).get_display_name(code).capitalize() for code in SUPPORTED_LANGUAGES}
 #: The language the messages are written in (its catalogue repeats them, so that wording can change there).
 SOURCE_LANGUAGE = "en"
 #: Translation functions besides Babel's defaults (``_``, ``gettext``, ``ngettext``...): the Makefile's
@@ -136,8 +137,6 @@ def select_locale() -> str:
     best = request.accept_languages.best_match(list(LANGUAGES)) if request.headers.get("Accept-Language") else None
     if best:
         return best
-    from gateway.runtime import runtime
-
     default = runtime().cfg.default_language
     return default if default in LANGUAGES else SOURCE_LANGUAGE
 

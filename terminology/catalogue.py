@@ -41,6 +41,7 @@ known language.  ``properties`` per category (all keys always present, values ma
 
 from __future__ import annotations
 
+from ._catalogue_impl import build_entries
 from .model import Concept, UnknownCountryError
 
 COUNTRIES: tuple[str, ...] = ("FR", "DE", "IT")
@@ -68,8 +69,6 @@ def entries(country: str, category: str) -> list[Concept]:
         raise UnknownCountryError(f"no terminology catalogue for country {country!r}; known: {COUNTRIES}")
     if category not in CATEGORIES:
         raise ValueError(f"unknown catalogue category {category!r}; known: {', '.join(CATEGORIES)}")
-    from ._catalogue_impl import build_entries
-
     return build_entries(country, category)
 
 

@@ -25,6 +25,20 @@ FIELDS = (
 )
 
 
+def document_identifier(document: bytes | dict | None) -> str | None:
+    """``Bundle.identifier.value`` of a summary document (the id both sides record), if any."""
+    if document is None:
+        return None
+    try:
+        if isinstance(document, bytes | bytearray):
+            document = json.loads(document)
+        identifier = document.get("identifier") or {}  # type: ignore[union-attr]
+        value = identifier.get("value") if isinstance(identifier, dict) else None
+        return str(value) if value else None
+    except Exception:  # noqa: BLE001 - an unreadable document simply has no id to record
+        return None
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 

@@ -1,5 +1,7 @@
 """A patient's access history at country A: who, from which country, organisation and role, why, when,
-with what outcome - for the national patient portal (API) and the command line."""
+with what outcome - for the national patient portal (API) and the command line.
+
+Finding the patient by id or national identifier is a service: :func:`gateway.services.access_history.resolve_patient`."""
 
 from __future__ import annotations
 
@@ -31,14 +33,3 @@ def access_history(store, patient_id: str, limit: int = 500) -> list[dict[str, A
     """Cross-border accesses to the patient's data answered by this NCPeH (country A), newest first."""
     entries = store.audit.for_patient(patient_id, events.ACCESS_EVENTS, side=events.RESPONDING, limit=limit)
     return [access_item(entry) for entry in entries]
-
-
-def resolve_patient(store, cfg, value: str):  # noqa: ANN001, ANN201 - Store, CountryConfig -> Patient | None
-    """A patient by internal id, by ``system|value`` or by a bare national identifier."""
-    patient = store.records.get_patient(value)
-    if patient is not None:
-        return patient
-    from gateway.services.identify import parse_identifier
-
-    system, ident = parse_identifier(value, cfg)
-    return store.records.find_by_identifier(system, ident)

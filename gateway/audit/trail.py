@@ -34,7 +34,7 @@ from gateway.audit.chain import GENESIS, AuditEntry
 from gateway.audit.events import Outcome
 from gateway.fhir import dumps, error_code, loads, outcome_response
 from gateway.records.local_ids import parse_local_id
-from gateway.server.worker import ENVIRON_KEY
+from gateway.security.tls import PEER_CERT_ENVIRON
 from gateway.storage import get_store
 from gateway.storage.records import utcnow
 
@@ -359,7 +359,7 @@ def _error_code(resp: Response) -> str | None:
 
 
 def _certificate_digest() -> str | None:
-    der = request.environ.get(ENVIRON_KEY)
+    der = request.environ.get(PEER_CERT_ENVIRON)
     return hashlib.sha256(der).hexdigest() if der else None
 
 

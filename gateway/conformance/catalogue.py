@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from gateway.conformance.client import Kit
-
+#: A check: called with the run's ``gateway.conformance.kit.Kit`` (not imported: the kit imports this
+#: registry), returns what it observed.
+CheckFunction = Callable[[Any], str]
 Severity = Literal["error", "warning"]
 Status = Literal["pass", "fail", "skip"]
 
@@ -32,7 +32,7 @@ class Check:
     description: str
     spec: str
     severity: Severity
-    run: Callable[[Kit], str]  # returns what was observed (the detail of a pass)
+    run: CheckFunction  # returns what was observed (the detail of a pass)
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,10 @@ CATALOGUE: list[Check] = []
 
 
 def check(id: str, group: str, description: str, spec: str,  # noqa: A002 - "id" is the catalogue's word
-          severity: Severity = "error") -> Callable[[Callable[[Kit], str]], Callable[[Kit], str]]:
+          severity: Severity = "error") -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as a check (ids are unique)."""
 
-    def register(func: Callable[[Kit], str]) -> Callable[[Kit], str]:
+    def register(func: CheckFunction) -> CheckFunction:
         if any(c.id == id for c in CATALOGUE):
             raise ValueError(f"check id {id} registered twice")
         CATALOGUE.append(Check(id, group, description, spec, severity, func))

@@ -42,6 +42,7 @@ from gateway.records.identifiers import (
     make_codice_fiscale,
     make_nir,
 )
+from terminology import catalogue
 
 # ---- system URIs (mirroring terminology.systems; imported lazily there to keep this import cheap)
 LOINC = "http://loinc.org"
@@ -148,8 +149,6 @@ catalogue_provider: Callable[[str, str], list[Any]] | None = None
 def _entries(country: str, category: str) -> list[Any]:
     if catalogue_provider is not None:
         return catalogue_provider(country, category)
-    from terminology import catalogue
-
     return catalogue.entries(country, category)
 
 

@@ -60,7 +60,7 @@ from jwt.algorithms import ECAlgorithm
 from gateway import errors, timing
 from gateway.security import jws, policy
 from gateway.security.sessions import ExpiringCache
-from gateway.security.trustlist import TrustedCountry, TrustList
+from gateway.security.trustlist import TrustedCountry, TrustList, key_id
 
 ALGORITHM = "ES256"
 HCP_TYPE = "hcp+jwt"
@@ -574,8 +574,6 @@ def _text(claims: dict[str, Any], name: str) -> str:
 
 def client_jwks(public_keys: list[ec.EllipticCurvePublicKey]) -> dict[str, Any]:
     """The JWKS stored for a partner client (``clients.jwks``); kid as in the trust list."""
-    from gateway.security.trustlist import key_id
-
     keys = []
     for pub in public_keys:
         if not isinstance(pub, ec.EllipticCurvePublicKey) or pub.curve.name != "secp256r1":
@@ -589,8 +587,6 @@ def client_jwks(public_keys: list[ec.EllipticCurvePublicKey]) -> dict[str, Any]:
 def clinician_assertion(key: ec.EllipticCurvePrivateKey, client_id: str, audience: str, clinician: Clinician,
                         purpose: str | None = policy.TREATMENT, lifetime: int = 600, **extra: Any) -> str:
     """What partner software sends as ``X-Clinician-Assertion`` (used by the demo and the tests)."""
-    from gateway.security.trustlist import key_id
-
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": client_id, "sub": clinician.id, "aud": audience, "iat": now, "exp": now + lifetime,

@@ -1,19 +1,20 @@
-"""PyJWT, with the base64url check of each JWS segment done by a compiled regular expression.
+"""JWS and JWT reading and signing: PyJWT through its public API, and the project's own compact-JWS reader.
 
-PyJWT 2.10+ checks every character of a segment against the base64url alphabet with a Python
-generator (``any(c not in ALPHABET for c in segment)``): about 0.1 ms per assertion of ~1 KiB,
-several times per request (access token and clinician assertion at country B, HCP and TRC
-assertions at country A). :func:`decode_segment` does the same checks in the same order, with the
-same errors — padding (at most two ``=``, only on a length multiple of 4), alphabet, length modulo 4,
-decoding, canonical re-encoding — the alphabet check with one regular expression; :class:`FastJWS`
-is PyJWT's JWS with it.
+- :data:`decode` is PyJWT's ``jwt.decode`` (full verification: signature, algorithms, claims). It runs
+  once per token: :class:`VerifiedTokens` keeps the claims of a token that verified until it expires.
+- :func:`get_unverified_header` (the key id of a token, before its key is chosen) reads the token with
+  :func:`parse`, which makes PyJWT's checks of a compact JWS with the same errors, the base64url
+  alphabet checked with one regular expression: PyJWT 2.10+ checks each character in a Python
+  generator, and ``jwt.get_unverified_header`` takes about twice as long on a 1.3 KiB assertion
+  (58 against 27 us, ``benchmarks/jws_bench.py``), twice per partner request (access token, clinician
+  assertion). Its result is kept per token (a bounded ``lru_cache``, a copy returned each time).
+  The first verification of a token costs ~40 us more than with the former replacement of PyJWT's
+  private segment check (131 against 93 us), once per token.
+- The assertions between NCPeHs (ES256 only, their header checked field by field before any key is
+  chosen) are read once with :func:`parse`, their signature checked with :func:`verify_es256`; they
+  are signed with :func:`sign_es256`.
 
-Use :data:`decode` and :func:`get_unverified_header` instead of the ones of the ``jwt`` module;
-everything else (algorithms, claims, options, exceptions) is PyJWT's.
-
-The assertions between NCPeHs (ES256 only, their header checked field by field before any key is
-chosen) are read once with :func:`parse` (PyJWT's checks of a compact JWS, same errors) and their
-signature checked with :func:`verify_es256`; they are signed with :func:`sign_es256`.
+Algorithms, claims, options and exceptions are PyJWT's; nothing of PyJWT's internals is replaced.
 """
 
 from __future__ import annotations
@@ -27,20 +28,20 @@ import time
 from collections import OrderedDict
 from typing import Any, NamedTuple
 
+import jwt
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.api_jws import PyJWS
-from jwt.api_jwt import PyJWT
-from jwt.exceptions import DecodeError
+from jwt.exceptions import DecodeError, InvalidTokenError
 from jwt.utils import base64url_decode, base64url_encode, der_to_raw_signature, raw_to_der_signature
 
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
 
 
 def decode_segment(segment: bytes, name: str) -> bytes:
-    """One JWS segment, as PyJWT's ``PyJWS._decode_base64url_segment`` (same checks, same errors)."""
+    """One JWS segment, with the checks and errors of PyJWT's reading of a segment (tests/security/test_jws.py
+    compares them on random input)."""
     padding = 0
     stripped = segment
     while stripped.endswith(b"="):
@@ -118,49 +119,42 @@ def sign_es256(claims: dict[str, Any], key: ec.EllipticCurvePrivateKey, headers:
     return (signing_input + b"." + base64url_encode(signature)).decode("ascii")
 
 
-class FastJWS(PyJWS):
-    _decode_base64url_segment = staticmethod(decode_segment)
+#: PyJWT's verification of a JWT (public API).
+decode = jwt.decode
+
+#: Critical header extensions understood (PyJWT's: ``b64``, which :func:`parse` refuses when false).
+_SUPPORTED_CRIT = frozenset({"b64"})
 
 
-def _jwt() -> PyJWT:
-    api = PyJWT()
-    try:
-        api._jws = FastJWS(options=api._get_sig_options())  # noqa: SLF001 - PyJWT keeps its JWS here
-    except AttributeError:  # a PyJWT whose internals moved: its own (slower, equally strict) decoding stays
-        pass
-    return api
-
-
-_JWS = FastJWS()
-_JWT = _jwt()
-decode = _JWT.decode
+def _check_header(header: dict[str, Any]) -> None:
+    """PyJWT's checks of a header read without verification (``kid`` a string, ``crit`` understood), same errors."""
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise InvalidTokenError("Key ID header parameter must be a string")
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or len(crit) == 0:
+            raise InvalidTokenError("Invalid 'crit' header: must be a non-empty list")
+        for ext in crit:
+            if not isinstance(ext, str):
+                raise InvalidTokenError("Invalid 'crit' header: values must be strings")
+            if ext not in _SUPPORTED_CRIT:
+                raise InvalidTokenError(f"Unsupported critical extension: {ext}")
+            if ext not in header:
+                raise InvalidTokenError(f"Critical extension '{ext}' is missing from headers")
 
 
 @functools.lru_cache(maxsize=512)
 def _unverified_header(token: str | bytes) -> dict[str, Any]:
-    return _JWS.get_unverified_header(token)
+    header = parse(token).header
+    _check_header(header)
+    return header
 
 
 def get_unverified_header(token: str | bytes) -> dict[str, Any]:
-    """PyJWT's ``get_unverified_header`` (same checks and errors); the parse of a token sent again is
-    reused (a copy: callers may change it). Nothing in it is trusted before the signature is checked."""
+    """The header of a JWS, as ``jwt.get_unverified_header`` (same checks and errors, except that a detached
+    payload, ``b64`` false, is refused as :func:`parse` does); the reading of a token sent again is reused
+    (a copy: callers may change it). Nothing in it is trusted before the signature is checked."""
     return dict(_unverified_header(token))
-
-
-_key_der: dict[int, tuple[Any, bytes]] = {}
-
-
-def _public_der(key: Any) -> bytes:
-    """The DER encoding of a public key, computed once per key object (kept alive with its entry, so
-    its ``id`` is never reused while cached)."""
-    hit = _key_der.get(id(key))
-    if hit is not None and hit[0] is key:
-        return hit[1]
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    if len(_key_der) >= 256:
-        _key_der.clear()
-    _key_der[id(key)] = (key, der)
-    return der
 
 
 class VerifiedTokens:
@@ -180,13 +174,28 @@ class VerifiedTokens:
         self.size = size
         self._items: OrderedDict[tuple, tuple[float, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
+        #: ``id(key) -> (key, DER)``: each verification key encoded once (the key is kept with its entry,
+        #: so its ``id`` is not reused while cached)
+        self._key_der: dict[int, tuple[Any, bytes]] = {}
+
+    def _public_der(self, key: Any) -> bytes:
+        """The DER encoding of a public key (AttributeError: not a public key)."""
+        hit = self._key_der.get(id(key))
+        if hit is not None and hit[0] is key:
+            return hit[1]
+        der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        with self._lock:
+            if len(self._key_der) >= 256:
+                self._key_der.clear()
+            self._key_der[id(key)] = (key, der)
+        return der
 
     def decode(self, token: str, key: Any, *, algorithms: list[str], audience: str, issuer: str,
                require: list[str], leeway: float) -> dict[str, Any]:
         if "exp" not in require:
             raise ValueError("VerifiedTokens needs 'exp' among the required claims")
         try:
-            key_der = _public_der(key)
+            key_der = self._public_der(key)
         except AttributeError:  # not a public key object: no caching
             return decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer,
                           options={"require": require}, leeway=leeway)
@@ -212,3 +221,4 @@ class VerifiedTokens:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._key_der.clear()

@@ -23,7 +23,9 @@ ISCO-08    Role                                        Purposes allowed
 =========  ==========================================  ======================
 
 Any other code (for example 2265 dieticians, 225 veterinarians, 3256 medical assistants) is
-refused: the table is an allow-list.
+refused: the table is an allow-list. :data:`OCCUPATIONS` is the one table of the occupations the
+product knows (the allowed ones and a few refused ones, with the names ``ncpeh users add --role``
+accepts); :data:`ROLES` is its allowed part. The portal translates the same codes (``ROLE_LABELS``).
 """
 
 from __future__ import annotations
@@ -43,23 +45,32 @@ _BOTH = frozenset(PURPOSES)
 class Role:
     code: str
     display: str
-    purposes: frozenset[str]
+    purposes: frozenset[str]  # empty: not allowed to retrieve summaries
+    name: str | None = None  # what the command line accepts instead of the code (--role physician)
 
 
-ROLES: dict[str, Role] = {
+#: The ISCO-08 occupations the product knows: the policy table (those with purposes) and a few it refuses.
+OCCUPATIONS: dict[str, Role] = {
     role.code: role
     for role in (
-        Role("221", "Medical doctors", _BOTH),
-        Role("2211", "Generalist medical practitioners", _BOTH),
-        Role("2212", "Specialist medical practitioners", _BOTH),
-        Role("2261", "Dentists", _BOTH),
-        Role("2262", "Pharmacists", _BOTH),
-        Role("2222", "Midwifery professionals", _BOTH),
-        Role("2221", "Nursing professionals", _BOTH),
+        Role("221", "Medical doctors", _BOTH, "physician"),
+        Role("2211", "Generalist medical practitioners", _BOTH, "gp"),
+        Role("2212", "Specialist medical practitioners", _BOTH, "specialist"),
+        Role("2261", "Dentists", _BOTH, "dentist"),
+        Role("2262", "Pharmacists", _BOTH, "pharmacist"),
+        Role("2222", "Midwifery professionals", _BOTH, "midwife"),
+        Role("2221", "Nursing professionals", _BOTH, "nurse"),
         Role("222", "Nursing and midwifery professionals", _BOTH),
-        Role("2264", "Physiotherapists", frozenset({TREATMENT})),
+        Role("2264", "Physiotherapists", frozenset({TREATMENT}), "physiotherapist"),
+        Role("2265", "Dieticians and nutritionists", frozenset(), "dietician"),
+        Role("3344", "Medical secretaries", frozenset(), "medical-secretary"),
+        Role("3256", "Medical assistants", frozenset(), "medical-assistant"),
     )
 }
+#: The policy table: the occupations that may retrieve patient summaries, and for which purposes.
+ROLES: dict[str, Role] = {code: role for code, role in OCCUPATIONS.items() if role.purposes}
+#: Names the command line accepts for an ISCO-08 code (``--role physician``); any other code is accepted too.
+ROLE_NAMES: dict[str, str] = {role.name: code for code, role in OCCUPATIONS.items() if role.name}
 
 
 def role_display(code: str) -> str:

@@ -7,6 +7,9 @@ import ssl
 from gateway.config import CountryConfig
 from gateway.security.pki import PKIError, load_certificate, load_private_key
 
+#: WSGI environ key of the DER certificate the client presented (set by ``gateway.server.worker``; None: none).
+PEER_CERT_ENVIRON = "ncpeh.peer_cert"
+
 
 def _load_chain(ctx: ssl.SSLContext, cert, key, password: str | None) -> None:
     for path in (cert, key):

@@ -7,7 +7,6 @@ and on reload, and refuses a list that is tampered, expired, wrongly signed or m
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import threading
@@ -23,12 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from gateway.config import CountryConfig
+from gateway.security.jwk import ALGORITHM, key_id, public_jwk
 from gateway.security.pki import PKIError, atomic_write, fingerprint, load_certificate, load_private_key
 from gateway.security.trust_sequence import SequenceState, SequenceStateError
 
 log = logging.getLogger("ncpeh.trust")
 
-ALGORITHM = "ES256"
 ISSUER = "urn:ncpeh-demo:eu-central-services"
 DEFAULT_DAYS = 30
 
@@ -43,11 +42,6 @@ class TrustListError(Exception):
     def __init__(self, message: str, code: str = "TRUST_LIST_INVALID") -> None:
         super().__init__(message)
         self.code = code
-
-
-def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,8 @@ class TrustedCountry:
     signing_keys: dict[str, ec.EllipticCurvePublicKey] = field(hash=False, compare=False)
 
     def public_summary(self) -> dict[str, Any]:
-        """What the portal and the partner API may show about this country."""
+        """The country's public description: code, name, languages, identifier, search mask (``ncpeh trust-list
+        show`` prints it with the country's URL, certificate fingerprints and signing keys)."""
         return {
             "code": self.code,
             "name": self.name,
@@ -109,9 +104,7 @@ def _country_entry(cfg: CountryConfig) -> dict[str, Any]:
         pub = serialization.load_pem_public_key(pub_path.read_bytes())
         if not isinstance(pub, ec.EllipticCurvePublicKey):
             raise TrustListError(f"{pub_path}: not an EC public key")
-        jwk = json.loads(ECAlgorithm.to_jwk(pub))
-        jwk.update({"kid": key_id(pub), "use": "sig", "alg": ALGORITHM})
-        keys.append(jwk)
+        keys.append(public_jwk(pub))
     if not keys:
         raise TrustListError(f"{folder}: no signing public key (run 'ncpeh init-certs')")
     return {

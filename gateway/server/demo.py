@@ -17,10 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.config import ConfigError, CountryConfig, country_file, load_config
+from gateway import storage
+from gateway.config import ConfigError, CountryConfig, client_credentials, country_file, load_config
+from gateway.records.synthetic import generate_patient
 from gateway.security import pki, trustlist
+from gateway.security.assertions import client_jwks
+from gateway.services.accounts import demo_users_json, ensure_demo_users
+from gateway.services.population import seed_population
 
 #: Environment variables a topology passes on to its processes (the rest are set per country).
 PASSED_ENV = ("NCPEH_KEY_PASSWORD", "NCPEH_LOG_LEVEL", "NCPEH_PEER_CONNECT_TIMEOUT", "NCPEH_PEER_READ_TIMEOUT",
@@ -187,8 +195,6 @@ class Topology:
 
 def _no_synthetic_population(code: str, seed: int) -> str | None:
     """Why the synthetic generator cannot seed this country (a country added by configuration), or None."""
-    from gateway.records.synthetic import generate_patient
-
     try:
         generate_patient(code, 0, seed)
     except ValueError as exc:
@@ -198,9 +204,6 @@ def _no_synthetic_population(code: str, seed: int) -> str | None:
 
 def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
     """Database, demo data (when empty) and the demo partner client of one country."""
-    from gateway import storage
-    from gateway.services.population import seed_population
-
     done = []
     store = storage.open_store(cfg.database_path, check=True)
     try:
@@ -213,8 +216,6 @@ def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
                 done.append(f"{cfg.code}: seeded {counts['imported']} synthetic patients")
         creds_path = cfg.data_dir / "partner-client.json"
         if not creds_path.exists():
-            from gateway.cli import client_credentials
-
             client_id, secret = store.clients.add("demo partner software", ["system/Patient.read"])
             pki.atomic_write(creds_path, json.dumps(client_credentials(cfg, client_id, secret), indent=2).encode(),
                              0o600)
@@ -229,8 +230,6 @@ def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
 def _ensure_demo_users(cfg: CountryConfig, store) -> list[str]:  # noqa: ANN001
     """Portal accounts (physician with TOTP, pharmacist, nurse, physiotherapist, a secretary the policy
     refuses), written with their demo passwords to <data_dir>/demo-users.json (0600)."""
-    from gateway.services.accounts import demo_users_json, ensure_demo_users
-
     accounts = ensure_demo_users(store, cfg)
     if accounts is None:
         return []
@@ -257,11 +256,6 @@ def demo_users_lines(cfg: CountryConfig) -> list[str]:
 
 def _ensure_partner_key(cfg: CountryConfig, store, creds_path: Path) -> list[str]:  # noqa: ANN001
     """Give the demo partner client a key for signing clinician assertions (X-Clinician-Assertion)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from gateway.security.assertions import client_jwks
-
     creds = json.loads(creds_path.read_text())
     key_path = cfg.data_dir / "partner-client.key"
     client = store.clients.get(creds["client_id"])
@@ -286,8 +280,6 @@ def default_ports(codes: list[str], base_port: int) -> dict[str, tuple[int, int]
 
 
 def run_demo(codes: list[str], home: Path, base_port: int, patients: int, config_dir: Path | None) -> None:
-    import click
-
     topo = Topology(codes, home, default_ports(codes, base_port), config_dir=config_dir)
     click.echo(f"Preparing {', '.join(codes)} in {home} ...")
     for line in topo.prepare(patients=patients):

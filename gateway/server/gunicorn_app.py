@@ -9,9 +9,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from gateway.app import create_app
 from gateway.config import CountryConfig
 from gateway.security.tls import server_context
 from gateway.server.access_log import ACCESS_LOG_FORMAT
+from gateway.server.worker import peer_certificate_middleware
 from gateway.surfaces.openapi import MAX_REQUEST_LINE
 
 
@@ -79,10 +81,10 @@ class GatewayServer(BaseApplication):
 
 def serve(cfg: CountryConfig, listener: str) -> None:
     """Validate everything that can fail, then hand over to gunicorn (blocks until stopped)."""
-    from gateway.app import create_app
-
     where = cfg.ncp if listener == "ncp" else cfg.public
     check_port_free(where.host, where.port, f"{cfg.code} {listener} listener")
     server_context(cfg, listener)  # unreadable certificate / wrong key password fail here, in one line
     app = create_app(cfg, listener)
+    if listener == "ncp":  # the TLS client certificate, read from gunicorn's socket, into the WSGI environ
+        app.wsgi_app = peer_certificate_middleware(app.wsgi_app)  # type: ignore[method-assign]
     GatewayServer(cfg, listener, app).run()

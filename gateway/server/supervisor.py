@@ -15,7 +15,10 @@ import sys
 import time
 from collections.abc import Callable
 
+from gateway.app import create_app
 from gateway.config import CountryConfig
+from gateway.security.tls import server_context
+from gateway.server.gunicorn_app import check_port_free
 
 LISTENERS = ("public", "ncp")
 GRACE_SECONDS = 15.0
@@ -24,10 +27,6 @@ GRACE_SECONDS = 15.0
 def preflight(cfg: CountryConfig, listeners: tuple[str, ...] | list[str]) -> None:
     """Everything that can fail before serving, so that it fails in one line before anything runs:
     ports, certificates and key password, trust list (including this country), signing key."""
-    from gateway.app import create_app
-    from gateway.security.tls import server_context
-    from gateway.server.gunicorn_app import check_port_free
-
     for listener in listeners:
         where = cfg.ncp if listener == "ncp" else cfg.public
         check_port_free(where.host, where.port, f"{cfg.code} {listener} listener")

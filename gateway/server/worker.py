@@ -1,8 +1,8 @@
 """A gunicorn threaded worker that hands the TLS peer certificate to the application.
 
-Gunicorn does not put the client certificate into the WSGI environ; this worker records it for
-the duration of each request in a thread-local that :func:`peer_certificate_middleware` copies
-into ``environ["ncpeh.peer_cert"]`` (DER bytes, or None).
+Gunicorn does not put the client certificate into the WSGI environ, only the connection's socket
+(``environ["gunicorn.socket"]``): :func:`peer_certificate_middleware` reads the certificate from it
+into ``environ["ncpeh.peer_cert"]`` (DER bytes, or None). Nothing passes through a thread-local.
 
 It also reads what the application left unread of a request body (a 413, or a refusal before the
 body was read) before answering, up to :data:`MAX_DRAIN` bytes, so that the client finishes sending
@@ -14,34 +14,24 @@ Beyond :data:`MAX_DRAIN` the answer says ``Connection: close``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
-_local = threading.local()
-ENVIRON_KEY = "ncpeh.peer_cert"
+from gateway.security.tls import PEER_CERT_ENVIRON
+
+ENVIRON_KEY = PEER_CERT_ENVIRON  # the name the surfaces knew it by
 #: Unread request body read and dropped before answering; beyond, the connection closes after the answer.
 MAX_DRAIN = 1024 * 1024
 
 
 class PeerCertThreadWorker(ThreadWorker):
+    """gunicorn's threaded worker: its application gets the peer certificate, and unread bodies are drained."""
+
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.wsgi = _close_when_body_left_unread(self.wsgi)
-
-    def handle_request(self, req, conn):  # type: ignore[override]
-        try:
-            _local.der = conn.sock.getpeercert(binary_form=True)
-        except (AttributeError, ValueError, OSError):
-            _local.der = None
-        _local.req = req
-        try:
-            return super().handle_request(req, conn)
-        finally:
-            _local.der = None
-            _local.req = None
+        self.wsgi = _close_when_body_left_unread(peer_certificate_middleware(self.wsgi))
 
 
 def _declared_length(environ: dict[str, Any]) -> int:
@@ -75,17 +65,31 @@ def _close_when_body_left_unread(app: Callable) -> Callable:
 
     def wrapped(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         result = app(environ, start_response)  # the answer is written by gunicorn after this returns
-        req = getattr(_local, "req", None)
-        if req is not None and not _drained(environ):
-            req.force_close()  # gunicorn then sends "Connection: close" and closes after the answer
+        # gunicorn's start_response is a method of its Response, whose headers are not sent yet
+        response = getattr(start_response, "__self__", None)
+        if response is not None and hasattr(response, "force_close") and not _drained(environ):
+            response.force_close()  # gunicorn then sends "Connection: close" and closes after the answer
         return result
 
     return wrapped
 
 
+def peer_certificate(environ: dict[str, Any]) -> bytes | None:
+    """The DER certificate the client presented on this request's TLS connection (None: none, or no TLS)."""
+    sock = environ.get("gunicorn.socket")
+    try:
+        return sock.getpeercert(binary_form=True) if sock is not None else None
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def peer_certificate_middleware(app: Callable) -> Callable:
+    """Put the TLS peer certificate into ``environ[ENVIRON_KEY]``, unless the server in front already did
+    (a WSGI server of the tests; a client cannot set such a key: its headers become ``HTTP_*`` keys)."""
+
     def wrapped(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        environ[ENVIRON_KEY] = getattr(_local, "der", None)
+        if ENVIRON_KEY not in environ:
+            environ[ENVIRON_KEY] = peer_certificate(environ)
         return app(environ, start_response)
 
     return wrapped

@@ -25,13 +25,8 @@ MIN_PASSWORD_LENGTH = 12
 TOTP_ISSUER = "NCPeH"
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_@")
 
-#: ISCO-08 codes the command line knows by name (``--role physician``); any other code is accepted too.
-ROLE_ALIASES = {
-    "physician": "221", "gp": "2211", "specialist": "2212", "dentist": "2261", "pharmacist": "2262",
-    "midwife": "2222", "nurse": "2221", "physiotherapist": "2264", "dietician": "2265",
-    "medical-secretary": "3344", "medical-assistant": "3256",
-}
-
+#: ISCO-08 codes the command line knows by name (``--role physician``): the policy's table of occupations.
+ROLE_ALIASES = policy.ROLE_NAMES
 
 log = logging.getLogger("ncpeh")
 

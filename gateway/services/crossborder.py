@@ -1,6 +1,8 @@
 """Country B's side of the exchange: ask a foreign NCPeH to identify a patient, then for the summary.
 
-Portal and partner API both call these functions; they differ only in authentication and rendering.
+The partner API and the portal both identify with :func:`identify_abroad`. For the summary the partner API
+calls :func:`translated_summary_abroad` (translated here, cached by digest); the portal still fetches the
+bytes with ``summary_bytes_abroad`` and translates and caches them itself (one path for both: issue #18).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,14 @@ from gateway.config import CountryConfig
 from gateway.records.cda.convert import CDA_MEDIA_TYPE, convert_cda
 from gateway.records.cda.reader import MAX_CDA_BYTES, CdaError, looks_like_xml
 from gateway.records.cda.writer import ips_to_cda
-from gateway.records.ips_validation import validate_ips
+from gateway.records.ips_validation import (
+    DocumentParseError,
+    birthplace_of,
+    parse_json_document,
+    validate_ips,
+)
 from gateway.records.synthetic import generate_patient
+from gateway.services.identify import validate_identifier
 from gateway.storage import Store
 from gateway.storage.records import PatientRecord
 
@@ -58,13 +66,9 @@ def record_from_document(doc: dict[str, Any], cfg: CountryConfig, raw: bytes | N
         problems.append((f"{where}.birthDate", "the Patient has no birth date"))
     if problems:
         raise DocumentError(problems)
-    from gateway.records.ips_validation import birthplace_of
-
     birthplace = birthplace_of(patient)
     entries = sum(1 for e in doc.get("entry") or []
                   if (e.get("resource") or {}).get("resourceType") not in SECTION_ENTRY_COUNT_SKIP)
-    from gateway.services.identify import validate_identifier
-
     value = validate_identifier(cfg.identifier.scheme, identifiers[0]["value"])
     return PatientRecord(
         identifier_system=cfg.identifier.system,
@@ -82,8 +86,6 @@ def record_from_document(doc: dict[str, Any], cfg: CountryConfig, raw: bytes | N
 
 def synthetic_records(cfg: CountryConfig, count: int, seed: int, start: int = 0,
                       size: str | None = None) -> Iterator[PatientRecord]:
-    from gateway.records.synthetic import generate_patient
-
     for index in range(start, start + count):
         _traits, doc = generate_patient(cfg.code, index, seed, size=size)
         yield record_from_document(doc, cfg)
@@ -121,9 +123,6 @@ def seed_population(store: Store, cfg: CountryConfig, count: int, seed: int, bat
     """
     if fmt == "cda" and cfg.code != "FR":
         raise ValueError(f"CDA documents are the French national format: no CDA population for {cfg.code}")
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     totals = {"imported": 0, "updated": 0, "unchanged": 0}
     end = start + count
     starts = list(range(start, end, batch))
@@ -216,8 +215,6 @@ def count_documents(paths: Iterable[Path]) -> int:
 
 def check_document(raw: bytes, cfg: CountryConfig) -> tuple[PatientRecord | None, list[tuple[str, str]]]:
     """Parse and validate one document; returns the record to store, or every problem by JSON path."""
-    from gateway.records.ips_validation import DocumentParseError, parse_json_document, validate_ips
-
     try:
         doc = parse_json_document(raw, MAX_DOCUMENT_BYTES)
     except DocumentParseError as exc:
@@ -295,9 +292,6 @@ def import_paths(store: Store, cfg: CountryConfig, paths: Iterable[Path], progre
     Validation (the FHIR model pass dominates) runs in parallel processes on large imports; one
     writer stores the valid documents in order.
     """
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     report = ImportReport()
     batch: list[PatientRecord] = []
     held = [0]  # bytes in the batch

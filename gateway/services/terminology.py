@@ -20,6 +20,7 @@ import orjson
 
 import terminology
 from gateway import errors, timing
+from gateway.audit.chain import document_identifier
 from terminology.model import SUPPORTED_LANGUAGES, UnknownCountryError, UnsupportedLanguageError
 
 #: Header summarising the terminology coverage of a response (for integrators and the portal).
@@ -114,8 +115,6 @@ def release_document(document: bytes, sha256: str, country: str, term: terminolo
     cached = _released.get(key)
     if cached is not None:
         return cached
-    from gateway.audit.trail import document_identifier
-
     bundle = orjson.loads(document)
     document_id = document_identifier(bundle)
     try:
@@ -190,8 +189,6 @@ def translate_document(received: bytes, language: str, parse: Callable[[bytes], 
         cached = _translated.get(key)
     if cached is not None:
         return cached
-    from gateway.audit.trail import document_identifier
-
     bundle = parse(received)
     document_id = document_identifier(bundle)
     bundle, coverage = translate(bundle, language, term)

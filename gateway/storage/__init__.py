@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from gateway import timing
 from gateway.storage import migrations
 from gateway.storage.audit import AuditStore
 from gateway.storage.clients import ClientStore
@@ -58,38 +59,49 @@ def open_store(path: Path, *, migrate: bool = True, check: bool = False) -> Stor
     return Store(db, path)
 
 
-#: Connections kept per thread (each thread of a gunicorn worker keeps one per database).
-_kept = threading.local()
-_KEPT_PER_THREAD = 4
-
-
-def _thread_store(path: Path) -> Store:
-    """This thread's connection to ``path``, opened once and kept.
+class KeptStores:
+    """The connections an app keeps, one per thread and database (each thread of a gunicorn worker keeps its
+    own), held by the app (``app.extensions["ncpeh_kept_stores"]``): no module-level state.
 
     Opening a connection per request costs the pragmas, and closing the last connection of a WAL
     database costs a checkpoint and an fsync (~5 ms on a plain disk) on every request.
     """
-    pid = os.getpid()
-    stores: dict[Path, Store] = _kept.__dict__.setdefault("stores", {})
-    if getattr(_kept, "pid", pid) != pid:  # inherited across a fork: never share the parent's connections
-        stores.clear()
-    _kept.pid = pid
-    store = stores.pop(path, None)
-    if store is None:
-        store = open_store(path, migrate=False)
-        while len(stores) >= _KEPT_PER_THREAD:  # e.g. many test apps in one process: close the oldest
-            stores.pop(next(iter(stores))).close()
-    stores[path] = store  # most recently used last
-    return store
+
+    PER_THREAD = 4  # e.g. several databases in one thread: the least recently used is closed
+
+    def __init__(self) -> None:
+        self._local = threading.local()  # per thread: {path: Store}, and the pid they were opened in
+
+    def _stores(self) -> dict[Path, Store]:
+        stores: dict[Path, Store] = self._local.__dict__.setdefault("stores", {})
+        pid = os.getpid()
+        if getattr(self._local, "pid", pid) != pid:  # inherited across a fork: never share the parent's connections
+            stores.clear()
+        self._local.pid = pid
+        return stores
+
+    def get(self, path: Path) -> Store:
+        """This thread's connection to ``path``, opened once and kept."""
+        stores = self._stores()
+        store = stores.pop(path, None)
+        if store is None:
+            store = open_store(path, migrate=False)
+            while len(stores) >= self.PER_THREAD:
+                stores.pop(next(iter(stores))).close()
+        stores[path] = store  # most recently used last
+        return store
+
+    def drop(self, store: Store) -> None:
+        """Forget (and close) this thread's connection of ``store``: it is not usable any more."""
+        self._stores().pop(store.path, None)
+        store.close()
 
 
 def get_store() -> Store:
-    """The store of the current app context: this thread's kept connection (see :func:`_thread_store`)."""
+    """The store of the current app context: this thread's kept connection (see :class:`KeptStores`)."""
     if "store" not in g:
-        from gateway import timing
-
         with timing.stage("db-open"):
-            g.store = _thread_store(current_app.extensions["ncpeh_database_path"])
+            g.store = current_app.extensions["ncpeh_kept_stores"].get(current_app.extensions["ncpeh_database_path"])
     return g.store
 
 
@@ -102,8 +114,7 @@ def _close_store(exc: BaseException | None = None) -> None:
     try:
         store.db.conn.execute("ROLLBACK")
     except Exception:  # noqa: BLE001 - an unusable connection is dropped; the next request opens another
-        getattr(_kept, "stores", {}).pop(store.path, None)
-        store.close()
+        current_app.extensions["ncpeh_kept_stores"].drop(store)
 
 
 def init_app(app: Flask) -> None:
@@ -111,4 +122,5 @@ def init_app(app: Flask) -> None:
     cfg = app.config["NCPEH"]
     open_store(cfg.database_path, migrate=True, check=True).close()
     app.extensions["ncpeh_database_path"] = cfg.database_path  # computed once, not on every request
+    app.extensions["ncpeh_kept_stores"] = KeptStores()
     app.teardown_appcontext(_close_store)

@@ -18,8 +18,8 @@ from gateway.fhir import fhir_response, searchset
 from gateway.runtime import Runtime, runtime
 from gateway.security import assertions
 from gateway.security.principal import NCPEH, Principal
+from gateway.security.tls import PEER_CERT_ENVIRON
 from gateway.security.trustlist import TrustedCountry, TrustList
-from gateway.server.worker import ENVIRON_KEY
 from gateway.services import identify as identification
 from gateway.services import release
 from gateway.services import terminology as terminology_service
@@ -34,7 +34,7 @@ def authenticate_peer() -> None:
     """The blueprint's authentication (registered by ``gateway.app.create_app``): the TLS client
     certificate maps to one country of the trust list (``g.principal``), then its assertions verify."""
     rt = runtime()
-    der = request.environ.get(ENVIRON_KEY)
+    der = request.environ.get(PEER_CERT_ENVIRON)
     if not der:
         raise errors.Unauthorized("A client certificate is required on this listener.",
                                   code="NO_CLIENT_CERTIFICATE")
@@ -69,7 +69,7 @@ def verify_assertions(rt: Runtime, trust: TrustList, country: TrustedCountry) ->
                                            code="HCP_ASSERTION_MISSING")
     verifier = assertions.AssertionVerifier(trust, country, rt.cfg.ncp.url, get_store().replay,
                                             sessions=rt.hcp_verified,
-                                            client_certificate=request.environ.get(ENVIRON_KEY))
+                                            client_certificate=request.environ.get(PEER_CERT_ENVIRON))
     try:
         hcp, trc = verifier.verify(
             token.strip() or None, request.headers.get(TRC_HEADER) or None, require_trc=patient_id is not None,

@@ -13,9 +13,10 @@ from flask import Blueprint, g, jsonify, request
 from gateway import errors
 from gateway.audit import events, trail
 from gateway.audit.fhir import to_fhir
-from gateway.audit.history import access_history, resolve_patient
+from gateway.audit.history import access_history
 from gateway.fhir import fhir_response, searchset
 from gateway.runtime import runtime
+from gateway.services.access_history import resolve_patient
 from gateway.storage import get_store
 from gateway.surfaces.oauth import token_required
 

@@ -90,11 +90,8 @@ def _peer_certificate(app: Callable, fallback: bytes | None) -> Callable:
             der = sock.getpeercert(binary_form=True) if sock is not None else None
         except (AttributeError, ValueError, OSError):
             der = None
-        worker._local.der = der or fallback
-        try:
-            return app(environ, start_response)
-        finally:
-            worker._local.der = None
+        environ[worker.ENVIRON_KEY] = der or fallback
+        return app(environ, start_response)
 
     return wrapped
 
