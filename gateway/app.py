@@ -158,6 +158,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         app.register_blueprint(portal.bp)
         portal.init_app(app)  # interface languages (Flask-Babel) and CSRF protection of its forms
         register_api(app, patient_portal.bp, authenticate=oauth.authenticate, audit=audit_trail.BlueprintRule())
+    app.extensions["ncpeh"].log_weaknesses()
     return app
 
 

@@ -42,6 +42,11 @@ class Runtime:
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens
         self.anchor = AuditAnchor(self.cfg, self.signing_key, self.signing_kid)
+
+    def log_weaknesses(self) -> None:
+        """Warnings about the layout, logged once the instance has opened its database (a start that fails
+        says only why it failed)."""
+        self.anchor.log_weaknesses()
         if self.cfg.totp_key_in_data_dir:  # also on /_status (TOTP_KEY_IN_DATA_DIR)
             log.warning("the TOTP key %s is in the data directory %s, beside the database (same volume, same "
                         "backups: a copy of both opens the second factors); set totp_key_file "

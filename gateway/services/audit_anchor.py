@@ -128,7 +128,10 @@ class AuditAnchor:
         self._due = cfg.checkpoint_every
         self.last_error: str | None = None
         self.last_written: str | None = None  # time of this process's last checkpoint
-        for weakness in weaknesses(cfg, self.journal):
+
+    def log_weaknesses(self) -> None:
+        """Say at start-up why the checkpoints would not stop the account that writes the database."""
+        for weakness in weaknesses(self.cfg, self.journal):
             log.warning("audit anchor weak (%s): %s", weakness.code, weakness.message)
 
     def noticed(self, seq: int) -> None:
