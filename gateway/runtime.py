@@ -11,6 +11,7 @@ from flask import current_app
 
 from gateway.config import CountryConfig
 from gateway.security.assertions import AssertionSigner, KeptHcp
+from gateway.security.jws import VerifiedTokens
 from gateway.security.sessions import ExpiringCache
 from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
@@ -38,6 +39,9 @@ class Runtime:
     #: Country A: HCP assertions verified once, until they expire (per process: each worker, each node
     #: verifies an assertion once; see AssertionVerifier).
     hcp_verified: ExpiringCache[KeptHcp] = field(default_factory=ExpiringCache, repr=False)
+    #: Country B: access tokens and partners' clinician assertions that verified, until they expire (a
+    #: partner sends the same ones with each call; see gateway.security.jws.VerifiedTokens).
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens, repr=False)
 
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens

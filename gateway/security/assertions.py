@@ -43,9 +43,7 @@ Partner software names the clinician to country B with a **clinician assertion**
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import secrets
 import time
 from collections.abc import Callable
@@ -55,10 +53,9 @@ from typing import Any
 import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 from gateway import errors, timing
-from gateway.security import jws, policy
+from gateway.security import jwk, jws, policy
 from gateway.security.sessions import ExpiringCache
 from gateway.security.trustlist import TrustedCountry, TrustList, key_id
 
@@ -468,43 +465,15 @@ class AssertionVerifier:
 # --- the clinician assertion of partner software (country B) ---------------------------------------
 
 
-def _client_key(jwks: dict | None, kid: str | None) -> ec.EllipticCurvePublicKey | None:
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    if not isinstance(keys, list):
-        return None
-    for jwk in keys:
-        if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-            continue
-        if kid is not None and jwk.get("kid") != kid:
-            continue
-        try:
-            key = _jwk_public_key(json.dumps(jwk, sort_keys=True))
-        except (jwt.PyJWTError, ValueError, TypeError):
-            continue
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            return key
-    return None
-
-
-@functools.lru_cache(maxsize=256)
-def _jwk_public_key(jwk_json: str) -> Any:
-    """A registered key, parsed once per process (keyed by its JWK: a new key is a new entry)."""
-    return ECAlgorithm.from_jwk(jwk_json)
-
-
 def _clinician_error(code: str, message: str) -> errors.Unauthorized:
     return errors.Unauthorized(message, code=code,
                                headers={"WWW-Authenticate": f'Bearer realm="ncpeh", error="invalid_token", '
                                                             f'error_description="{code}"'})
 
 
-#: Clinician assertions that verified with a client's registered key, until they expire (keyed by the
-#: token and that key: the client's keys are read, and the key looked up, on every call).
-_VERIFIED_CLINICIANS = jws.VerifiedTokens()
-
-
 @timing.timed("clinician")
 def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | None, audience: str,
+                               verified: jws.VerifiedTokens,
                                clock: Callable[[], float] = time.time) -> tuple[Clinician, str | None]:
     """The clinician (and purpose of use) a partner client vouches for; raises with a specific code.
 
@@ -516,6 +485,9 @@ def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | N
                  "iat", "exp" (at most 15 min later), "name", "role" (ISCO-08 code),
                  "organization", "organization_id", "locale" (e.g. "de"),
                  "purpose_of_use": "TREATMENT" | "EMERGENCY"}
+
+    ``verified`` keeps the assertions that verified with a client's registered key until they expire (keyed
+    by the token and that key: the client's keys are read, and the key looked up, on every call).
     """
     if not token:
         raise _clinician_error("CLINICIAN_ASSERTION_MISSING",
@@ -533,15 +505,14 @@ def verify_clinician_assertion(token: str | None, client_id: str, jwks: dict | N
     if header.get("typ") != CLINICIAN_TYPE:
         raise _clinician_error("CLINICIAN_ASSERTION_INVALID", f"The clinician assertion's 'typ' must be "
                                                               f"{CLINICIAN_TYPE!r}.")
-    key = _client_key(jwks, header.get("kid") if isinstance(header.get("kid"), str) else None)
-    if key is None:
+    key = jwk.find_key(jwks, header.get("kid") if isinstance(header.get("kid"), str) else None, ALGORITHM)
+    if not isinstance(key, ec.EllipticCurvePublicKey):
         raise _clinician_error("CLINICIAN_KEY_UNKNOWN",
                                "No registered key of this client matches the clinician assertion's 'kid' "
                                "(register one with 'ncpeh clients set-key').")
     try:
-        claims = _VERIFIED_CLINICIANS.decode(token.strip(), key, algorithms=[ALGORITHM], audience=audience,
-                                             issuer=client_id, require=["iss", "sub", "aud", "iat", "exp"],
-                                             leeway=CLOCK_SKEW)
+        claims = verified.decode(token.strip(), key, algorithms=[ALGORITHM], audience=audience, issuer=client_id,
+                                 require=["iss", "sub", "aud", "iat", "exp"], leeway=CLOCK_SKEW)
     except jwt.ExpiredSignatureError:
         raise _clinician_error("CLINICIAN_ASSERTION_EXPIRED", "The clinician assertion has expired.") from None
     except jwt.InvalidSignatureError:
@@ -578,9 +549,7 @@ def client_jwks(public_keys: list[ec.EllipticCurvePublicKey]) -> dict[str, Any]:
     for pub in public_keys:
         if not isinstance(pub, ec.EllipticCurvePublicKey) or pub.curve.name != "secp256r1":
             raise ValueError("partner keys must be EC P-256 public keys")
-        jwk = json.loads(ECAlgorithm.to_jwk(pub))
-        jwk.update({"kid": key_id(pub), "use": "sig", "alg": ALGORITHM})
-        keys.append(jwk)
+        keys.append(jwk.public_jwk(pub))
     return {"keys": keys}
 
 

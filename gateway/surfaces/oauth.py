@@ -31,7 +31,7 @@ from gateway.audit import events
 from gateway.audit import trail as audit_trail
 from gateway.fhir import outcome_response
 from gateway.runtime import runtime
-from gateway.security import jws
+from gateway.security import jwk, jws
 from gateway.security.principal import CLIENT, Principal
 from gateway.storage import get_store
 from gateway.storage.clients import Client
@@ -47,9 +47,6 @@ CLIENT_ASSERTION_ALGORITHMS = ("ES256", "ES384", "RS384")
 CLIENT_ASSERTION_MAX_LIFETIME = 300
 CLOCK_SKEW = 30
 MAX_ASSERTION_CHARS = 8192
-#: Access tokens that verified (signature, audience, issuer, claims), until they expire; the client's
-#: revocation and rate limit are still checked on every call (see require_token).
-_VERIFIED = jws.VerifiedTokens()
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -145,23 +142,6 @@ class ClientAuthError(Exception):
     """invalid_client, with a description for the partner's developers."""
 
 
-def _jwk_key(client: Client, kid: str | None, alg: str):  # noqa: ANN202 - a public key object
-    """The client's registered public key for ``kid`` that fits ``alg``, or None."""
-    keys = client.jwks.get("keys") if isinstance(client.jwks, dict) else None
-    for jwk in keys if isinstance(keys, list) else []:
-        if not isinstance(jwk, dict) or (kid is not None and jwk.get("kid") != kid):
-            continue
-        kind = "RSA" if alg.startswith("RS") else "EC"
-        curve = {"ES256": "P-256", "ES384": "P-384"}.get(alg)
-        if jwk.get("kty") != kind or (curve and jwk.get("crv") != curve) or jwk.get("alg", alg) != alg:
-            continue
-        try:
-            return jwt.PyJWK({k: v for k, v in jwk.items() if k != "alg"} | {"alg": alg}).key
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-            continue
-    return None
-
-
 def verify_client_assertion(assertion: str, claimed_client_id: str | None) -> Client:
     """SMART Backend Services client authentication: the client's JWT, signed with a registered key."""
     if len(assertion) > MAX_ASSERTION_CHARS:
@@ -184,7 +164,7 @@ def verify_client_assertion(assertion: str, claimed_client_id: str | None) -> Cl
     if client is None or not client.active:
         raise ClientAuthError("Unknown or revoked client.")
     kid = header.get("kid") if isinstance(header.get("kid"), str) else None
-    key = _jwk_key(client, kid, alg)
+    key = jwk.find_key(client.jwks, kid, alg)
     if key is None:
         raise ClientAuthError("No public key registered for this client matches the assertion's 'kid' and 'alg' "
                               "(register one with 'ncpeh clients set-key').")
@@ -363,7 +343,9 @@ def require_token(scope: str | None) -> dict:
                                   code="NO_TOKEN", headers={"WWW-Authenticate": 'Bearer realm="ncpeh"'})
     try:
         token = header[7:].strip()
-        claims = _VERIFIED.decode(  # the key is looked up on every call; the verification kept until exp
+        # the key is looked up on every call; the verification kept until exp (the client's revocation and
+        # rate limit are checked on every call, below)
+        claims = rt.verified_tokens.decode(
             token,
             _verification_key(token),
             algorithms=["ES256"],

@@ -83,7 +83,7 @@ def _verify_clinician(client_id: str) -> None:
     principal = g.principal
     clinician, purpose = assertions.verify_clinician_assertion(
         request.headers.get(CLINICIAN_HEADER), client_id, principal.client.jwks if principal.client else None,
-        audience=runtime().cfg.public.url + "/fhir",
+        audience=runtime().cfg.public.url + "/fhir", verified=runtime().verified_tokens,
     )
     audit_trail.note(actor_type=events.ACTOR_CLINICIAN, actor_id=clinician.id, actor_role=clinician.role,
                      organisation=clinician.organisation_id, purpose=purpose, detail={"client_id": client_id})
