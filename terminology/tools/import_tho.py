@@ -36,8 +36,13 @@ _FAMILY = (
 #: identifier types (v2-0203) seen on European patients, practitioners and organisations
 _IDENTIFIER_TYPES = (
     "NI NH NNxxx JHN MR PI PPN DL SS SB TAX PRN MD NPI PN PRC EN XX FI RRI AC ACSN CZ DN "
-    "EI LN NCT NP PEN PT RN UDI MB MC MA SR VS"
+    "EI LN NCT NP PEN PT RN UDI MB MC MA SR VS NIIP"
 ).split()
+#: encounter classes (v3-ActCode, ``Encounter.class``) and encounter participant types (v3-ParticipationType,
+#: ``Encounter.participant.type``; the MVC carries the performer functions)
+_ENCOUNTER_CLASSES = ("AMB", "EMER", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR", "HH")
+_PARTICIPATION_TYPES = ("REF", "CON", "ATND", "ADM", "DIS", "PART", "AUT", "INF", "WIT", "VRF", "AUTHEN", "ENT", "RCV",
+                        "LA")
 
 #: THO CodeSystem id -> None (every code) or the codes to import (the system is large)
 SELECTION: dict[str, tuple[str, ...] | None] = {
@@ -64,6 +69,8 @@ SELECTION: dict[str, tuple[str, ...] | None] = {
     "v3-RoleCode": tuple(_FAMILY),
     "v3-AdministrativeGender": None,
     "v3-ParticipationMode": None,
+    "v3-ActCode": _ENCOUNTER_CLASSES,
+    "v3-ParticipationType": _PARTICIPATION_TYPES,
     "v3-RouteOfAdministration": ("PO", "SL", "BUC", "CHEW", "IM", "IV", "IVINJ", "IVINJBOL", "SQ", "SQINFUS", "IDINJ",
                                  "IA", "IVITINJ", "IOINJ", "TRNSDERMD", "TOPICAL", "ORINHL", "NASINHL", "NASAL",
                                  "OPTHALTA", "OT", "RECTAL", "VAGINSI", "SUBCONJTA", "GT", "NGT", "IT", "EPI"),
