@@ -194,3 +194,20 @@ def test_laboratory_results_read_as_on_a_lab_report(term):
     assert term.display("http://loinc.org", "2160-0", "de")[0] == "Kreatinin (Serum oder Plasma)"
     assert term.display("http://loinc.org", "2160-0", "fr")[0] == "Créatinine (sérum ou plasma)"
     assert term.display("http://loinc.org", "3024-7", "it")[0] == "Tiroxina libera, FT4 (siero o plasma)"
+
+
+def test_codes_of_real_world_summaries_read_as_clinicians_write(term):
+    sct, loinc = "http://snomed.info/sct", "http://loinc.org"
+    assert term.display(sct, "42343007", "de")[0] == "Kongestive Herzinsuffizienz"
+    assert term.display(sct, "91302008", "pl")[0] == "Posocznica (sepsa)"
+    assert term.display(loinc, "18864-9", "fr")[0] == "Ampicilline (sensibilité)"
+    assert term.display(loinc, "14933-6", "it")[0] == "Acido urico (siero o plasma)"
+    # FHIR's URI of ISO 3166 reads like the MVC's, encounter classes and participant types from THO
+    assert term.display("urn:iso:std:iso:3166", "NO", "de")[0] == "Norwegen"
+    assert term.display("urn:iso:std:iso:3166", "NO", "fr")[0] == term.display(
+        "http://terminology.hl7.org/5.3.0/CodeSystem-ISO3166Part1.html", "NO", "fr")[0] == "Norvège"
+    assert term.display("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "nl")[0] == "Poliklinisch"
+    assert term.display("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "REF", "es")[0] == "Médico remitente"
+    # left out where unsure: no Polish term for medication reconciliation, so it falls back to English, flagged
+    text, used, fell_back = term.display(sct, "430193006", "pl")
+    assert (text, used, fell_back) == ("Medication reconciliation", "en", True)
