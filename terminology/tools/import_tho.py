@@ -33,11 +33,6 @@ _FAMILY = (
     "AUNT UNCLE MAUNT MUNCLE PAUNT PUNCLE COUSN NIECE NEPHEW NIENEPH SPS HUSB WIFE DOMPART SIGOTHR FRND NBOR ROOM "
     "ONESELF INLAW PRNINLAW FTHINLAW MTHINLAW SIBINLAW BROINLAW SISINLAW GUARD NOK ECON"
 ).split()
-#: identifier types (v2-0203) seen on European patients, practitioners and organisations
-_IDENTIFIER_TYPES = (
-    "NI NH NNxxx JHN MR PI PPN DL SS SB TAX PRN MD NPI PN PRC EN XX FI RRI AC ACSN CZ DN "
-    "EI LN NCT NP PEN PT RN UDI MB MC MA SR VS NIIP"
-).split()
 #: encounter classes (v3-ActCode, ``Encounter.class``) and encounter participant types (v3-ParticipationType,
 #: ``Encounter.participant.type``; the MVC carries the performer functions)
 _ENCOUNTER_CLASSES = ("AMB", "EMER", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR", "HH")
@@ -47,7 +42,11 @@ _PARTICIPATION_TYPES = ("REF", "CON", "ATND", "ADM", "DIS", "PART", "AUT", "INF"
 #: THO CodeSystem id -> None (every code) or the codes to import (the system is large)
 SELECTION: dict[str, tuple[str, ...] | None] = {
     "referencerange-meaning": None,
-    "v2-0203": tuple(_IDENTIFIER_TYPES),
+    # identifier types: every code (patients, practitioners, organisations, and the placer/filler order and
+    # specimen identifiers of laboratory reports)
+    "v2-0203": None,
+    # provider roles (laboratory and encounter messages: ordering, attending, referring, primary care...)
+    "v2-0443": None,
     "v3-MaritalStatus": None,
     "organization-type": None,
     "flag-category": None,

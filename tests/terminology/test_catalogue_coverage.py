@@ -95,15 +95,22 @@ def test_hl7_code_systems_of_the_issue_are_complete_and_translated(term):
     expected = {
         "referencerange-meaning": 13, "v3-MaritalStatus": 11, "organization-type": 13, "flag-category": 10,
         "reaction-event-certainty": 4, "v2-0131": 12, "list-empty-reason": 6, "data-absent-reason": 15,
+        # every identifier type (placer and filler order numbers, specimen and accession IDs of laboratory
+        # reports, passports, licences...) and every provider role
+        "v2-0203": 147, "v2-0443": 23,
     }
     for name, count in expected.items():
         url = f"http://terminology.hl7.org/CodeSystem/{name}"
         codes = term._display.get(url, {})
         assert len(codes) == count, (name, len(codes))
         missing = [c for c in codes if not {"de", "fr"} <= set(term._designations.get(url, {}).get(c, {}))]
-        # flag-category 'contact' is left without designation (meaning too unclear to translate)
-        assert missing in ([], ["contact"]), (name, missing)
-    assert term.display("http://terminology.hl7.org/CodeSystem/v2-0203", "PPN", "de")[0] == "Reisepassnummer"
+        assert missing == [], (name, missing)
+    v2 = "http://terminology.hl7.org/CodeSystem/"
+    assert term.display(v2 + "v2-0203", "PPN", "de")[0] == "Reisepassnummer"
+    assert term.display(v2 + "v2-0203", "FILL", "de")[0].startswith("Auftragsnummer des Auftragnehmers")
+    assert term.display(v2 + "v2-0203", "PLAC", "fr")[0].startswith("Identifiant du demandeur")
+    assert term.display(v2 + "v2-0443", "OP", "de")[0] == "Anfordernder Arzt"
+    assert term.display(v2 + "v2-0443", "PP", "fr")[0] == "Médecin traitant"
 
 
 def test_tho_import_records_its_source_and_leaves_mvc_codes_alone():
