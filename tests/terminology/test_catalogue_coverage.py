@@ -218,3 +218,15 @@ def test_codes_of_real_world_summaries_read_as_clinicians_write(term):
     # left out where unsure: no Polish term for medication reconciliation, so it falls back to English, flagged
     text, used, fell_back = term.display(sct, "430193006", "pl")
     assert (text, used, fell_back) == ("Medication reconciliation", "en", True)
+
+
+def test_fhir_core_intent_and_status_codes_of_summaries_are_translated(term):
+    """MedicationRequest.intent, Medication.status and Device.status (FHIR R4 core, not in THO)."""
+    f = "http://hl7.org/fhir/"
+    for system, n in ((f + "CodeSystem/medicationrequest-intent", 8), (f + "CodeSystem/medication-status", 3),
+                      (f + "device-status", 4)):
+        codes = term._display.get(system, {})
+        assert len(codes) == n, system
+        assert all(term.display(system, c, lang)[1] == lang for c in codes for lang in terminology.SUPPORTED_LANGUAGES)
+    assert term.display(f + "CodeSystem/medicationrequest-intent", "order", "de")[0] == "Verordnung"
+    assert term.display(f + "device-status", "inactive", "fr")[0] == "Inactif"
