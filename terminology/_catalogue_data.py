@@ -326,6 +326,7 @@ EXTRA: list[tuple[str, str, str]] = [
 
 # concepts of the IPS examples and value sets, common laboratory tests, and what real-world summaries use
 # (modules split by topic)
-from . import _catalogue_extra, _catalogue_fhir, _catalogue_lab, _catalogue_summaries  # noqa: E402
+from . import _catalogue_extra, _catalogue_fhir, _catalogue_general, _catalogue_lab, _catalogue_summaries  # noqa: E402
 
-EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA, *_catalogue_fhir.EXTRA, *_catalogue_summaries.EXTRA]
+EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA, *_catalogue_fhir.EXTRA, *_catalogue_summaries.EXTRA,
+          *_catalogue_general.EXTRA]

@@ -230,3 +230,24 @@ def test_fhir_core_intent_and_status_codes_of_summaries_are_translated(term):
         assert all(term.display(system, c, lang)[1] == lang for c in codes for lang in terminology.SUPPORTED_LANGUAGES)
     assert term.display(f + "CodeSystem/medicationrequest-intent", "order", "de")[0] == "Verordnung"
     assert term.display(f + "device-status", "inactive", "fr")[0] == "Inactif"
+
+
+def test_general_content_of_summaries_is_translated_in_every_language(term):
+    """Round 2 of #19 item 2 (``_catalogue_general.py``): concepts chosen from clinical knowledge, each with a
+    designation in every language, read as clinicians write them."""
+    from terminology import _catalogue_general
+
+    assert len(_catalogue_general.EXTRA) >= 200
+    untranslated = [(s, c) for s, c, _ in _catalogue_general.EXTRA
+                    if any(term.display(s, c, lang)[1] != lang for lang in terminology.SUPPORTED_LANGUAGES)]
+    assert untranslated == []
+    sct, loinc = "http://snomed.info/sct", "http://loinc.org"
+    assert term.display(loinc, "59260-0", "de")[0] == "Hämoglobin (Blut, mmol/l)"
+    assert term.display(loinc, "2703-7", "fr")[0] == "Pression partielle en oxygène, PaO2 (sang artériel)"
+    assert term.display(loinc, "890-4", "fr")[0] == "Recherche d'agglutinines irrégulières (RAI)"
+    assert term.display(sct, "239872002", "fr")[0] == "Coxarthrose"
+    assert term.display(sct, "300916003", "de")[0] == "Latexallergie"
+    assert term.display(sct, "431857002", "it")[0] == "Malattia renale cronica stadio 4"
+    # MVC concepts that had no designation: the MVC display stays the English one
+    assert term.display(sct, "10847001", "en")[0] == "Bronchoscopy"
+    assert term.display(sct, "10847001", "pl")[0] == "Bronchoskopia"
