@@ -36,6 +36,8 @@ _SYSTEMS: dict[str, tuple[tuple[str, str], ...]] = {
     # Medication.status and Device.status (R4)
     "CodeSystem/medication-status": (("active", "Active"), ("inactive", "Inactive"), _ERR),
     "device-status": (("active", "Active"), ("inactive", "Inactive"), _ERR, ("unknown", "Unknown")),
+    # Flag.extension flag-priority (IPS alerts)
+    "flag-priority-code": (("PN", "No alarm"), ("PL", "Low priority"), ("PM", "Medium priority"), ("PH", "High priority")),
     # Immunization.status and Procedure.status (R4)
     "event-status": (
         ("preparation", "Preparation"), ("in-progress", "In Progress"), ("not-done", "Not Done"),

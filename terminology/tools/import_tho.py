@@ -39,6 +39,12 @@ _ENCOUNTER_CLASSES = ("AMB", "EMER", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC",
 _PARTICIPATION_TYPES = ("REF", "CON", "ATND", "ADM", "DIS", "PART", "AUT", "INF", "WIT", "VRF", "AUTHEN", "ENT", "RCV",
                         "LA")
 
+#: v3-ActReason: why an immunization was not given (``Immunization.statusReason``) and the purposes of use of
+#: consents and access records
+_ACT_REASONS = ("IMMUNE", "MEDPREC", "OSTOCK", "PATOBJ", "PHILISOP", "RELIG", "VACEFF", "VACSAF",
+                "TREAT", "ETREAT", "PATRQT", "COC", "PUBHLTH", "HRESCH", "HPAYMT", "CAREMGT", "CLINTRCH", "HOPERAT",
+                "FAMRQT", "PWATRNY", "SUPNWK", "DISASTER", "THREAT")
+
 #: THO CodeSystem id -> None (every code) or the codes to import (the system is large)
 SELECTION: dict[str, tuple[str, ...] | None] = {
     "referencerange-meaning": None,
@@ -70,6 +76,19 @@ SELECTION: dict[str, tuple[str, ...] | None] = {
     "v3-ParticipationMode": None,
     "v3-ActCode": _ENCOUNTER_CLASSES,
     "v3-ParticipationType": _PARTICIPATION_TYPES,
+    # diagnostic service sections (``DiagnosticReport.category`` of results and reports)
+    "v2-0074": None,
+    "v2-0532": None,
+    "medicationrequest-category": None,
+    "medicationrequest-course-of-therapy": None,
+    "immunization-recommendation-status": None,
+    "immunization-origin": None,
+    "immunization-subpotent-reason": None,
+    "immunization-funding-source": None,
+    "diagnosis-role": None,
+    "v3-LanguageAbilityMode": None,
+    "v3-LanguageAbilityProficiency": None,
+    "v3-ActReason": _ACT_REASONS,
     "v3-RouteOfAdministration": ("PO", "SL", "BUC", "CHEW", "IM", "IV", "IVINJ", "IVINJBOL", "SQ", "SQINFUS", "IDINJ",
                                  "IA", "IVITINJ", "IOINJ", "TRNSDERMD", "TOPICAL", "ORINHL", "NASINHL", "NASAL",
                                  "OPTHALTA", "OT", "RECTAL", "VAGINSI", "SUBCONJTA", "GT", "NGT", "IT", "EPI"),

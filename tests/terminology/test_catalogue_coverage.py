@@ -98,6 +98,12 @@ def test_hl7_code_systems_of_the_issue_are_complete_and_translated(term):
         # every identifier type (placer and filler order numbers, specimen and accession IDs of laboratory
         # reports, passports, licences...) and every provider role
         "v2-0203": 147, "v2-0443": 23,
+        # diagnostic service sections (DiagnosticReport.category), medication request category and course of
+        # therapy, immunization recommendation, origin and subpotent reason, diagnosis role, language ability
+        "v2-0074": 45, "v2-0532": 9, "medicationrequest-category": 4, "medicationrequest-course-of-therapy": 3,
+        "immunization-recommendation-status": 7, "immunization-origin": 5, "immunization-subpotent-reason": 5,
+        "immunization-funding-source": 2, "diagnosis-role": 7, "v3-LanguageAbilityMode": 6,
+        "v3-LanguageAbilityProficiency": 4,
     }
     for name, count in expected.items():
         url = f"http://terminology.hl7.org/CodeSystem/{name}"
@@ -111,6 +117,9 @@ def test_hl7_code_systems_of_the_issue_are_complete_and_translated(term):
     assert term.display(v2 + "v2-0203", "PLAC", "fr")[0].startswith("Identifiant du demandeur")
     assert term.display(v2 + "v2-0443", "OP", "de")[0] == "Anfordernder Arzt"
     assert term.display(v2 + "v2-0443", "PP", "fr")[0] == "Médecin traitant"
+    assert term.display(v2 + "v2-0074", "MB", "de")[0] == "Mikrobiologie"
+    assert term.display(v2 + "v3-ActReason", "PATOBJ", "fr")[0] == "Refus du patient"
+    assert term.display("http://hl7.org/fhir/flag-priority-code", "PH", "it")[0] == "Priorità alta"
 
 
 def test_tho_import_records_its_source_and_leaves_mvc_codes_alone():
