@@ -3,11 +3,12 @@ knowledge of what European summaries carry -- not from the documents used to mea
 tests beyond ``_catalogue_lab.py`` (differential counts in %, SI-unit variants, blood gases, endocrinology,
 autoimmunity, tumour markers, urine sediment, cultures, HIV and syphilis serology), the chronic conditions,
 problems and symptoms most frequent in primary care, allergy conditions and agents of the IPS allergy value set,
-imaging and common procedures, social history, pregnancy and a few devices. Concepts the catalogue already had
-(MVC or earlier modules) are not repeated. English display = the code system's published display (LOINC long
-common name; SNOMED CT preferred term or FSN without its semantic tag). Appended to ``_catalogue_data.EXTRA``;
-designations in ``sources/designations/`` (laboratory_loinc, problems_snomed, allergens, procedures, devices,
-social_history_pregnancy, vaccines).
+imaging and common procedures, social history, pregnancy, a few devices, and the substances most prescribed.
+Concepts the catalogue already had (MVC or earlier modules) are not repeated. English display = the code system's
+published display (LOINC long common name; SNOMED CT preferred term or FSN without its semantic tag). Appended to
+``_catalogue_data.EXTRA``; designations in ``sources/designations/`` (laboratory_loinc, lab_vital_signs_loinc,
+problems_snomed, allergens, procedures, devices, social_history_pregnancy, substances_products_snomed,
+results_qualifiers, vaccines).
 """
 
 from __future__ import annotations
@@ -228,6 +229,7 @@ ALLERGIES: list[tuple[str, str, str]] = [
     (SNOMED, "387458008", "Aspirin"),
     (SNOMED, "372687004", "Amoxicillin"),
     (SNOMED, "387406002", "Sulfonamide"),
+    (SNOMED, "409137002", "No known drug allergy"),
 ]
 
 #: SNOMED CT imaging, examinations, deliveries, vaccinations and other common procedures
@@ -256,4 +258,67 @@ SOCIAL_DEVICES: list[tuple[str, str, str]] = [
     (SNOMED, "25062003", "Feeding tube"),
 ]
 
-EXTRA: list[tuple[str, str, str]] = [*LABORATORY, *PROBLEMS, *ALLERGIES, *PROCEDURES, *SOCIAL_DEVICES]
+#: SNOMED CT substances: the active ingredients most prescribed in Europe and the drug classes of allergy records
+#: (``Medication.ingredient``, ``AllergyIntolerance.code``)
+SUBSTANCES: list[tuple[str, str, str]] = [
+    (SNOMED, "372567009", "Metformin"),
+    (SNOMED, "373444002", "Atorvastatin"),
+    (SNOMED, "386864001", "Amlodipine"),
+    (SNOMED, "386873009", "Lisinopril"),
+    (SNOMED, "386872004", "Ramipril"),
+    (SNOMED, "386868003", "Bisoprolol"),
+    (SNOMED, "372826007", "Metoprolol"),
+    (SNOMED, "387137007", "Omeprazole"),
+    (SNOMED, "395821003", "Pantoprazole"),
+    (SNOMED, "372897005", "Salbutamol"),
+    (SNOMED, "387517004", "Paracetamol"),
+    (SNOMED, "372756006", "Warfarin"),
+    (SNOMED, "698090000", "Apixaban"),
+    (SNOMED, "442031002", "Rivaroxaban"),
+    (SNOMED, "67866001", "Insulin"),
+    (SNOMED, "387475002", "Furosemide"),
+    (SNOMED, "387525002", "Hydrochlorothiazide"),
+    (SNOMED, "373567002", "Losartan"),
+    (SNOMED, "372658000", "Enalapril"),
+    (SNOMED, "116601002", "Prednisolone"),
+    (SNOMED, "116602009", "Prednisone"),
+    (SNOMED, "372840008", "Ciprofloxacin"),
+    (SNOMED, "372478003", "Doxycycline"),
+    (SNOMED, "372594008", "Sertraline"),
+    (SNOMED, "387264003", "Diazepam"),
+    (SNOMED, "386858008", "Tramadol"),
+    (SNOMED, "373529000", "Morphine"),
+    (SNOMED, "387494007", "Codeine"),
+    (SNOMED, "387135004", "Allopurinol"),
+    (SNOMED, "387381009", "Methotrexate"),
+    (SNOMED, "386952008", "Clopidogrel"),
+    (SNOMED, "387461009", "Digoxin"),
+    (SNOMED, "387078006", "Spironolactone"),
+    (SNOMED, "386845007", "Gabapentin"),
+    (SNOMED, "387222003", "Carbamazepine"),
+    (SNOMED, "387562000", "Lamotrigine"),
+    (SNOMED, "372523007", "Cetirizine"),
+    (SNOMED, "372602008", "Metronidazole"),
+    (SNOMED, "373543002", "Nitrofurantoin"),
+    (SNOMED, "372854004", "Trimethoprim"),
+    (SNOMED, "363528007", "Sulfamethoxazole"),
+    (SNOMED, "372833007", "Cefuroxime"),
+    (SNOMED, "372670001", "Ceftriaxone"),
+    (SNOMED, "387531004", "Azithromycin"),
+    (SNOMED, "387487009", "Clarithromycin"),
+    (SNOMED, "372694001", "Erythromycin"),
+    (SNOMED, "18414002", "Colecalciferol"),
+    (SNOMED, "63718003", "Folic acid"),
+    (SNOMED, "372665008", "Non-steroidal anti-inflammatory agent"),
+    (SNOMED, "372733002", "Angiotensin-converting enzyme inhibitor"),
+    (SNOMED, "372809001", "Tetracycline"),
+]
+
+#: SNOMED CT result qualifier
+QUALIFIERS: list[tuple[str, str, str]] = [
+    (SNOMED, "263654008", "Abnormal"),
+]
+
+EXTRA: list[tuple[str, str, str]] = [
+    *LABORATORY, *PROBLEMS, *ALLERGIES, *PROCEDURES, *SOCIAL_DEVICES, *SUBSTANCES, *QUALIFIERS,
+]
