@@ -319,6 +319,31 @@ QUALIFIERS: list[tuple[str, str, str]] = [
     (SNOMED, "263654008", "Abnormal"),
 ]
 
+#: components of imaging results: the SNOMED CT and LOINC codes of the IPS value set results-radiology-component-uv-ips
+#: (IPS 2.0.0; its DICOM codes are not a European code system here); display as in that value set, SNOMED CT case
+RADIOLOGY_COMPONENTS: list[tuple[str, str, str]] = [
+    (SNOMED, "116224001", "Complication of procedure"),
+    (SNOMED, "410668003", "Length"),
+    (SNOMED, "103355008", "Width"),
+    (SNOMED, "131197000", "Depth"),
+    (SNOMED, "81827009", "Diameter"),
+    (SNOMED, "103339001", "Long axis"),
+    (SNOMED, "103340004", "Short axis"),
+    (SNOMED, "131187009", "Major axis"),
+    (SNOMED, "131188004", "Minor axis"),
+    (SNOMED, "131189007", "Perpendicular axis"),
+    (SNOMED, "131190003", "Radius"),
+    (SNOMED, "131191004", "Perimeter"),
+    (SNOMED, "74551000", "Circumference"),
+    (SNOMED, "131192006", "Diameter of circumscribed circle"),
+    (SNOMED, "42798000", "Area"),
+    (SNOMED, "131184002", "Area of defined region"),
+    (SNOMED, "118565006", "Volume"),
+    (LOINC, "11329-0", "History"),
+    (LOINC, "55115-0", "Request"),
+]
+
 EXTRA: list[tuple[str, str, str]] = [
     *LABORATORY, *PROBLEMS, *ALLERGIES, *PROCEDURES, *SOCIAL_DEVICES, *SUBSTANCES, *QUALIFIERS,
+    *RADIOLOGY_COMPONENTS,
 ]
