@@ -252,6 +252,7 @@ PROCEDURES: list[tuple[str, str, str]] = [
 SOCIAL_DEVICES: list[tuple[str, str, str]] = [
     (SNOMED, "219006", "Current drinker of alcohol"),
     (SNOMED, "105542008", "Current non-drinker of alcohol"),
+    (SNOMED, "401201003", "Cigarette pack-years"),
     (SNOMED, "50121007", "Eye glasses"),
     (SNOMED, "58938008", "Wheelchair"),
     (SNOMED, "87405001", "Cane"),
@@ -343,7 +344,45 @@ RADIOLOGY_COMPONENTS: list[tuple[str, str, str]] = [
     (LOINC, "55115-0", "Request"),
 ]
 
+#: further LOINC tests: drug levels, immunoglobulins and complement, thyroid and coeliac antibodies, cardiovascular
+#: risk markers, viral loads, urine electrolytes and 24-hour urine
+LABORATORY_MORE: list[tuple[str, str, str]] = [
+    (LOINC, "10535-3", "Digoxin [Mass/volume] in Serum or Plasma"),
+    (LOINC, "14334-7", "Lithium [Moles/volume] in Serum or Plasma"),
+    (LOINC, "4092-3", "Vancomycin [Mass/volume] in Serum or Plasma --trough"),
+    (LOINC, "4086-5", "Valproate [Mass/volume] in Serum or Plasma"),
+    (LOINC, "3432-2", "Carbamazepine [Mass/volume] in Serum or Plasma"),
+    (LOINC, "3968-5", "Phenytoin [Mass/volume] in Serum or Plasma"),
+    (LOINC, "5643-2", "Ethanol [Mass/volume] in Serum or Plasma"),
+    (LOINC, "2465-3", "IgG [Mass/volume] in Serum or Plasma"),
+    (LOINC, "2458-8", "IgA [Mass/volume] in Serum or Plasma"),
+    (LOINC, "2472-9", "IgM [Mass/volume] in Serum or Plasma"),
+    (LOINC, "4485-9", "Complement C3 [Mass/volume] in Serum or Plasma"),
+    (LOINC, "4498-2", "Complement C4 [Mass/volume] in Serum or Plasma"),
+    (LOINC, "8099-4", "Thyroperoxidase Ab [Units/volume] in Serum or Plasma"),
+    (LOINC, "31017-7", "Tissue transglutaminase IgA Ab [Units/volume] in Serum"),
+    (LOINC, "16362-6", "Ammonia [Moles/volume] in Plasma"),
+    (LOINC, "2639-3", "Myoglobin [Mass/volume] in Serum or Plasma"),
+    (LOINC, "4542-7", "Haptoglobin [Mass/volume] in Serum or Plasma"),
+    (LOINC, "13965-9", "Homocysteine [Moles/volume] in Serum or Plasma"),
+    (LOINC, "14338-8", "Prealbumin [Mass/volume] in Serum or Plasma"),
+    (LOINC, "10835-7", "Lipoprotein a [Mass/volume] in Serum or Plasma"),
+    (LOINC, "1884-6", "Apolipoprotein B [Mass/volume] in Serum or Plasma"),
+    (LOINC, "33863-2", "Cystatin C [Mass/volume] in Serum or Plasma"),
+    (LOINC, "2889-4", "Protein [Mass/time] in 24 hour Urine"),
+    (LOINC, "2164-2", "Creatinine renal clearance in 24 hour Urine and Serum or Plasma"),
+    (LOINC, "38445-3", "Calprotectin [Mass/mass] in Stool"),
+    (LOINC, "20447-9", "HIV 1 RNA [#/volume] (viral load) in Serum or Plasma by NAA with probe detection"),
+    (LOINC, "29615-2", "Hepatitis B virus DNA [#/volume] (viral load) in Serum or Plasma by NAA with probe detection"),
+    (LOINC, "11011-4",
+     "Hepatitis C virus RNA [Units/volume] (viral load) in Serum or Plasma by NAA with probe detection"),
+    (LOINC, "15069-8", "Fructosamine [Moles/volume] in Serum or Plasma"),
+    (LOINC, "2695-9", "Osmolality of Urine"),
+    (LOINC, "2955-3", "Sodium [Moles/volume] in Urine"),
+    (LOINC, "2828-2", "Potassium [Moles/volume] in Urine"),
+]
+
 EXTRA: list[tuple[str, str, str]] = [
     *LABORATORY, *PROBLEMS, *ALLERGIES, *PROCEDURES, *SOCIAL_DEVICES, *SUBSTANCES, *QUALIFIERS,
-    *RADIOLOGY_COMPONENTS,
+    *RADIOLOGY_COMPONENTS, *LABORATORY_MORE,
 ]
