@@ -3,17 +3,18 @@ knowledge of what European summaries carry -- not from the documents used to mea
 tests beyond ``_catalogue_lab.py`` (differential counts in %, SI-unit variants, blood gases, endocrinology,
 autoimmunity, tumour markers, urine sediment, cultures, HIV and syphilis serology), the chronic conditions,
 problems and symptoms most frequent in primary care, allergy conditions and agents of the IPS allergy value set,
-imaging and common procedures, social history, pregnancy, a few devices, and the substances most prescribed.
+imaging and common procedures, social history, pregnancy, a few devices, the substances most prescribed, bare
+language codes and clinical specialties.
 Concepts the catalogue already had (MVC or earlier modules) are not repeated. English display = the code system's
 published display (LOINC long common name; SNOMED CT preferred term or FSN without its semantic tag). Appended to
 ``_catalogue_data.EXTRA``; designations in ``sources/designations/`` (laboratory_loinc, lab_vital_signs_loinc,
 problems_snomed, allergens, procedures, devices, social_history_pregnancy, substances_products_snomed,
-results_qualifiers, vaccines).
+results_qualifiers, vaccines, body_sites, sections, countries_languages, roles).
 """
 
 from __future__ import annotations
 
-from .systems import LOINC, SNOMED
+from .systems import BCP47, LOINC, SNOMED
 
 #: LOINC laboratory tests, vital signs, social history and pregnancy observations (long common name)
 LABORATORY: list[tuple[str, str, str]] = [
@@ -382,7 +383,74 @@ LABORATORY_MORE: list[tuple[str, str, str]] = [
     (LOINC, "2828-2", "Potassium [Moles/volume] in Urine"),
 ]
 
+#: bare language subtags (BCP 47 without region, as ``Patient.communication.language`` often carries them; the MVC
+#: lists language-region tags only): the EU languages and the most spoken others; display = IANA subtag registry
+LANGUAGES: list[tuple[str, str, str]] = [
+    (BCP47, "en", "English"),
+    (BCP47, "de", "German"),
+    (BCP47, "fr", "French"),
+    (BCP47, "it", "Italian"),
+    (BCP47, "es", "Spanish"),
+    (BCP47, "pt", "Portuguese"),
+    (BCP47, "nl", "Dutch"),
+    (BCP47, "pl", "Polish"),
+    (BCP47, "cs", "Czech"),
+    (BCP47, "sk", "Slovak"),
+    (BCP47, "da", "Danish"),
+    (BCP47, "sv", "Swedish"),
+    (BCP47, "fi", "Finnish"),
+    (BCP47, "et", "Estonian"),
+    (BCP47, "lv", "Latvian"),
+    (BCP47, "lt", "Lithuanian"),
+    (BCP47, "hu", "Hungarian"),
+    (BCP47, "ro", "Romanian"),
+    (BCP47, "bg", "Bulgarian"),
+    (BCP47, "hr", "Croatian"),
+    (BCP47, "sl", "Slovenian"),
+    (BCP47, "el", "Modern Greek (1453-)"),
+    (BCP47, "mt", "Maltese"),
+    (BCP47, "ga", "Irish"),
+    (BCP47, "lb", "Luxembourgish"),
+    (BCP47, "nb", "Norwegian Bokmål"),
+    (BCP47, "no", "Norwegian"),
+    (BCP47, "is", "Icelandic"),
+    (BCP47, "ca", "Catalan"),
+    (BCP47, "eu", "Basque"),
+    (BCP47, "gl", "Galician"),
+    (BCP47, "ru", "Russian"),
+    (BCP47, "uk", "Ukrainian"),
+    (BCP47, "tr", "Turkish"),
+    (BCP47, "ar", "Arabic"),
+    (BCP47, "zh", "Chinese"),
+]
+
+#: SNOMED CT clinical specialties (``PractitionerRole.specialty``)
+SPECIALTIES: list[tuple[str, str, str]] = [
+    (SNOMED, "394814009", "General practice"),
+    (SNOMED, "394579002", "Cardiology"),
+    (SNOMED, "394582007", "Dermatology"),
+    (SNOMED, "394583002", "Endocrinology"),
+    (SNOMED, "394584008", "Gastroenterology"),
+    (SNOMED, "394802001", "General medicine"),
+    (SNOMED, "394609007", "General surgery"),
+    (SNOMED, "394585009", "Obstetrics and gynecology"),
+    (SNOMED, "394591006", "Neurology"),
+    (SNOMED, "394592004", "Clinical oncology"),
+    (SNOMED, "394537008", "Pediatric specialty"),
+    (SNOMED, "394587001", "Psychiatry"),
+    (SNOMED, "418112009", "Pulmonary medicine"),
+    (SNOMED, "394801008", "Trauma and orthopedics"),
+    (SNOMED, "394612005", "Urology"),
+    (SNOMED, "394589003", "Nephrology"),
+    (SNOMED, "394594003", "Ophthalmology"),
+    (SNOMED, "418960008", "Otolaryngology"),
+    (SNOMED, "394914008", "Radiology"),
+    (SNOMED, "394577000", "Anesthetics"),
+    (SNOMED, "394576009", "Accident & emergency"),
+    (SNOMED, "419772000", "Family practice"),
+]
+
 EXTRA: list[tuple[str, str, str]] = [
     *LABORATORY, *PROBLEMS, *ALLERGIES, *PROCEDURES, *SOCIAL_DEVICES, *SUBSTANCES, *QUALIFIERS,
-    *RADIOLOGY_COMPONENTS, *LABORATORY_MORE,
+    *RADIOLOGY_COMPONENTS, *LABORATORY_MORE, *LANGUAGES, *SPECIALTIES,
 ]

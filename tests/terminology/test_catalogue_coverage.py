@@ -260,3 +260,6 @@ def test_general_content_of_summaries_is_translated_in_every_language(term):
     # MVC concepts that had no designation: the MVC display stays the English one
     assert term.display(sct, "10847001", "en")[0] == "Bronchoscopy"
     assert term.display(sct, "10847001", "pl")[0] == "Bronchoskopia"
+    # a bare language subtag (Patient.communication.language) and a clinical specialty (PractitionerRole.specialty)
+    assert term.display("urn:ietf:bcp:47", "cs", "de")[0] == "Tschechisch"
+    assert term.display(sct, "394814009", "fr")[0] == "Médecine générale"
