@@ -25,8 +25,9 @@ from .conftest import FIXTURES
 IPS_EXAMPLES = sorted((FIXTURES / "ips-examples").glob("*.json"))
 REAL_WORLD = sorted((FIXTURES / "real-world").glob("*.json"))
 #: share of the standard-system codings of the real-world set translated per language, as reached when the set
-#: was added (fr 98.9 %, de 99.1 %, pl 98.6 % ... of 656 codings; 64.9 % before): it must not go down
-REAL_WORLD_FLOOR = dict.fromkeys(terminology.SUPPORTED_LANGUAGES, 0.985)
+#: was added (fr 98.9 %, de 99.1 %, pl 98.6 % ... of 656 codings; 64.9 % before) and after round 2's general content
+#: (fr 99.1 %, de 99.2 %, pl 98.8 %): it must not go down
+REAL_WORLD_FLOOR = dict.fromkeys(terminology.SUPPORTED_LANGUAGES, 0.987)
 DATA = Path(terminology.__file__).parent / "data"
 DESIGNATIONS = Path(terminology.__file__).parent / "sources" / "designations"
 #: US national code systems under an HL7 ``sid`` URI (like the Dutch G-Standaard: not the European pivot)
