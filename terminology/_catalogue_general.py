@@ -157,7 +157,7 @@ PROBLEMS: list[tuple[str, str, str]] = [
     (SNOMED, "128053003", "Deep venous thrombosis"),
     (SNOMED, "48867003", "Bradycardia"),
     (SNOMED, "3424008", "Tachycardia"),
-    (SNOMED, "235919008", "Cholelithiasis"),
+    (SNOMED, "235919008", "Gallbladder calculus"),
     (SNOMED, "95570007", "Kidney stone"),
     (SNOMED, "302866003", "Hypoglycemia"),
     (SNOMED, "80394007", "Hyperglycemia"),
