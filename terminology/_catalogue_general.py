@@ -117,7 +117,7 @@ LABORATORY: list[tuple[str, str, str]] = [
     (LOINC, "24108-3", "Cancer Ag 19-9 [Units/volume] in Serum or Plasma"),
     (LOINC, "10334-1", "Cancer Ag 125 [Units/volume] in Serum or Plasma"),
     (LOINC, "14563-1", "Hemoglobin.gastrointestinal [Presence] in Stool --1st specimen"),
-    (LOINC, "29771-3", "Hemoglobin.gastrointestinal.lower [Mass/volume] in Stool by Immunoassay"),
+    (LOINC, "29771-3", "Hemoglobin.gastrointestinal [Presence] in Stool by Immunoassay"),
     (LOINC, "3243-3", "Thrombin time"),
     (LOINC, "33959-8", "Procalcitonin [Mass/volume] in Serum or Plasma"),
     (LOINC, "24467-3", "CD3+CD4+ (T4 helper) cells [#/volume] in Blood"),
