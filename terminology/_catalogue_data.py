@@ -324,7 +324,9 @@ EXTRA: list[tuple[str, str, str]] = [
     ("http://terminology.hl7.org/CodeSystem/v2-0360", "MD", "Doctor of Medicine"),
 ]
 
-# concepts of the IPS examples and value sets, and common laboratory tests (modules split by topic)
-from . import _catalogue_extra, _catalogue_fhir, _catalogue_lab  # noqa: E402
+# concepts of the IPS examples and value sets, common laboratory tests, and what real-world summaries use
+# (modules split by topic)
+from . import _catalogue_extra, _catalogue_fhir, _catalogue_general, _catalogue_lab, _catalogue_summaries  # noqa: E402
 
-EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA, *_catalogue_fhir.EXTRA]
+EXTRA += [*_catalogue_extra.EXTRA, *_catalogue_lab.EXTRA, *_catalogue_fhir.EXTRA, *_catalogue_summaries.EXTRA,
+          *_catalogue_general.EXTRA]

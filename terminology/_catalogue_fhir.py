@@ -28,6 +28,16 @@ _SYSTEMS: dict[str, tuple[tuple[str, str], ...]] = {
         ("active", "Active"), ("on-hold", "On Hold"), ("cancelled", "Cancelled"), ("completed", "Completed"), _ERR,
         ("stopped", "Stopped"), ("draft", "Draft"), ("unknown", "Unknown"),
     ),
+    "CodeSystem/medicationrequest-intent": (
+        ("proposal", "Proposal"), ("plan", "Plan"), ("order", "Order"), ("original-order", "Original Order"),
+        ("reflex-order", "Reflex Order"), ("filler-order", "Filler Order"), ("instance-order", "Instance Order"),
+        ("option", "Option"),
+    ),
+    # Medication.status and Device.status (R4)
+    "CodeSystem/medication-status": (("active", "Active"), ("inactive", "Inactive"), _ERR),
+    "device-status": (("active", "Active"), ("inactive", "Inactive"), _ERR, ("unknown", "Unknown")),
+    # Flag.extension flag-priority (IPS alerts)
+    "flag-priority-code": (("PN", "No alarm"), ("PL", "Low priority"), ("PM", "Medium priority"), ("PH", "High priority")),
     # Immunization.status and Procedure.status (R4)
     "event-status": (
         ("preparation", "Preparation"), ("in-progress", "In Progress"), ("not-done", "Not Done"),

@@ -33,16 +33,26 @@ _FAMILY = (
     "AUNT UNCLE MAUNT MUNCLE PAUNT PUNCLE COUSN NIECE NEPHEW NIENEPH SPS HUSB WIFE DOMPART SIGOTHR FRND NBOR ROOM "
     "ONESELF INLAW PRNINLAW FTHINLAW MTHINLAW SIBINLAW BROINLAW SISINLAW GUARD NOK ECON"
 ).split()
-#: identifier types (v2-0203) seen on European patients, practitioners and organisations
-_IDENTIFIER_TYPES = (
-    "NI NH NNxxx JHN MR PI PPN DL SS SB TAX PRN MD NPI PN PRC EN XX FI RRI AC ACSN CZ DN "
-    "EI LN NCT NP PEN PT RN UDI MB MC MA SR VS"
-).split()
+#: encounter classes (v3-ActCode, ``Encounter.class``) and encounter participant types (v3-ParticipationType,
+#: ``Encounter.participant.type``; the MVC carries the performer functions)
+_ENCOUNTER_CLASSES = ("AMB", "EMER", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR", "HH")
+_PARTICIPATION_TYPES = ("REF", "CON", "ATND", "ADM", "DIS", "PART", "AUT", "INF", "WIT", "VRF", "AUTHEN", "ENT", "RCV",
+                        "LA")
+
+#: v3-ActReason: why an immunization was not given (``Immunization.statusReason``) and the purposes of use of
+#: consents and access records
+_ACT_REASONS = ("IMMUNE", "MEDPREC", "OSTOCK", "PATOBJ", "PHILISOP", "RELIG", "VACEFF", "VACSAF",
+                "TREAT", "ETREAT", "PATRQT", "COC", "PUBHLTH", "HRESCH", "HPAYMT", "CAREMGT", "CLINTRCH", "HOPERAT",
+                "FAMRQT", "PWATRNY", "SUPNWK", "DISASTER", "THREAT")
 
 #: THO CodeSystem id -> None (every code) or the codes to import (the system is large)
 SELECTION: dict[str, tuple[str, ...] | None] = {
     "referencerange-meaning": None,
-    "v2-0203": tuple(_IDENTIFIER_TYPES),
+    # identifier types: every code (patients, practitioners, organisations, and the placer/filler order and
+    # specimen identifiers of laboratory reports)
+    "v2-0203": None,
+    # provider roles (laboratory and encounter messages: ordering, attending, referring, primary care...)
+    "v2-0443": None,
     "v3-MaritalStatus": None,
     "organization-type": None,
     "flag-category": None,
@@ -64,6 +74,21 @@ SELECTION: dict[str, tuple[str, ...] | None] = {
     "v3-RoleCode": tuple(_FAMILY),
     "v3-AdministrativeGender": None,
     "v3-ParticipationMode": None,
+    "v3-ActCode": _ENCOUNTER_CLASSES,
+    "v3-ParticipationType": _PARTICIPATION_TYPES,
+    # diagnostic service sections (``DiagnosticReport.category`` of results and reports)
+    "v2-0074": None,
+    "v2-0532": None,
+    "medicationrequest-category": None,
+    "medicationrequest-course-of-therapy": None,
+    "immunization-recommendation-status": None,
+    "immunization-origin": None,
+    "immunization-subpotent-reason": None,
+    "immunization-funding-source": None,
+    "diagnosis-role": None,
+    "v3-LanguageAbilityMode": None,
+    "v3-LanguageAbilityProficiency": None,
+    "v3-ActReason": _ACT_REASONS,
     "v3-RouteOfAdministration": ("PO", "SL", "BUC", "CHEW", "IM", "IV", "IVINJ", "IVINJBOL", "SQ", "SQINFUS", "IDINJ",
                                  "IA", "IVITINJ", "IOINJ", "TRNSDERMD", "TOPICAL", "ORINHL", "NASINHL", "NASAL",
                                  "OPTHALTA", "OT", "RECTAL", "VAGINSI", "SUBCONJTA", "GT", "NGT", "IT", "EPI"),

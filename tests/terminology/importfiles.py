@@ -111,7 +111,7 @@ def loinc_csv(folder: Path, name: str = "nlNL20LinguisticVariant.csv", header: s
     """A LOINC linguistic variant in the distributed CSV layout (made-up Dutch names)."""
     rows = [
         '"8480-6","Bloeddruk systolisch (test)","Druk","Pt","Arterieel","Qn","","BP","BDsys","Systolische bloeddruk (test)",""',
-        '"2339-0","Glucose (test)","MCnc","Pt","Bld","Qn","","CHEM","Gluc","",""',
+        '"2340-8","Glucose (test)","MCnc","Pt","Bld","Qn","","CHEM","Gluc","",""',
         '"99999-9","Nieuw, ""met aanhalingstekens"" (test)","Prid","Pt","^Patient","Nom","","X","","Testcode (test)",""',
     ]
     folder.mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,7 @@ def test_loinc_linguistic_variant(tmp_path: Path) -> None:
     term = _load(root)
     assert term.display(LOINC, "8480-6", "nl")[0] == "Systolische bloeddruk"  # curated
     assert term.display(LOINC, "99999-9", "nl")[0] == "Testcode (test)"
-    assert term.display(LOINC, "2339-0", "nl")[0] == "Glucose (test):MCnc:Pt:Bld:Qn"  # no long common name
+    assert term.display(LOINC, "2340-8", "nl")[0] == "Glucose (test):MCnc:Pt:Bld:Qn"  # no long common name
     other = loinc_csv(tmp_path / "x", name="variant.csv")
     with pytest.raises(ImportRefused, match="give --language"):
         import_paths(root, [other])
