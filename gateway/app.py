@@ -12,9 +12,8 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
-from gateway import errors, storage, timing
+from gateway import audit_trail, errors, storage, timing
 from gateway.audit import events
-from gateway.audit import trail as audit_trail
 
 # bound before the surfaces are imported: gateway.surfaces.openapi still reads it from here
 from gateway.build_info import version
@@ -225,7 +224,7 @@ def render_error(error: errors.GatewayError) -> Response | tuple:
     """Portal pages get HTML; an API blueprint gets its registered renderer; every other surface the
     FHIR OperationOutcome (:func:`gateway.fhir.outcome_response`)."""
     request_id = getattr(g, "request_id", None)
-    g.audit_error_code = error.code  # the refusal code, for the audit record (gateway.audit.trail)
+    g.audit_error_code = error.code  # the refusal code, for the audit record (gateway.audit_trail)
     if request.blueprint == portal.bp.name:
         return portal.render_error(error, request_id)
     if _lost_browser():

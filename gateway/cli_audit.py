@@ -14,8 +14,9 @@ from pathlib import Path
 
 import click
 
+from gateway import audit_trail as trail
 from gateway import errors
-from gateway.audit import checkpoint, events, trail
+from gateway.audit import checkpoint, events
 from gateway.audit.export import export_ndjson, parse_when
 from gateway.audit.fhir import to_fhir
 from gateway.audit.history import access_history

@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 
 import click
 
+from gateway import audit_trail as trail
 from gateway import storage
-from gateway.audit import trail
 from gateway.audit.chain import AuditEntry
 from gateway.config import ConfigError, CountryConfig, available_countries, country_file, load_config
 from gateway.errors import GatewayError

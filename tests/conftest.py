@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from gateway import audit_trail as trail
 from gateway import storage
-from gateway.audit import trail
 from gateway.security import assertions
 from gateway.security.assertions import Clinician
 from gateway.security.pki import load_private_key

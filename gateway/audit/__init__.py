@@ -2,7 +2,7 @@
 
 * :mod:`gateway.audit.events` - the event types and outcome codes;
 * :mod:`gateway.audit.chain` - the record, its canonical JSON and its hash;
-* :mod:`gateway.audit.trail` - recording (from a request, from the CLI, from a transaction);
+* :mod:`gateway.audit_trail` - recording (from a request, from the CLI, from a transaction);
 * :mod:`gateway.audit.fhir` - rendering as a FHIR ``AuditEvent`` (IHE Basic Audit Log Patterns);
 * :mod:`gateway.audit.verify`, :mod:`gateway.audit.export`, :mod:`gateway.audit.history` - checking
   the chain, exporting NDJSON and the patient's access history.

@@ -161,7 +161,7 @@ class RecordStore:
 
     def set_consent(self, patient_id: str, consent: str, audit) -> bool:  # noqa: ANN001 - an AuditEntry draft
         """Change the setting; its audit record (``audit``: a draft the caller builds, e.g. with
-        ``gateway.audit.trail.consent_draft``) is committed in the same transaction."""
+        ``gateway.audit_trail.consent_draft``) is committed in the same transaction."""
         if consent not in ("allowed", "opposed"):
             raise ValueError(f"consent must be 'allowed' or 'opposed', got {consent!r}")
         conn = self.conn

@@ -10,9 +10,8 @@ import dataclasses
 
 from flask import Blueprint, Response, g, request
 
-from gateway import errors, timing
+from gateway import audit_trail, errors, timing
 from gateway.audit import events
-from gateway.audit import trail as audit_trail
 from gateway.config import KNOWN_TRAITS
 from gateway.fhir import fhir_response, searchset
 from gateway.runtime import Runtime, runtime

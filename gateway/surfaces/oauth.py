@@ -26,9 +26,8 @@ from typing import Any, TypeVar
 import jwt
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from gateway import errors, timing
+from gateway import audit_trail, errors, timing
 from gateway.audit import events
-from gateway.audit import trail as audit_trail
 from gateway.fhir import outcome_response
 from gateway.runtime import runtime
 from gateway.security import jwk, jws

@@ -26,9 +26,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from gateway import errors
+from gateway import audit_trail, errors
 from gateway.audit import events
-from gateway.audit import trail as audit_trail
 from gateway.build_info import version
 from gateway.config import KNOWN_TRAITS
 from gateway.fhir import FHIR_VERSION, fhir_response, searchset

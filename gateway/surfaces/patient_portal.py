@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from gateway import audit_trail as trail
 from gateway import errors
-from gateway.audit import events, trail
+from gateway.audit import events
 from gateway.audit.fhir import to_fhir
 from gateway.audit.history import access_history
 from gateway.fhir import fhir_response, searchset

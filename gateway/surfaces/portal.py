@@ -48,9 +48,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from gateway import i18n
+from gateway import audit_trail, i18n
 from gateway.audit import events
-from gateway.audit import trail as audit_trail
 from gateway.config import KNOWN_TRAITS
 from gateway.errors import GatewayError
 from gateway.runtime import runtime

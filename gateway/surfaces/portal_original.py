@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Response, g, render_template, url_for
 
+from gateway import audit_trail
 from gateway.audit import events
-from gateway.audit import trail as audit_trail
 from gateway.errors import GatewayError
 from gateway.records.cda.attachments import embedded_documents
 from gateway.records.cda.reader import CdaError

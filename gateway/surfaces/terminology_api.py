@@ -9,7 +9,7 @@ from flask import Blueprint
 
 import terminology
 from gateway import errors
-from gateway.audit.trail import not_audited
+from gateway.audit_trail import not_audited
 from gateway.fhir import fhir_response
 from gateway.runtime import runtime
 from gateway.surfaces import fhir_params

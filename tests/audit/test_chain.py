@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.auditevent import AuditEvent
 
+from gateway import audit_trail as trail
 from gateway import storage
-from gateway.audit import events, trail
+from gateway.audit import events
 from gateway.audit.chain import GENESIS
 from gateway.audit.events import Outcome
 from gateway.audit.export import parse_when

@@ -8,9 +8,10 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Blueprint, Flask, request
 
+from gateway import audit_trail as trail
 from gateway import errors, storage
 from gateway.app import create_app, register_api
-from gateway.audit import events, trail
+from gateway.audit import events
 from gateway.audit.events import Outcome
 from gateway.security.assertions import AssertionSigner
 from gateway.security.pki import load_certificate, load_private_key

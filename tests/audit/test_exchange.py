@@ -9,7 +9,8 @@ import uuid
 import requests
 from fhir.resources.R4B.auditevent import AuditEvent
 
-from gateway.audit import events, trail
+from gateway import audit_trail as trail
+from gateway.audit import events
 from gateway.audit.events import Outcome
 from gateway.audit.fhir import to_fhir
 from gateway.audit.verify import verify

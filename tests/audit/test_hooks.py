@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from gateway import audit_trail as trail
 from gateway import errors, storage
 from gateway.app import create_app
-from gateway.audit import events, trail
+from gateway.audit import events
 from gateway.audit.events import Outcome
 from gateway.storage.audit import AuditStore
 from tests.conftest import make_topology

@@ -11,8 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from gateway import audit_trail as trail
 from gateway import storage
-from gateway.audit import trail
 from gateway.services.population import import_paths, store_documents
 from tests.conftest import CLINICIAN, load_fixture, make_topology, started
 

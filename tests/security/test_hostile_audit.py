@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway import audit_trail as trail
 from gateway import storage
-from gateway.audit import checkpoint, events, trail
+from gateway.audit import checkpoint, events
 from gateway.audit.chain import AuditEntry
 from gateway.audit.verify import verify
 from gateway.config import CountryConfig

@@ -18,7 +18,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.audit import trail
+from gateway import audit_trail as trail
 from gateway.audit.events import Outcome
 from gateway.security import assertions, pki
 from gateway.security.assertions import AssertionSigner, Clinician
