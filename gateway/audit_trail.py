@@ -21,6 +21,7 @@ import functools
 import getpass
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -88,11 +89,17 @@ _NOTE_KEYS = frozenset({
 })
 
 
+#: Characters that would act on a terminal or a log viewer when a record is printed (C0 and C1 controls, DEL,
+#: line and paragraph separators, bidirectional overrides): written as ``\uNNNN``.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _text(value: Any) -> str | None:
+    """A value as recorded: text of at most MAX_TEXT characters, every control character escaped (values such
+    as a claimed client id come from unauthenticated callers and are printed by ``ncpeh audit show``)."""
     if value is None:
         return None
-    text = str(value).replace("\n", " ").replace("\r", " ")
-    return text[:MAX_TEXT]
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))[:MAX_TEXT]
 
 
 def _clean(value: Any, depth: int = 0) -> Any:

@@ -90,3 +90,18 @@ def test_no_answer_leaves_without_its_audit_record(app, monkeypatch):
     assert resp.status_code == 503
     assert b"results" not in resp.data
     assert resp.get_json()["issue"][0]["details"]["coding"][0]["code"] == "AUDIT_UNAVAILABLE"
+
+
+def test_control_characters_of_an_unauthenticated_caller_are_escaped_in_the_record(app):
+    """A claimed client id comes from whoever calls /oauth/token; `ncpeh audit show` prints what is recorded,
+    so terminal controls (ESC, C1 CSI, line separators, bidi overrides) must not reach the record as such."""
+    flask_app, cfg = app
+    claimed = "evil\x1b[2J\x9b31m\u2028\u202eclient\r\nid"
+    resp = flask_app.test_client().post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": claimed, "client_secret": "wrong"},
+        base_url="https://x")
+    assert resp.status_code in (400, 401)
+    (record,) = latest(cfg)
+    assert record.actor_id is not None and "evil" in record.actor_id
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u202e" for c in record.actor_id)
+    assert "\\u001b[2J" in record.actor_id and "\\u009b" in record.actor_id
