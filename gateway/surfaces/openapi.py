@@ -1,9 +1,15 @@
 """OpenAPI 3.1 description of the partner API, served at ``/openapi.json``.
 
 It describes what partner software can call on the public listener: the SMART configuration, the
-token endpoint, the FHIR endpoints of ``partner_api`` and ``terminology_api``. It is kept true by
-``tests/partner_api``: real responses are validated against it (openapi-core) and the API is fuzzed
-from it (schemathesis).
+token endpoint, the FHIR endpoints of ``partner_api`` and ``terminology_api``, and what each accepts:
+a request the description calls valid is one the server accepts (or answers with a declared status
+that is not a refusal of the request: 401, 403, 404, 409...). The foreign countries of the trust list
+(names, identifier systems and formats, the traits their search masks require) are read at every
+request. Schemas of values and bodies: ``gateway.surfaces.openapi_schemas``.
+
+It is kept true by ``tests/partner_api``: real responses are validated against it (openapi-core), the
+API is fuzzed from it (schemathesis, ``test_fuzz``), and every valid request it describes must be
+accepted (schemathesis' positive_data_acceptance, ``test_schemathesis``).
 """
 
 from __future__ import annotations
