@@ -86,6 +86,7 @@ def _error_component(status: int) -> dict[str, Any]:
 
 
 def _nonempty() -> dict[str, Any]:
+    """Text of at least one character (the terminology operations refuse an empty one)."""
     return schemas.text() | {"minLength": 1}
 
 
@@ -160,6 +161,7 @@ def _terminology_operation(kind: str, name: str, params: list[dict[str, Any]], r
 
 
 def _foreign(countries: Sequence[TrustedCountry]) -> str:
+    """The codes a request may name, for the descriptions."""
     return ", ".join(c.code for c in countries) or "none: the trust list is not valid"
 
 
