@@ -37,7 +37,7 @@ from tests.conftest import OPPOSED_INS, Running
 from tests.partner_api.conftest import DUPONT, FR_INS_SYSTEM, INS, Partner, plain
 
 #: Generated cases per operation in the fuzzing phase; the test stays under a minute on two cores.
-MAX_EXAMPLES = int(os.environ.get("NCPEH_SCHEMATHESIS_EXAMPLES", "20"))
+MAX_EXAMPLES = int(os.environ.get("NCPEH_SCHEMATHESIS_EXAMPLES", "15"))
 #: Same cases on every run (a red run is reproducible); NCPEH_SCHEMATHESIS_SEED=<n> draws others.
 SEED = int(os.environ.get("NCPEH_SCHEMATHESIS_SEED", "18"))
 #: The seeded patients' identifiers (JSON Schema cannot state their check digits): found, opposed.
