@@ -1,20 +1,29 @@
 """OpenAPI 3.1 description of the partner API, served at ``/openapi.json``.
 
 It describes what partner software can call on the public listener: the SMART configuration, the
-token endpoint, the FHIR endpoints of ``partner_api`` and ``terminology_api``. It is kept true by
-``tests/partner_api``: real responses are validated against it (openapi-core) and the API is fuzzed
-from it (schemathesis).
+token endpoint, the FHIR endpoints of ``partner_api`` and ``terminology_api``, and what each accepts:
+a request the description calls valid is one the server accepts (or answers with a declared status
+that is not a refusal of the request: 401, 403, 404, 409...). The foreign countries of the trust list
+(names, identifier systems and formats, the traits their search masks require) are read at every
+request. Schemas of values and bodies: ``gateway.surfaces.openapi_schemas``.
+
+It is kept true by ``tests/partner_api``: real responses are validated against it (openapi-core), the
+API is fuzzed from it (schemathesis, ``test_fuzz``), and every valid request it describes must be
+accepted (schemathesis' positive_data_acceptance, ``test_schemathesis``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, jsonify
 
 from gateway.app import version
 from gateway.runtime import runtime
-from gateway.surfaces.oauth import CLIENT_ASSERTION_ALGORITHMS, JWT_BEARER, SUPPORTED_SCOPES
+from gateway.security.trustlist import TrustedCountry
+from gateway.surfaces import openapi_schemas as schemas
+from gateway.surfaces.oauth import JWT_BEARER, SUPPORTED_SCOPES
 from terminology.model import SUPPORTED_LANGUAGES
 
 bp = Blueprint("openapi", __name__)
@@ -25,7 +34,10 @@ _REF = "#/components/"
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(build(runtime().cfg.public.url))
+    rt = runtime()
+    trust = rt.trust
+    foreign = [c for code, c in sorted(trust.countries.items()) if code != rt.cfg.code] if trust else []
+    return jsonify(build(rt.cfg.public.url, foreign))
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -73,9 +85,46 @@ def _error_component(status: int) -> dict[str, Any]:
     return {"description": _ERRORS[status][1], "headers": headers, "content": _fhir("OperationOutcome")}
 
 
+def _nonempty() -> dict[str, Any]:
+    """Text of at least one character (the terminology operations refuse an empty one)."""
+    return schemas.text() | {"minLength": 1}
+
+
 def _q(name: str, description: str, schema: dict[str, Any] | None = None, required: bool = False) -> dict[str, Any]:
+    """A query parameter; without ``schema``, free text whose length ``_fit_request_line`` sets."""
     return {"name": name, "in": "query", "required": required, "description": description,
-            "schema": schema or {"type": "string", "maxLength": 256}}
+            "schema": schema or schemas.text()}
+
+
+#: gunicorn's limit on the request line (GatewayServer.options: limit_request_line)
+MAX_REQUEST_LINE = 8190
+#: What one character of a query value may take in the request line: 3 bytes of UTF-8 (the ``Text`` pattern
+#: lists characters of the Basic Multilingual Plane), each percent-encoded.
+_BYTES_PER_CHAR = 9
+
+
+def _max_chars(schema: dict[str, Any]) -> int | None:
+    """The longest value a bounded parameter schema allows, in characters; None for free text (``Text``)."""
+    if "enum" in schema:
+        return max(len(str(v)) for v in schema["enum"])
+    if schema.get("type") == "integer":
+        return len(str(schema["maximum"]))
+    return None if "allOf" in schema else int(schema["maxLength"])
+
+
+def _fit_request_line(path: str, params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Free-text query parameters get a ``maxLength`` that keeps the longest request line gunicorn's limit:
+    the space left by the path and the bounded parameters, shared among them (at most 256 characters each)."""
+    query = [p for p in params if p["in"] == "query"]
+    free = [p for p in query if _max_chars(p["schema"]) is None]
+    used = len(f"GET {path}? HTTP/1.1") + sum(len(p["name"]) + 2 + 3 * (_max_chars(p["schema"]) or 0) for p in query)
+    share = (MAX_REQUEST_LINE - used) // max(len(free), 1)
+    out = []
+    for p in params:
+        if p in free:
+            p = {**p, "schema": {**p["schema"], "maxLength": min(p["schema"]["maxLength"], share // _BYTES_PER_CHAR)}}
+        out.append(p)
+    return out
 
 
 _PATIENT_ERRORS = (400, 401, 403, 404, 406, 429, 502, 503, 504)
@@ -107,21 +156,50 @@ def _terminology_operation(kind: str, name: str, params: list[dict[str, Any]], r
     if method == "get":
         op["parameters"] = params
     else:
-        op["requestBody"] = {"required": True, "content": _fhir("Parameters")}
+        op["requestBody"] = {"required": True, "content": _fhir(f"{name.capitalize()}Parameters")}
     return op
 
 
-def build(base: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 description for the public listener at ``base``."""
-    languages = list(SUPPORTED_LANGUAGES)
-    traits = [
-        _q("identifier", "National patient identifier: system|value, or the value alone in the country's system."),
-        _q("family", "Family name (case and accents ignored)."),
-        _q("given", "First given name."),
-        _q("birthdate", "Date of birth, YYYY-MM-DD.", {"type": "string", "maxLength": 256}),
-        _q("gender", "Administrative gender.", {"type": "string", "enum": ["female", "male", "other", "unknown"]}),
-        _q("birthplace", "Place of birth, when the country's search mask requires it."),
+def _foreign(countries: Sequence[TrustedCountry]) -> str:
+    """The codes a request may name, for the descriptions."""
+    return ", ".join(c.code for c in countries) or "none: the trust list is not valid"
+
+
+def _patient_parameters(countries: Sequence[TrustedCountry], system_required: bool) -> list[dict[str, Any]]:
+    """The identity traits as query parameters: those some trusted country requires are required, not blank."""
+    required = schemas.required_traits(countries)
+    identifier = "system|value" + ("" if system_required else ", or the value alone in the country's system")
+    return [
+        _q("identifier", f"National patient identifier: {identifier}. Its check digits are verified by the "
+                         "patient's country (400 INVALID_IDENTIFIER).",
+           {"type": "string", "pattern": schemas.identifier_pattern(countries, system_required),
+            "maxLength": schemas.identifier_max_chars(countries)}, required=True),
+        *[_q(trait, description, {**schemas.trait_schema(trait, trait in required), **extra}, trait in required)
+          for trait, description, extra in (
+              ("family", "Family name (case and accents ignored).", {}),
+              ("given", "First given name.", {}),
+              ("birthdate", "Date of birth: YYYY-MM-DD (or YYYY-MM, YYYY).", {"maxLength": 10}),
+              ("gender", "Administrative gender.", {}),
+              ("birthplace", "Place of birth, when the country's search mask requires it.", {}))],
     ]
+
+
+def _traits_description(countries: Sequence[TrustedCountry]) -> str:
+    masks = "; ".join(f"{c.code}: {', '.join(c.search_mask)}" for c in countries)
+    return (f"The traits each country requires (its search mask) are required here ({masks}); when several countries "
+            "are trusted, the identifier's system and the traits must be those of the patient's country (else 400: "
+            "UNKNOWN_IDENTIFIER_SYSTEM, MISSING_TRAIT).")
+
+
+def build(base: str, countries: Sequence[TrustedCountry] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 description for the public listener at ``base``, whose foreign trusted ``countries``
+    (the trust list's, this NCPeH's own excepted) are the ones a request may name."""
+    languages = list(SUPPORTED_LANGUAGES)
+    codes = {"type": "string", "enum": schemas.country_codes(countries)} if countries else \
+        {"type": "string", "pattern": "^[A-Za-z]{2}$", "maxLength": 2}
+    local_id = {"type": "string", "maxLength": 63, "pattern": (
+        f"^(?:{'|'.join(c.code.lower() for c in countries)})-[A-Za-z0-9.]{{1,60}}$" if countries
+        else "^[a-z]{2}-[A-Za-z0-9.]{1,60}$")}
     language = _q("language", "Language of the summary's displays (else Accept-Language, else the clinician's).",
                   {"type": "string", "enum": languages})
     fmt = _q("_format", "Only JSON (json, application/fhir+json); anything else answers 406.",
@@ -138,8 +216,13 @@ def build(base: str) -> dict[str, Any]:
          "schema": {"type": "string", "examples": ["3f2c9a1e-partner-0001"]}},
     ]
     patient_security = [{"smart": ["system/Patient.read"], "clinicianAssertion": []}]
-    summary_params = [*traits, _q("country", "Country of affiliation (else inferred from the identifier system).",
-                                  {"type": "string", "pattern": "^[A-Za-z]{2}$"}), language, fmt, *headers]
+    country_help = f"Two-letter code of the patient's country of affiliation (trusted: {_foreign(countries)})."
+    search_params = _fit_request_line("/fhir/Patient", [
+        _q("country", country_help, codes, required=True),
+        *_patient_parameters(countries, system_required=False), language, fmt, *headers])
+    summary_params = _fit_request_line("/fhir/Patient/$summary", [
+        *_patient_parameters(countries, system_required=True),
+        _q("country", country_help + " Optional: the identifier's system names it.", codes), language, fmt, *headers])
     return _with_uri_too_long({
         "openapi": "3.1.0",
         "info": {
@@ -201,11 +284,9 @@ def build(base: str) -> dict[str, Any]:
             "/fhir/Patient": {"get": {
                 "tags": ["patient"], "summary": "Identify a patient abroad (PDQm style)",
                 "operationId": "searchPatient", "security": patient_security,
-                "description": "Relayed to the patient's country, which requires the traits of its search mask "
-                               "(400 MISSING_TRAIT names the missing one). Ids of the matches are '<cc>-<id>'.",
-                "parameters": [_q("country", "Two-letter code of the patient's country of affiliation.",
-                                  {"type": "string", "pattern": "^[A-Za-z]{2}$"}, required=True),
-                               *traits, language, fmt, *headers],
+                "description": "Relayed to the patient's country. " + _traits_description(countries)
+                               + " Ids of the matches are '<cc>-<id>'.",
+                "parameters": search_params,
                 "responses": {"200": _ok("Matches (0 or 1).", _fhir("PatientSearchset")),
                               **_error_responses(*_PATIENT_ERRORS)},
             }},
@@ -213,7 +294,7 @@ def build(base: str) -> dict[str, Any]:
                 "tags": ["patient"], "summary": "The patient summary (IPS document), translated",
                 "operationId": "patientSummary", "security": patient_security,
                 "parameters": [{"name": "id", "in": "path", "required": True, "description": "Id from the search.",
-                                "schema": {"type": "string", "pattern": "^[a-z]{2}-[A-Za-z0-9.]{1,60}$"}},
+                                "schema": local_id},
                                language, fmt, *headers,
                                {"name": "Accept-Language", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 200}}],
@@ -227,9 +308,9 @@ def build(base: str) -> dict[str, Any]:
                 "description": "As the patient's country sent it. 404 NO_ORIGINAL_DOCUMENT when the summary itself is "
                                "the original (it was not converted from another document).",
                 "parameters": [{"name": "id", "in": "path", "required": True, "description": "Id from the search.",
-                                "schema": {"type": "string", "pattern": "^[a-z]{2}-[A-Za-z0-9.]{1,60}$"}},
+                                "schema": local_id},
                                _q("attachment", "Id of a document embedded in the original (observationMedia ID).",
-                                  {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$"}),
+                                  {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$", "maxLength": 64}),
                                fmt, *headers],
                 "responses": {"200": _ok("The original document (CDA) or the embedded document (PDF).", {
                     "application/hl7-cda+xml": {"schema": {"type": "string"}},
@@ -240,9 +321,11 @@ def build(base: str) -> dict[str, Any]:
                 "post": {
                     "tags": ["patient"], "summary": "Identify and fetch the summary in one call",
                     "operationId": "summaryByIdentifier", "security": patient_security,
-                    "description": "Parameters: identifier (valueIdentifier or valueString system|value), country "
-                                   "(valueCode; optional when the identifier system names the country), family, given, "
-                                   "birthdate, gender, birthplace (the traits the country requires), language.",
+                    "description": "Parameters, each once: identifier (valueIdentifier, or valueString system|value), "
+                                   "country (valueCode; optional: the identifier's system names it), family, given, "
+                                   "birthdate, gender, birthplace, language. " + _traits_description(countries)
+                                   + " The identifier's check digits are verified by the patient's country "
+                                   "(400 INVALID_IDENTIFIER).",
                     "parameters": [language, fmt, *headers],
                     "requestBody": {"required": True, "content": _fhir("SummaryParameters")},
                     "responses": {"200": _ok("IPS document Bundle.", _fhir("DocumentBundle"), _SUMMARY_HEADERS),
@@ -251,27 +334,32 @@ def build(base: str) -> dict[str, Any]:
                 "get": {
                     "tags": ["patient"], "summary": "Identify and fetch the summary in one call (query parameters)",
                     "operationId": "summaryByIdentifierGet", "security": patient_security,
-                    "parameters": [{**p, "required": p["name"] == "identifier"} for p in summary_params],
+                    "description": _traits_description(countries),
+                    "parameters": summary_params,
                     "responses": {"200": _ok("IPS document Bundle.", _fhir("DocumentBundle"), _SUMMARY_HEADERS),
                                   **_error_responses(*_PATIENT_ERRORS, 409)},
                 },
             },
             "/fhir/CodeSystem/$lookup": {
-                method: _terminology_operation("CodeSystem", "lookup", [
-                    _q("system", "Code system URI.", required=True), _q("code", "Code.", required=True),
-                    _q("displayLanguage", "Language of the designations.", {"type": "string", "enum": languages})],
+                method: _terminology_operation("CodeSystem", "lookup", _fit_request_line("/fhir/CodeSystem/$lookup", [
+                    _q("system", "Code system URI.", _nonempty(), required=True),
+                    _q("code", "Code.", _nonempty(), required=True),
+                    _q("displayLanguage", "Language of the designations.", {"type": "string", "enum": languages})]),
                     "Parameters", method) for method in ("get", "post")},
             "/fhir/ConceptMap/$translate": {
-                method: _terminology_operation("ConceptMap", "translate", [
-                    _q("system", "Source code system URI.", required=True), _q("code", "Code.", required=True),
-                    _q("targetsystem", "Target code system URI.")], "Parameters", method) for method in ("get", "post")},
+                method: _terminology_operation("ConceptMap", "translate", _fit_request_line(
+                    "/fhir/ConceptMap/$translate", [
+                        _q("system", "Source code system URI.", _nonempty(), required=True),
+                        _q("code", "Code.", _nonempty(), required=True),
+                        _q("targetsystem", "Target code system URI.")]),
+                    "Parameters", method) for method in ("get", "post")},
             "/fhir/ValueSet/$expand": {
-                method: _terminology_operation("ValueSet", "expand", [
-                    _q("url", "Canonical URL of the value set.", required=True),
+                method: _terminology_operation("ValueSet", "expand", _fit_request_line("/fhir/ValueSet/$expand", [
+                    _q("url", "Canonical URL of the value set.", _nonempty(), required=True),
                     _q("displayLanguage", "Language of the displays.", {"type": "string", "enum": languages}),
                     _q("filter", "Text filter."),
                     _q("count", "Page size (0-1000).", {"type": "integer", "minimum": 0, "maximum": 1000}),
-                    _q("offset", "Page start.", {"type": "integer", "minimum": 0, "maximum": 1_000_000})],
+                    _q("offset", "Page start.", {"type": "integer", "minimum": 0, "maximum": 1_000_000})]),
                     "ValueSet", method) for method in ("get", "post")},
         },
         "components": {
@@ -288,13 +376,9 @@ def build(base: str) -> dict[str, Any]:
             "headers": {"RequestId": {"required": True, "schema": {"type": "string", "minLength": 8},
                                       "description": "The request id this NCPeH made (sent on to the foreign NCPeH)."}},
             "responses": {name: _error_component(status) for status, (name, _) in _ERRORS.items()},
-            "schemas": _schemas(),
+            "schemas": schemas.schemas(countries, languages),
         },
     })
-
-
-#: gunicorn's limit on the request line (GatewayServer.options: limit_request_line)
-MAX_REQUEST_LINE = 8190
 
 
 def _with_uri_too_long(spec: dict[str, Any]) -> dict[str, Any]:
@@ -308,150 +392,3 @@ def _with_uri_too_long(spec: dict[str, Any]) -> dict[str, Any]:
         if "get" in item:
             item["get"]["responses"]["414"] = _ref("responses", "UriTooLong")
     return spec
-
-
-def _schemas() -> dict[str, Any]:
-    resource = {"type": "object", "required": ["resourceType"], "properties": {"resourceType": {"type": "string"}}}
-    coding = {"type": "object", "properties": {"system": {"type": "string"}, "code": {"type": "string"},
-                                               "display": {"type": "string"}}}
-    return {
-        "OperationOutcome": {
-            "type": "object", "required": ["resourceType", "issue"],
-            "properties": {
-                "resourceType": {"const": "OperationOutcome"},
-                "id": {"type": "string"},
-                "issue": {"type": "array", "minItems": 1, "items": {
-                    "type": "object", "required": ["severity", "code", "details"],
-                    "properties": {
-                        "severity": {"enum": ["fatal", "error", "warning", "information"]},
-                        "code": {"type": "string"},
-                        "details": {"type": "object", "required": ["coding"], "properties": {
-                            "coding": {"type": "array", "minItems": 1, "items": {
-                                "type": "object", "required": ["system", "code"],
-                                "properties": {"system": {"type": "string"},
-                                               "code": {"type": "string", "pattern": "^[A-Za-z_]+$"}}}},
-                            "text": {"type": "string"}}},
-                        "diagnostics": {"type": "string"}}}},
-            },
-        },
-        "Patient": {
-            "type": "object", "required": ["resourceType", "id"],
-            "properties": {
-                "resourceType": {"const": "Patient"},
-                "id": {"type": "string", "pattern": "^[a-z]{2}-"},
-                "identifier": {"type": "array", "items": {"type": "object", "required": ["value"], "properties": {
-                    "system": {"type": "string"}, "value": {"type": "string"}}}},
-                "name": {"type": "array", "items": {"type": "object"}},
-                "gender": {"enum": ["female", "male", "other", "unknown"]},
-                "birthDate": {"type": "string"},
-            },
-        },
-        "PatientSearchset": {
-            "type": "object", "required": ["resourceType", "type", "total", "entry"],
-            "properties": {
-                "resourceType": {"const": "Bundle"},
-                "type": {"const": "searchset"},
-                "total": {"type": "integer", "minimum": 0},
-                "link": {"type": "array", "items": {"type": "object", "required": ["relation", "url"]}},
-                "entry": {"type": "array", "items": {
-                    "type": "object", "required": ["fullUrl", "resource"],
-                    "properties": {"fullUrl": {"type": "string"}, "resource": _ref("schemas", "Patient"),
-                                   "search": {"type": "object", "properties": {"mode": {"const": "match"}}}}}},
-            },
-        },
-        "DocumentBundle": {
-            "type": "object", "required": ["resourceType", "type", "entry"],
-            "properties": {
-                "resourceType": {"const": "Bundle"},
-                "type": {"const": "document"},
-                "identifier": {"type": "object"},
-                "timestamp": {"type": "string"},
-                # The Composition comes first (FHIR document rule); said with 'contains', not 'prefixItems',
-                # which response validators of OpenAPI tools (schemathesis) mishandle.
-                "entry": {"type": "array", "minItems": 1,
-                          "contains": {"type": "object", "required": ["resource"], "properties": {
-                              "resource": {"type": "object", "required": ["resourceType"],
-                                           "properties": {"resourceType": {"const": "Composition"}}}}},
-                          "items": {"type": "object", "required": ["resource"],
-                                    "properties": {"resource": resource}}},
-            },
-        },
-        "CapabilityStatement": {
-            "type": "object", "required": ["resourceType", "status", "kind", "fhirVersion", "format", "rest"],
-            "properties": {
-                "resourceType": {"const": "CapabilityStatement"},
-                "status": {"const": "active"},
-                "kind": {"const": "instance"},
-                "fhirVersion": {"const": "4.0.1"},
-                "format": {"type": "array", "items": {"type": "string"}},
-                "rest": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["mode"]}},
-            },
-        },
-        "Parameters": {
-            "type": "object", "required": ["resourceType"],
-            "properties": {
-                "resourceType": {"const": "Parameters"},
-                "parameter": {"type": "array", "items": {"type": "object", "required": ["name"],
-                                                         "properties": {"name": {"type": "string"}}}},
-            },
-        },
-        "SummaryParameters": {
-            "type": "object", "required": ["resourceType", "parameter"],
-            "properties": {
-                "resourceType": {"const": "Parameters"},
-                "parameter": {"type": "array", "items": {
-                    "type": "object", "required": ["name"],
-                    "properties": {
-                        "name": {"enum": ["identifier", "country", "family", "given", "birthdate", "gender",
-                                          "birthplace", "language"]},
-                        "valueIdentifier": {"type": "object", "required": ["value"], "properties": {
-                            "system": {"type": "string"}, "value": {"type": "string"}}},
-                        "valueString": {"type": "string"}, "valueCode": {"type": "string"},
-                        "valueDate": {"type": "string"}}}},
-            },
-        },
-        "ValueSet": {
-            "type": "object", "required": ["resourceType"],
-            "properties": {"resourceType": {"const": "ValueSet"},
-                           "expansion": {"type": "object", "properties": {
-                               "contains": {"type": "array", "items": coding}}}},
-        },
-        "SmartConfiguration": {
-            "type": "object",
-            "required": ["token_endpoint", "token_endpoint_auth_methods_supported", "grant_types_supported",
-                         "capabilities"],
-            "properties": {
-                "issuer": {"type": "string"},
-                "token_endpoint": {"type": "string"},
-                "token_endpoint_auth_methods_supported": {"type": "array", "contains": {"const": "private_key_jwt"}},
-                "token_endpoint_auth_signing_alg_values_supported": {
-                    "type": "array", "items": {"enum": list(CLIENT_ASSERTION_ALGORITHMS)}},
-                "grant_types_supported": {"type": "array", "contains": {"const": "client_credentials"}},
-                "scopes_supported": {"type": "array", "items": {"type": "string"}},
-                "capabilities": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "TokenRequest": {
-            "type": "object", "required": ["grant_type"],
-            "properties": {
-                "grant_type": {"const": "client_credentials"},
-                "scope": {"type": "string"},
-                "client_assertion_type": {"const": JWT_BEARER},
-                "client_assertion": {"type": "string"},
-                "client_id": {"type": "string"},
-                "client_secret": {"type": "string"},
-            },
-        },
-        "TokenResponse": {
-            "type": "object", "required": ["access_token", "token_type", "expires_in", "scope"],
-            "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
-                           "expires_in": {"type": "integer", "maximum": 300}, "scope": {"type": "string"}},
-        },
-        "OAuthError": {
-            "type": "object", "required": ["error"],
-            "properties": {"error": {"enum": ["invalid_request", "invalid_client", "invalid_grant",
-                                              "unauthorized_client", "unsupported_grant_type", "invalid_scope",
-                                              "temporarily_unavailable"]},
-                           "error_description": {"type": "string"}},
-        },
-    }
