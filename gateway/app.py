@@ -14,8 +14,6 @@ from werkzeug.exceptions import HTTPException
 
 from gateway import audit_trail, errors, storage, timing
 from gateway.audit import events
-
-# bound before the surfaces are imported: gateway.surfaces.openapi still reads it from here
 from gateway.build_info import version
 from gateway.config import CountryConfig
 from gateway.fhir import outcome_response

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from gateway.app import version
+from gateway.build_info import version
 from gateway.runtime import runtime
 from gateway.security.trustlist import TrustedCountry
 from gateway.surfaces import openapi_schemas as schemas
