@@ -150,12 +150,30 @@ def body_parameters(value_types: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return out
 
 
+def _primitive(name: str, value: Any) -> str:
+    """The text of a primitive FHIR value (``valueString``, ``valueUri``, ``valueCode``, ``valueInteger``,
+    ``valueBoolean``...); a complex or null value of a known parameter is refused, not turned into text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int):
+        return str(value)
+    raise errors.BadRequest(f"Parameter {_short(name)} needs a primitive value (valueString, valueUri, valueCode, "
+                            "valueInteger or valueBoolean).", code="INVALID_PARAMETERS")
+
+
 def operation_parameters(known: tuple[str, ...]) -> dict[str, str]:
     """Parameters of the terminology operations: the query string, or with POST a FHIR Parameters body
-    read leniently (a valueCoding gives ``system`` and ``code``, any other value is taken as text; 400
-    ``INVALID_PARAMETERS`` when it is not a Parameters resource). Unknown names are ignored, a repeated
-    query parameter counts once (its first value); every value is bounded like the partner API's."""
-    params = {k: v for k, v in request.args.items()}
+    read leniently (a valueCoding gives ``system`` and ``code``; unknown names are ignored). A known
+    parameter must have a primitive value (string, uri, code, integer, boolean: else 400
+    ``INVALID_PARAMETERS`` naming it, as when the body is not a Parameters resource) and be given once
+    (400 ``REPEATED_PARAMETER``); every value is bounded like the partner API's."""
+    params: dict[str, str] = {}
+    for name in request.args:
+        values = request.args.getlist(name)
+        if name in known and len(values) > 1:
+            raise errors.BadRequest(f"Parameter '{name}' is given {len(values)} times; give it once.",
+                                    code="REPEATED_PARAMETER")
+        params[name] = values[0]
     if request.method == "POST":
         raw = _body_bytes()
         try:
@@ -169,8 +187,8 @@ def operation_parameters(known: tuple[str, ...]) -> dict[str, str]:
                         raise ValueError
                     params.setdefault("system", value.get("system", ""))
                     params.setdefault("code", value["code"])
-                elif value is not None:
-                    params[item["name"]] = str(value)
+                elif value is not None and item["name"] in known:
+                    params[item["name"]] = _primitive(item["name"], value)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise errors.BadRequest("The body must be a FHIR Parameters resource.", code="INVALID_PARAMETERS") from None
     return {name: check_value(name, value) for name, value in params.items() if name in known}

@@ -346,3 +346,21 @@ def test_terminology_operations_read_parameters_bodies_leniently(partner):
     ]:
         refused = session.post(url, data=body, headers={"Content-Type": content_type}, timeout=15)
         assert (refused.status_code, code_of(refused)) == (status, code), refused.text
+
+
+def test_terminology_operations_refuse_complex_values_and_repeated_parameters(partner):
+    """A known parameter's value must be a primitive (a valueCoding under 'system' is not the text '{}'), and a
+    known query parameter given twice is refused as on the rest of the partner API, not read as its first value."""
+    session = partner.session()
+    url = partner.fhir + "/CodeSystem/$lookup"
+    for value in ({"valueCoding": {}}, {"valueQuantity": {"value": 1}}, {"valueDecimal": 1.5}):
+        body = {"resourceType": "Parameters", "parameter": [{"name": "system", **value},
+                                                            {"name": "code", "valueCode": "48765-2"}]}
+        refused = session.post(url, data=json.dumps(body), headers={"Content-Type": "application/fhir+json"},
+                               timeout=15)
+        assert (refused.status_code, code_of(refused)) == (400, "INVALID_PARAMETERS"), refused.text
+    repeated = session.get(url, params=[("system", "http://loinc.org"), ("code", "48765-2"), ("code", "10160-0")],
+                           timeout=15)
+    assert (repeated.status_code, code_of(repeated)) == (400, "REPEATED_PARAMETER"), repeated.text
+    once = session.get(url, params={"system": "http://loinc.org", "code": "48765-2"}, timeout=15)
+    assert once.status_code == 200, once.text
