@@ -78,7 +78,7 @@ def _secret_key(cfg: CountryConfig) -> str:
 
 def _seal_plaintext_totp_secrets(cfg: CountryConfig) -> None:
     """TOTP secrets a database made before sealing holds in clear are sealed at start-up."""
-    store = storage.open_store(cfg.database_path, migrate=False)
+    store = storage.open_store(cfg.database, migrate=False)
     try:
         accounts.seal_plaintext_totp_secrets(store.users, cfg)
     finally:
@@ -219,6 +219,13 @@ def _register_error_rendering(app: Flask) -> None:
     @app.errorhandler(errors.GatewayError)
     def on_gateway_error(error: errors.GatewayError):
         return render_error(error)
+
+    @app.errorhandler(storage.DatabaseUnavailable)
+    def on_database_unavailable(exc: storage.DatabaseUnavailable):
+        # PostgreSQL lost while serving: nothing was committed half-way; a later request may succeed.
+        log.warning("database unavailable (request id %s): %s", getattr(g, "request_id", "-"), exc)
+        return render_error(errors.ServiceUnavailable("The database is not available; try again shortly.",
+                                                      code="DATABASE_UNAVAILABLE", headers={"Retry-After": "5"}))
 
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException):

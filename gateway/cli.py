@@ -235,11 +235,11 @@ def init_db(country: str) -> None:
     from gateway.services.accounts import seal_plaintext_totp_secrets
 
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     sealed = seal_plaintext_totp_secrets(store.users, cfg)
     record_admin(cfg, "init-db", store, action="U", schema_version=store.schema_version(),
                  **({"totp_secrets_sealed": sealed} if sealed else {}))
-    click.echo(f"{cfg.database_path}: schema version {store.schema_version()}")
+    click.echo(f"{storage.describe(cfg.database)}: schema version {store.schema_version()}")
     store.close()
 
 
@@ -261,7 +261,7 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
 
     cfg = load_country(country)
     total = count_documents(p for p in paths if p.exists())
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     try:
         with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
             report = import_paths(store, cfg, paths, progress=bar.update)
@@ -304,7 +304,7 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     cfg = load_country(country)
     if fmt == "cda" and cfg.code != "FR":
         fail(f"--format cda: CDA documents are the French national format, not {cfg.code}'s")
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     if if_empty and (existing := store.records.count_patients()):
         store.close()
         click.echo(f"{cfg.code}: {existing} patients already stored, nothing seeded")
@@ -333,7 +333,7 @@ def consent(country: str, identifier: str, setting: str) -> None:
     from gateway.services.identify import validate_identifier
 
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     try:
         value = validate_identifier(cfg.identifier.scheme, identifier)
         patient = store.records.find_by_identifier(cfg.identifier.system, value)
@@ -359,9 +359,9 @@ def patients(country: str, limit: int, offset: int, fmt: str) -> None:
     from gateway import storage
 
     cfg = load_country(country)
-    if not cfg.database_path.exists():
-        fail(f"{cfg.database_path}: no database yet (create it with 'ncpeh seed' or 'ncpeh import')", code=1)
-    store = storage.open_store(cfg.database_path, check=True)
+    if not storage.exists(cfg.database):
+        fail(f"{storage.describe(cfg.database)}: no database yet (create it with 'ncpeh seed' or 'ncpeh import')", code=1)
+    store = storage.open_store(cfg.database, check=True)
     try:
         found = store.records.list_patients(limit, offset)
         record_admin(cfg, "patients.list", store, action="R", limit=limit, offset=offset, listed=len(found))
@@ -501,7 +501,7 @@ def clients_add(country: str, name: str, scopes: tuple[str, ...], public_keys: t
         fail("--no-secret needs at least one --public-key (the client could not authenticate)")
     jwks = _pem_jwks(public_keys) if public_keys else None
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path)
+    store = storage.open_store(cfg.database)
     client_id, secret = store.clients.add(name, list(scopes), jwks=jwks, with_secret=not no_secret,
                                           rate_per_minute=rate_per_minute)
     record_admin(cfg, "clients.add", store, action="C", client_id=client_id, scopes=list(scopes),
@@ -521,7 +521,7 @@ def clients_set_rate(country: str, client_id: str, per_minute: int | None) -> No
     from gateway import storage
 
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path)
+    store = storage.open_store(cfg.database)
     try:
         if not store.clients.set_rate(client_id, per_minute):
             fail(f"no client {client_id}", code=1)
@@ -575,7 +575,7 @@ def client_credentials(cfg: CountryConfig, client_id: str, secret: str | None) -
 def clients_list(country: str) -> None:
     from gateway import storage
 
-    store = storage.open_store(load_country(country).database_path)
+    store = storage.open_store(load_country(country).database)
     for client in store.clients.list():
         state = "active" if client.active else "revoked"
         click.echo(f"{client.client_id}\t{state}\t{' '.join(client.scopes)}\t{client.name}")
@@ -606,7 +606,7 @@ def clients_set_key(country: str, client_id: str, public_keys: tuple[Path, ...])
         jwks = client_jwks(keys)
     except ValueError as exc:
         fail(str(exc))
-    store = storage.open_store(load_country(country).database_path)
+    store = storage.open_store(load_country(country).database)
     try:
         if not store.clients.set_jwks(client_id, jwks):
             fail(f"no client {client_id}", code=1)
@@ -657,7 +657,7 @@ def clients_clinician_assertion(country: str, credentials: Path | None, clinicia
 def clients_revoke(country: str, client_id: str) -> None:
     from gateway import storage
 
-    store = storage.open_store(load_country(country).database_path)
+    store = storage.open_store(load_country(country).database)
     if not store.clients.revoke(client_id):
         fail(f"no client {client_id}", code=1)
     record_admin(load_country(country), "clients.revoke", store, action="U", client_id=client_id)

@@ -39,7 +39,7 @@ def _open(country: str):  # noqa: ANN202 - (CountryConfig, Store)
     from gateway.cli import load_country
 
     cfg = load_country(country)
-    return cfg, storage.open_store(cfg.database_path, check=True)
+    return cfg, storage.open_store(cfg.database, check=True)
 
 
 @click.group("audit")
@@ -96,7 +96,7 @@ def verify(country: str, checkpoints: Path | None) -> None:
             summary = f"audit chain broken at record #{result.broken.seq} ({result.count} records verified before it)"
         else:
             summary = "the audit trail cannot be trusted"
-        fail(f"{cfg.database_path}: {summary}; {len(problems)} problem(s) listed above", code=1)
+        fail(f"{store.name}: {summary}; {len(problems)} problem(s) listed above", code=1)
     click.echo(f"audit chain intact: {result.count} records, head #{result.head_seq} {result.head_hash}")
     if anchored and anchored.last:
         later = f"; records after #{anchored.last.seq} are not anchored yet" if result.head_seq > anchored.last.seq else ""
@@ -304,9 +304,9 @@ def record_admin(cfg, command: str, store=None, *, action: str | None = None, **
 
     own = store is None
     if own:
-        if not cfg.database_path.exists():
+        if not storage.exists(cfg.database):
             return
-        store = storage.open_store(cfg.database_path)
+        store = storage.open_store(cfg.database)
     try:
         trail.record_admin(store, cfg.code, command, detail=detail, action=action)
     finally:

@@ -25,7 +25,7 @@ def _open(country: str):  # noqa: ANN202
     from gateway import storage
 
     cfg = _cli().load_country(country)
-    return cfg, storage.open_store(cfg.database_path)
+    return cfg, storage.open_store(cfg.database)
 
 
 def _password(password_stdin: bool, generate: bool) -> str:

@@ -54,6 +54,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_AUDIT_CHECKPOINT_EVERY": "audit.checkpoint_every",
     "NCPEH_AUDIT_CHECKPOINT_SECONDS": "audit.checkpoint_seconds",
     "NCPEH_SERVER_TIMING": "server_timing",
+    "NCPEH_DATABASE_URL": "database.url",
 }
 
 
@@ -130,10 +131,22 @@ class CountryConfig:
     audit_checkpoint_file: Path | None = None
     checkpoint_every: int = 100
     checkpoint_seconds: float = 60.0
+    #: ``postgresql://…``: the country's database is PostgreSQL (shared by its replicas); None: embedded SQLite.
+    database_url: str | None = None
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "ncpeh.sqlite3"
+
+    @property
+    def database(self) -> str | Path:
+        """What :func:`gateway.storage.open_store` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def ratelimit_database(self) -> str | Path:
+        """Where the partner API's token buckets live: the shared PostgreSQL database, or a SQLite file of their own."""
+        return self.database_url or self.data_dir / "ratelimit.sqlite3"
 
     @property
     def totp_key_path(self) -> Path:
@@ -371,5 +384,13 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         audit_checkpoint_file=path("audit.checkpoint_file", "") if r._get("audit.checkpoint_file", None) else None,
         checkpoint_every=r.integer("audit.checkpoint_every", 100, low=1, high=1_000_000),
         checkpoint_seconds=r.number("audit.checkpoint_seconds", 60.0),
+        database_url=_database_url(r),
         source=source,
     )
+
+
+def _database_url(r: _Reader) -> str | None:
+    url = r.text("database.url") if r._get("database.url", None) else None
+    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        raise r.error("database.url", f"must be a postgresql:// URL (or unset for SQLite), got {url.split('@')[-1]!r}")
+    return url

@@ -202,7 +202,7 @@ def prepare_country(cfg: CountryConfig, patients: int, seed: int) -> list[str]:
     from gateway.services.population import seed_population
 
     done = []
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     try:
         if patients and store.records.count_patients() == 0:
             missing = _no_synthetic_population(cfg.code, seed)

@@ -9,23 +9,39 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from gateway import timing
 from gateway.storage import migrations
 from gateway.storage.audit import AuditStore
 from gateway.storage.clients import ClientStore
-from gateway.storage.db import StorageError, connect
+from gateway.storage.db import (
+    DatabaseUnavailable,
+    PgConnection,
+    PgDatabase,
+    StorageError,
+    connect,
+    connect_pg,
+    describe,
+    dialect,
+    is_url,
+    pg_pool,
+)
 from gateway.storage.records import RecordStore
 from gateway.storage.replay import ReplayCache
 from gateway.storage.users import UserStore
 
-__all__ = ["Store", "StorageError", "get_store", "init_app", "open_store"]
+__all__ = ["DatabaseUnavailable", "Store", "StorageError", "describe", "exists", "get_store", "init_app",
+           "open_store"]
 
 
 class Store:
-    """One connection and the repositories built on it."""
+    """One connection and the repositories built on it (``path``: the SQLite file, or the PostgreSQL URL)."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+    def __init__(self, db: sqlite_utils.Database | PgDatabase, path: Path | str) -> None:
         self.db = db
         self.path = path
+        self.dialect = dialect(db)
+        #: How messages name the database: the file, or PostgreSQL's host, port and name (never the password).
+        self.name = describe(path)
         self.records = RecordStore(db)
         self.clients = ClientStore(db)
         self.audit = AuditStore(db)
@@ -43,18 +59,33 @@ class Store:
         return migrations.schema_version(self.db)
 
     def close(self) -> None:
+        """Close the connection (a pooled PostgreSQL connection goes back to its pool)."""
         self.replay.close()
         self.db.conn.close()
 
 
-def open_store(path: Path, *, migrate: bool = True, check: bool = False) -> Store:
-    db = connect(path, check=check)
-    if migrate:
-        try:
+def exists(target: Path | str) -> bool:
+    """Whether the database is there: the SQLite file exists, or (PostgreSQL) it is configured."""
+    return is_url(target) or Path(target).exists()
+
+
+def open_store(path: Path | str, *, migrate: bool = True, check: bool = False) -> Store:
+    """Open the SQLite file ``path`` or the PostgreSQL database at URL ``path``; ``migrate``: create or upgrade
+    the schema; ``check``: an integrity check (SQLite), and a schema older than the code is refused."""
+    db: sqlite_utils.Database | PgDatabase = connect_pg(path) if is_url(path) else connect(Path(path), check=check)
+    name = describe(path)
+    try:
+        if migrate:
             migrations.apply(db)
-        except Exception as exc:
-            db.conn.close()
-            raise StorageError(f"{path}: schema migration failed ({exc})") from None
+        elif check and (found := migrations.schema_version(db)) < migrations.latest_version():
+            raise StorageError(f"{name}: schema version {found} is older than this version's"
+                               f" {migrations.latest_version()}: run 'ncpeh init-db' to upgrade it")
+    except StorageError:
+        db.conn.close()
+        raise
+    except Exception as exc:
+        db.conn.close()
+        raise StorageError(f"{name}: schema migration failed ({' '.join(str(exc).split())[:300]})") from None
     return Store(db, path)
 
 
@@ -83,20 +114,33 @@ def _thread_store(path: Path) -> Store:
     return store
 
 
-def get_store() -> Store:
-    """The store of the current app context: this thread's kept connection (see :func:`_thread_store`)."""
-    if "store" not in g:
-        from gateway import timing
+def _pooled_store(app: Flask, url: str) -> Store:
+    """A store on a connection of this process's pool (taken at its first statement, given back at the end
+    of the app context). The pool is made in the process that uses it (gunicorn forks workers)."""
+    pid = os.getpid()
+    kept = app.extensions.get("ncpeh_pg_pool")
+    if kept is None or kept[0] != pid:
+        kept = app.extensions["ncpeh_pg_pool"] = (pid, pg_pool(url, app.config["NCPEH"].threads + 2))
+    return Store(PgDatabase(PgConnection(kept[1], name=describe(url))), url)
 
+
+def get_store() -> Store:
+    """The store of the current app context: this thread's kept SQLite connection (see :func:`_thread_store`),
+    or a pooled PostgreSQL connection."""
+    if "store" not in g:
         with timing.stage("db-open"):
-            g.store = _thread_store(current_app.extensions["ncpeh_database_path"])
+            target = current_app.extensions["ncpeh_database_path"]
+            g.store = _pooled_store(current_app, target) if is_url(target) else _thread_store(target)
     return g.store
 
 
 def _close_store(exc: BaseException | None = None) -> None:
     """End of the app context: the connection stays open for the thread's next request, never inside a
-    transaction a failure left open."""
+    transaction a failure left open (PostgreSQL: it goes back to the pool)."""
     store = g.pop("store", None)
+    if store is not None and store.dialect != "sqlite":
+        store.db.conn.release()
+        return
     if store is None or not store.db.conn.in_transaction:
         return
     try:
@@ -109,6 +153,6 @@ def _close_store(exc: BaseException | None = None) -> None:
 def init_app(app: Flask) -> None:
     """Create or upgrade the schema once at start-up and register per-context teardown."""
     cfg = app.config["NCPEH"]
-    open_store(cfg.database_path, migrate=True, check=True).close()
-    app.extensions["ncpeh_database_path"] = cfg.database_path  # computed once, not on every request
+    open_store(cfg.database, migrate=True, check=True).close()
+    app.extensions["ncpeh_database_path"] = cfg.database  # computed once, not on every request
     app.teardown_appcontext(_close_store)

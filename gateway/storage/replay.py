@@ -8,7 +8,7 @@ import time
 import sqlite_utils
 
 from gateway import timing
-from gateway.storage.db import write_lock
+from gateway.storage.db import POSTGRESQL, dialect, write_lock
 from gateway.storage.records import utcnow
 
 #: Forgotten entries are purged at most this often (seconds), by whichever request comes first.
@@ -30,6 +30,8 @@ class ReplayCache:
         order): no answer is given for an assertion the cache could forget. This saves two fsyncs
         (HCP and TRC) per request at country A, and keeps the pragma off the hot path.
         """
+        if self._writer is None and dialect(self.conn) == POSTGRESQL:
+            self._writer = self.conn  # one shared table for every node; each insert commits on its own
         if self._writer is None:
             row = self.conn.execute("PRAGMA database_list").fetchone()
             path = row[2] if row else ""
@@ -63,8 +65,9 @@ class ReplayCache:
         seen_at = utcnow()
         rows = [value for jti, kind, expires_at in items for value in (issuer, jti, kind, int(expires_at), seen_at)]
         values = ", ".join(["(?, ?, ?, ?, ?)"] * len(items))  # placeholders only: the values are bound
-        sql = f"INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES {values} RETURNING jti"  # noqa: S608
-        if self.conn.in_transaction:
+        sql = (f"INSERT INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES {values}"  # noqa: S608
+               " ON CONFLICT DO NOTHING RETURNING jti")
+        if self.conn.in_transaction or dialect(self.conn) == POSTGRESQL:  # PostgreSQL: rows lock themselves
             return self._insert(self.conn, sql, rows, now)
         with self._write_lock:  # see gateway.storage.db.write_lock
             return self._insert(self._writer_conn(), sql, rows, now)

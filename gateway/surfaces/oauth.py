@@ -316,10 +316,10 @@ def require_token(scope: str | None) -> dict:
 
 
 def rate_limiter() -> RateLimiter:
-    """The app's limiter (its buckets are shared by every worker process through one SQLite file)."""
+    """The app's limiter (its buckets are shared by every worker process, and on PostgreSQL by every replica)."""
     limiter = current_app.extensions.get("ncpeh_rate_limiter")
     if limiter is None:
-        limiter = RateLimiter(runtime().cfg.data_dir / "ratelimit.sqlite3")
+        limiter = RateLimiter(runtime().cfg.ratelimit_database)
         current_app.extensions["ncpeh_rate_limiter"] = limiter
     return limiter
 

@@ -79,6 +79,7 @@ SAMPLES = {
     "NCPEH_TOKEN_FAILURES_PER_ADDRESS": ("9", lambda c: str(c.token_failures_per_address)),
     "NCPEH_TOKEN_FAILURES_PER_CLIENT": ("4", lambda c: str(c.token_failures_per_client)),
     "NCPEH_SERVER_TIMING": ("1", lambda c: "1" if c.server_timing else "0"),
+    "NCPEH_DATABASE_URL": ("postgresql://ncpeh@db.example:5432/ncpeh_fr", lambda c: c.database_url),
     "NCPEH_SECRET_KEY": ("s3cret", lambda c: c.secret_key),
     "NCPEH_TOTP_KEY_FILE": ("/run/secrets/totp_key", lambda c: str(c.totp_key_path)),
     "NCPEH_KEY_PASSWORD": ("pw", lambda c: c.key_password),
