@@ -9,6 +9,7 @@ by :func:`_create` for PostgreSQL; where a migration differs beyond that, it say
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import re
 import time
 from typing import Any
@@ -311,8 +312,20 @@ def apply(db: sqlite_utils.Database | PgDatabase) -> list[str]:
     """Bring the schema up to date; returns the names of the migrations applied now."""
     if isinstance(db, PgDatabase):
         return _apply_pg(db)
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
+    row = db.execute("PRAGMA database_list").fetchone()
+    if not row or not row[2]:  # in memory: no other process
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+        return pending
+    # Processes opening a new file together (replicas, workers) take turns: SQLite's deferred transactions
+    # would otherwise fail with "database is locked" when two of them upgrade their read lock.
+    with open(row[2], "rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            pending = [m.name for m in migrations.pending(db)]
+            migrations.apply(db)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
     return pending
 
 
