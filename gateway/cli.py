@@ -446,12 +446,16 @@ def healthcheck(country: str, listener: str, timeout: float) -> None:
 @click.option("--base-port", default=8443, show_default=True,
               help="First port: country i gets public base-port+i and NCPeH base-port+100+i.")
 @click.option("--patients", default=20, show_default=True, help="Synthetic patients per country (when empty).")
+@click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
+              help="postgresql: a throwaway PostgreSQL cluster in <home>/postgresql (Debian's binaries).")
+@click.option("--replicas", default=1, show_default=True, type=click.IntRange(1, 8),
+              help="Replicas per country (above 1: --database postgresql), behind HAProxy on the listed ports.")
 @friendly_errors
-def demo(countries: str, home: Path, base_port: int, patients: int) -> None:
+def demo(countries: str, home: Path, base_port: int, patients: int, database: str, replicas: int) -> None:
     """Start several countries as local processes, with certificates, trust list and demo data."""
     from gateway.server.demo import run_demo
 
-    run_demo(parse_countries(countries), home.resolve(), base_port, patients, config_dir())
+    run_demo(parse_countries(countries), home.resolve(), base_port, patients, config_dir(), database, replicas)
 
 
 # --- partner clients -----------------------------------------------------------------------------

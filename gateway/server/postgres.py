@@ -104,9 +104,18 @@ class Cluster:
                 conn.execute(f'CREATE DATABASE "{name}"')  # a name the caller chose (country slug)
 
 
-def make_cluster(directory: Path, port: int | None = None) -> Cluster:
-    """Initialise a cluster in ``directory`` (kept if it exists: a demo restarts on its data) and start it."""
+def make_cluster(directory: Path, port: int | None = None, traverse_from: Path | None = None) -> Cluster:
+    """Initialise a cluster in ``directory`` (kept if it exists: a demo restarts on its data) and start it.
+
+    ``traverse_from``: as root, the directories from this one down to ``directory`` are made traversable
+    (``o+x``: not listable) for the cluster's user, e.g. a demo home created private."""
     directory.mkdir(parents=True, exist_ok=True)
+    if traverse_from is not None and os.geteuid() == 0:
+        here = directory.resolve().parent
+        top = traverse_from.resolve()
+        while here == top or top in here.parents:
+            here.chmod(here.stat().st_mode | 0o001)
+            here = here.parent
     secret = directory / "superuser-password"
     prefix = _run_as()
     owner = pwd.getpwnam(prefix[2]) if prefix else None
