@@ -122,7 +122,7 @@ class Running:
         return session
 
     def store(self, code: str) -> storage.Store:
-        return storage.open_store(self.configs[code].database_path)
+        return storage.open_store(self.configs[code].database)
 
 
 @contextmanager

@@ -71,6 +71,8 @@ class Topology:
     database: str = "sqlite"
     #: Replicas per country (more than one: PostgreSQL, behind HAProxy on the configured ports)
     replicas: int = 1
+    #: The countries that get ``replicas`` (None: every one; the others run once, on their configured ports)
+    replicated: tuple[str, ...] | None = None
     cluster: Cluster | None = None
     replica_sets: dict[str, list[Replica]] = field(default_factory=dict)
     balancer: subprocess.Popen | None = None
@@ -171,7 +173,7 @@ class Topology:
         assert self.log_dir is not None
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for cfg in self.configs.values():
-            if self.replicas > 1:
+            if self.replicas > 1 and (self.replicated is None or cfg.code in self.replicated):
                 self.replica_sets[cfg.code] = [Replica(cfg.code, n, (free_port(), free_port()))
                                                for n in range(1, self.replicas + 1)]
             for replica in self.replica_sets.get(cfg.code, [None]):
