@@ -238,7 +238,7 @@ class Topology:
                 lines += [f"frontend {name}", f"  bind {where.host}:{where.port}", f"  default_backend {name}", "",
                           f"backend {name}", "  balance roundrobin", "  option httpchk",
                           "  http-check send meth GET uri /_status ver HTTP/1.1 hdr Host 127.0.0.1",
-                          "  http-check expect status 200",
+                          "  http-check expect rstatus ^(200|503)$",  # see deploy/haproxy/country.cfg
                           f"  default-server check check-ssl verify required ca-file {cfg.certs.ca_cert} crt {pem}"
                           " inter 1s fall 2 rise 2 on-marked-down shutdown-sessions"]
                 for replica in replicas:
