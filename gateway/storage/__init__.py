@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 from flask import Flask, current_app, g
+from psycopg_pool import ConnectionPool
 
 from gateway import timing
 from gateway.storage import migrations
@@ -18,6 +19,7 @@ from gateway.storage.db import (
     PgConnection,
     PgDatabase,
     StorageError,
+    Writers,
     connect,
     connect_pg,
     describe,
@@ -29,23 +31,26 @@ from gateway.storage.records import RecordStore
 from gateway.storage.replay import ReplayCache
 from gateway.storage.users import UserStore
 
-__all__ = ["DatabaseUnavailable", "Store", "StorageError", "describe", "exists", "get_store", "init_app",
+__all__ = ["DatabaseUnavailable", "Store", "StorageError", "Writers", "describe", "exists", "get_store", "init_app",
            "open_store"]
 
 
 class Store:
     """One connection and the repositories built on it (``path``: the SQLite file, or the PostgreSQL URL)."""
 
-    def __init__(self, db: sqlite_utils.Database | PgDatabase, path: Path | str) -> None:
+    def __init__(self, db: sqlite_utils.Database | PgDatabase, path: Path | str, writers: Writers | None = None) -> None:
         self.db = db
         self.path = path
+        #: What this process's writers of the database share (write lock, audit group commit): pass it to
+        #: the stores opened beside this one (``open_store(..., writers=store.writers)``).
+        self.writers = writers or Writers()
         self.dialect = dialect(db)
         #: How messages name the database: the file, or PostgreSQL's host, port and name (never the password).
         self.name = describe(path)
         self.records = RecordStore(db)
         self.clients = ClientStore(db)
-        self.audit = AuditStore(db)
-        self.replay = ReplayCache(db)
+        self.audit = AuditStore(db, self.writers)
+        self.replay = ReplayCache(db, self.writers)
         self.users = UserStore(db)  # clinician accounts and sessions of the portal
 
     def ping(self) -> bool:
@@ -69,7 +74,7 @@ def exists(target: Path | str) -> bool:
     return is_url(target) or Path(target).exists()
 
 
-def open_store(path: Path | str, *, migrate: bool = True, check: bool = False) -> Store:
+def open_store(path: Path | str, *, migrate: bool = True, check: bool = False, writers: Writers | None = None) -> Store:
     """Open the SQLite file ``path`` or the PostgreSQL database at URL ``path``; ``migrate``: create or upgrade
     the schema; ``check``: an integrity check (SQLite), and a schema older than the code is refused."""
     db: sqlite_utils.Database | PgDatabase = connect_pg(path) if is_url(path) else connect(Path(path), check=check)
@@ -86,7 +91,7 @@ def open_store(path: Path | str, *, migrate: bool = True, check: bool = False) -
     except Exception as exc:
         db.conn.close()
         raise StorageError(f"{name}: schema migration failed ({' '.join(str(exc).split())[:300]})") from None
-    return Store(db, path)
+    return Store(db, path, writers)
 
 
 #: Connections kept per thread (each thread of a gunicorn worker keeps one per database).
@@ -94,7 +99,7 @@ _kept = threading.local()
 _KEPT_PER_THREAD = 4
 
 
-def _thread_store(path: Path) -> Store:
+def _thread_store(path: Path, writers: Writers) -> Store:
     """This thread's connection to ``path``, opened once and kept.
 
     Opening a connection per request costs the pragmas, and closing the last connection of a WAL
@@ -107,21 +112,22 @@ def _thread_store(path: Path) -> Store:
     _kept.pid = pid
     store = stores.pop(path, None)
     if store is None:
-        store = open_store(path, migrate=False)
+        store = open_store(path, migrate=False, writers=writers)
         while len(stores) >= _KEPT_PER_THREAD:  # e.g. many test apps in one process: close the oldest
             stores.pop(next(iter(stores))).close()
     stores[path] = store  # most recently used last
     return store
 
 
-def _pooled_store(app: Flask, url: str) -> Store:
-    """A store on a connection of this process's pool (taken at its first statement, given back at the end
-    of the app context). The pool is made in the process that uses it (gunicorn forks workers)."""
+def _process_state(app: Flask, target: Path | str) -> tuple[Writers, ConnectionPool | None]:
+    """This process's shared state for the app's database, kept on the app: what its writers share and,
+    on PostgreSQL, its connection pool. Made in the process that uses it (gunicorn forks workers)."""
     pid = os.getpid()
-    kept = app.extensions.get("ncpeh_pg_pool")
+    kept = app.extensions.get("ncpeh_storage_process")
     if kept is None or kept[0] != pid:
-        kept = app.extensions["ncpeh_pg_pool"] = (pid, pg_pool(url, app.config["NCPEH"].threads + 2))
-    return Store(PgDatabase(PgConnection(kept[1], name=describe(url))), url)
+        pool = pg_pool(str(target), app.config["NCPEH"].threads + 2) if is_url(target) else None
+        kept = app.extensions["ncpeh_storage_process"] = (pid, Writers(), pool)
+    return kept[1], kept[2]
 
 
 def get_store() -> Store:
@@ -130,7 +136,11 @@ def get_store() -> Store:
     if "store" not in g:
         with timing.stage("db-open"):
             target = current_app.extensions["ncpeh_database_path"]
-            g.store = _pooled_store(current_app, target) if is_url(target) else _thread_store(target)
+            writers, pool = _process_state(current_app, target)
+            if pool is None:
+                g.store = _thread_store(target, writers)
+            else:  # a connection of the pool, taken at the first statement, given back at the end of the context
+                g.store = Store(PgDatabase(PgConnection(pool, name=describe(target))), target, writers)
     return g.store
 
 

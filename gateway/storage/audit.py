@@ -16,14 +16,13 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlite_utils
 
 from gateway.audit.chain import FIELDS, GENESIS, AuditEntry
-from gateway.storage.db import POSTGRESQL, dialect, write_lock
+from gateway.storage.db import POSTGRESQL, Writers, dialect
 from gateway.storage.migrations import PG_APPEND_ONLY_FUNCTION, PG_TRIGGERS
 
 _COLUMNS = ", ".join(FIELDS)
@@ -76,24 +75,6 @@ class _Pending:
     done: bool = False
 
 
-@dataclass(eq=False)
-class _Group:
-    """The records waiting for one database's next group commit in this process."""
-
-    queue: list[_Pending] = field(default_factory=list)
-    guard: threading.Lock = field(default_factory=threading.Lock)
-    commits: int = 0
-
-
-_groups: dict[int, _Group] = {}  # by id of the database's write lock (one per database file and process)
-_groups_guard = threading.Lock()
-
-
-def _group(lock: threading.Lock) -> _Group:
-    with _groups_guard:
-        return _groups.setdefault(id(lock), _Group())
-
-
 def _commit(conn: sqlite3.Connection, batch: list[_Pending]) -> None:
     """Chain and commit ``batch`` in one transaction (write lock held); every item is done afterwards,
     with its entry or, when the transaction failed, the error (none of them was committed)."""
@@ -121,10 +102,10 @@ def _before_commit(size: int) -> None:
 
 
 class AuditStore:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, writers: Writers) -> None:
         self.conn = db.conn
-        self._write_lock = write_lock(db.conn)
-        self._group = _group(self._write_lock)
+        self._write_lock = writers.lock
+        self._group = writers
 
     @property
     def group_commits(self) -> int:

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,27 +71,26 @@ def connect(path: Path, *, check: bool = False) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
-_write_locks: dict[str, threading.Lock] = {}
-_write_locks_guard = threading.Lock()
+@dataclass(eq=False)
+class Writers:
+    """What the writers of one database in this process share: kept on the store, and handed to the stores
+    opened beside it (the threads of a gunicorn worker, see :func:`gateway.storage.get_store`).
 
-
-def write_lock(conn: sqlite3.Connection) -> threading.Lock:
-    """The lock this process's writers of ``conn``'s database file hold around a write transaction
-    on the request path (audit records, replay cache).
-
-    SQLite admits one writer at a time, and a connection that finds the database locked sleeps in its
-    busy handler (1, 2, 5, 10... up to 100 ms) before trying again: under concurrency, threads slept
-    far longer than the writer before them needed (a commit takes about a millisecond). Threads of
-    one process queue on this lock instead and get it as soon as it is released; writers of other
-    processes still meet SQLite's own locking (and busy handler).
+    ``lock``: held around a write transaction on the request path (audit records, replay cache). SQLite
+    admits one writer at a time, and a connection that finds the database locked sleeps in its busy
+    handler (1, 2, 5, 10... up to 100 ms) before trying again: under concurrency, threads slept far longer
+    than the writer before them needed (a commit takes about a millisecond). Threads queue on this lock
+    instead and get it as soon as it is released; other processes still meet SQLite's own locking (and
+    busy handler); on PostgreSQL rows lock themselves and the lock only queues this process's threads.
+    ``queue``, ``guard``, ``commits``: the audit trail's group commit (:mod:`gateway.storage.audit`).
+    ``last_purge``: when the replay cache last purged expired entries.
     """
-    if dialect(conn) == POSTGRESQL:  # rows lock themselves; the lock only queues this process's threads
-        name = f"postgresql:{conn.name}"  # type: ignore[attr-defined]
-    else:
-        row = conn.execute("PRAGMA database_list").fetchone()
-        name = (row[2] if row else "") or f":memory:{id(conn)}"
-    with _write_locks_guard:
-        return _write_locks.setdefault(name, threading.Lock())
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    queue: list[Any] = field(default_factory=list)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+    commits: int = 0
+    last_purge: float = 0.0
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------
