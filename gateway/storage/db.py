@@ -167,6 +167,8 @@ class PgConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> psycopg.Cursor:
         kind = "" if not params else "named" if isinstance(params, Mapping) else "seq"
+        if self._raw is None and sql.strip().upper() == "ROLLBACK":  # the connection was lost (and released)
+            return _NO_ROWS
         try:
             return self.raw.execute(_pg_sql(sql, kind), params or None)  # type: ignore[arg-type]
         except psycopg.OperationalError as exc:
@@ -192,6 +194,24 @@ class PgConnection:
 
     def close(self) -> None:
         self.release()
+
+
+class _NoRows:
+    """What a ROLLBACK after a lost connection returns: nothing to roll back, no rows."""
+
+    rowcount = 0
+
+    def fetchone(self) -> None:
+        return None
+
+    def fetchall(self) -> list:
+        return []
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(())
+
+
+_NO_ROWS: Any = _NoRows()
 
 
 class PgDatabase:
