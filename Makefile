@@ -126,6 +126,7 @@ clean:
 # the host, the "it" profile and an IT->FR summary, --profile it down -v. Where there is no engine it provides one
 # (Debian, root: docker.io + dockerd, stopped at the end), Compose v2 from requirements/compose.txt and, without
 # a registry, a Debian base image. BUILD_CA=<pem> for pip behind a TLS-intercepting proxy (default: $PIP_CERT).
+# HA=1: also the "ha" profile (PostgreSQL, two replicas per country behind HAProxy, one killed, audit verified).
 .PHONY: compose-test
 compose-test: install
-	$(BIN)/python deploy/compose_test.py $(if $(BUILD_CA),--build-ca $(BUILD_CA))
+	$(BIN)/python deploy/compose_test.py $(if $(BUILD_CA),--build-ca $(BUILD_CA)) $(if $(HA),--ha)
