@@ -134,3 +134,13 @@ def test_missing_file(tmp_path):
 def test_invalid_environment_override_is_named(tmp_path):
     with pytest.raises(ConfigError, match="'ncp.port' must be a whole number"):
         load_config(write(tmp_path, VALID), env={"NCPEH_NCP_PORT": "eighty"})
+
+
+def test_database_url_must_be_a_postgresql_url_and_is_never_echoed_with_its_password(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(country_file("FR"), env={"NCPEH_HOME": str(tmp_path),
+                                             "NCPEH_DATABASE_URL": "mysql://ncpeh:s3cret-pw@db.example/ncpeh"})
+    assert info.value.setting == "database.url" and "postgresql://" in str(info.value)
+    assert "s3cret-pw" not in str(info.value)
+    cfg = load_config(country_file("FR"), env={"NCPEH_HOME": str(tmp_path)})
+    assert cfg.database_url is None and cfg.database == cfg.database_path  # SQLite by default
