@@ -501,7 +501,7 @@ def scenario(stack: Stack, base: str, timings: list[tuple[str, float]], ha: bool
     with step("clean up what an earlier run may have left", timings):
         stack.run("down", "--volumes", "--remove-orphans", it=True, ha=True, timeout=180)
     with step(f"build the image (base {base})", timings):
-        stack.run("build", "--build-arg", f"PYTHON_IMAGE={base}", timeout=1200)
+        stack.run("build", "--build-arg", f"PYTHON_IMAGE={base}", ha=ha, timeout=1200)  # ha: PostgreSQL, HAProxy
     failing = ["certs", "fr", "de"]
     try:
         with step("up --wait: certs, fr, de", timings):

@@ -228,7 +228,7 @@ class Topology:
         client certificate (the NCPeH listener requires one)."""
         directory = self.home / "haproxy"
         lines = ["global", "  maxconn 4096", "", "defaults", "  mode tcp", "  timeout connect 3s",
-                 "  timeout client 120s", "  timeout server 120s", "  retries 2", "  option redispatch", ""]
+                 "  timeout client 120s", "  timeout server 120s", "  timeout check 3s", "  retries 2", "  option redispatch", ""]
         for code, replicas in self.replica_sets.items():
             cfg = self.configs[code]
             pem = directory / f"{cfg.slug}-check-client.pem"

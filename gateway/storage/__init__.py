@@ -15,6 +15,7 @@ from gateway.storage import migrations
 from gateway.storage.audit import AuditStore
 from gateway.storage.clients import ClientStore
 from gateway.storage.db import (
+    PING_TIMEOUT,
     DatabaseUnavailable,
     PgConnection,
     PgDatabase,
@@ -54,7 +55,10 @@ class Store:
         self.users = UserStore(db)  # clinician accounts and sessions of the portal
 
     def ping(self) -> bool:
+        """Whether the database answers (``/_status``); a pooled connection is waited for briefly only."""
         try:
+            if isinstance(self.db, PgDatabase):
+                self.db.conn.acquire(PING_TIMEOUT)
             self.db.execute("SELECT 1").fetchone()
             return True
         except Exception:  # noqa: BLE001 - any failure means "not reachable" for /_status

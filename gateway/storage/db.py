@@ -153,10 +153,14 @@ class PgConnection:
 
     @property
     def raw(self) -> psycopg.Connection:
+        return self.acquire(POOL_TIMEOUT)
+
+    def acquire(self, timeout: float) -> psycopg.Connection:
+        """The connection, taken from the pool now if need be, waiting at most ``timeout`` seconds."""
         if self._raw is None:
             assert self._pool is not None, "a closed connection"
             try:
-                self._raw = self._pool.getconn(timeout=POOL_TIMEOUT)
+                self._raw = self._pool.getconn(timeout=timeout)
             except (PoolTimeout, psycopg.OperationalError) as exc:
                 raise DatabaseUnavailable(f"{self.name}: unreachable ({_reason(exc)})") from None
         return self._raw
@@ -226,8 +230,9 @@ class PgDatabase:
         return self.conn.execute(sql, params)
 
 
-#: How long a request waits for a pooled connection (or a new one) before answering 503.
+#: How long a request waits for a pooled connection (or a new one) before answering 503; a health check, less.
 POOL_TIMEOUT = 5.0
+PING_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 5
 
 
