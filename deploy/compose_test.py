@@ -602,7 +602,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"compose-test: could not stop dockerd: {exc}")
         log("\ntimings: " + "; ".join(f"{name}: {seconds:.0f} s" for name, seconds in timings))
     log(f"\ncompose-test: OK in {time.monotonic() - started:.0f} s (build, up --wait, DE->FR summary, "
-        "profile it, IT->FR summary, down -v)")
+        "profile it, IT->FR summary" + (", profile ha: DE->FR through both balancers, fr-1 killed, audit verified"
+                                        if args.ha else "") + ", down -v)")
     return 0
 
 
