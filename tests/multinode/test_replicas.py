@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from gateway.audit import events
-from gateway.server.demo import Topology
+from gateway.server.demo import Topology, TopologyError
 from gateway.server.postgres import INSTALL_HINT, ClusterError, bin_dir
 from gateway.services.population import store_documents
 from tests.conftest import CLINICIAN, Running, free_ports, load_fixture
@@ -177,3 +177,14 @@ def test_a_replica_killed_under_load_loses_nothing_and_replays_are_refused_every
     assert_refused(search(replica_1.ports[1]), 401, "ASSERTION_REPLAYED")
     assert_refused(search(replica_2.ports[1]), 401, "ASSERTION_REPLAYED")
 
+
+
+def test_replicas_need_postgresql_and_say_so(tmp_path):
+    with pytest.raises(TopologyError, match="--replicas above 1 needs --database postgresql"):
+        Topology(["FR", "DE"], tmp_path, {"FR": (1, 2), "DE": (3, 4)}, replicas=2)
+    with pytest.raises(TopologyError, match="--database must be one of sqlite, postgresql"):
+        Topology(["FR"], tmp_path, {"FR": (1, 2)}, database="mysql")
+    done = subprocess.run([sys.executable, "-m", "gateway.cli", "demo", "--home", str(tmp_path), "--replicas", "2"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode != 0
+    assert done.stderr.strip() == "ncpeh: error: --replicas above 1 needs --database postgresql (replicas share one database)"
