@@ -146,6 +146,19 @@ def test_replicas_starting_together_migrate_once(target):
     s.close()
 
 
+def test_wrong_credentials_are_said_plainly(backend):
+    if backend != "postgresql":
+        pytest.skip("credentials only on PostgreSQL")
+    url = os.environ["NCPEH_DATABASE_URL"]
+    password = url.split("@")[0].rsplit(":", 1)[1]
+    wrong = url.replace(f":{password}@", ":not-the-password@")
+    with pytest.raises(storage.StorageError) as info:
+        storage.open_store(wrong)
+    message = str(info.value)
+    assert message.startswith("PostgreSQL at 127.0.0.1:") and "password authentication failed" in message
+    assert "not-the-password" not in message and password not in message
+
+
 def test_an_older_schema_is_said_plainly(target, backend):
     s = storage.open_store(target)
     table = "ncpeh_migrations" if backend == "postgresql" else "_sqlite_migrations"
