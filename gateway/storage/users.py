@@ -277,9 +277,10 @@ class UserStore:
                           " locked_until <= ?)", (now - max(FAILURE_WINDOW, LOCKOUT_SECONDS), now))
         cut = now - FAILURE_WINDOW
         failures = self.conn.execute(
-            "INSERT INTO portal_signin_failures (name_hash, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (name_hash) DO"
-            " UPDATE SET failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,"
-            " window_start = CASE WHEN window_start < ? THEN excluded.window_start ELSE window_start END"
+            "INSERT INTO portal_signin_failures AS f (name_hash, failures, window_start) VALUES (?, 1, ?)"
+            " ON CONFLICT (name_hash) DO UPDATE SET"  # f: the stored row (unqualified names are ambiguous on PostgreSQL)
+            " failures = CASE WHEN f.window_start < ? THEN 1 ELSE f.failures + 1 END,"
+            " window_start = CASE WHEN f.window_start < ? THEN excluded.window_start ELSE f.window_start END"
             " RETURNING failures", (key, now, cut, cut)).fetchone()[0]
         if failures < MAX_FAILED_ATTEMPTS:
             self.conn.execute(

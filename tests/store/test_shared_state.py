@@ -19,6 +19,7 @@ from gateway.audit.verify import verify
 from gateway.server.postgres import make_cluster
 from gateway.storage import migrations
 from gateway.storage.ratelimit import RateLimiter
+from gateway.storage.users import MAX_FAILED_ATTEMPTS, MAX_FAILURES_PER_ADDRESS
 from tests.audit.test_chain import entry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,30 @@ def test_portal_sessions_are_shared(target):
     assert one.users.session(token).state["family"] == "Brunet"
     one.users.end_session(token)
     assert other.users.session(token).expired()
+    one.close()
+    other.close()
+
+
+def test_sign_in_lockout_and_second_factor_steps_are_shared(target):
+    """Failed sign-ins counted on one node lock the name on the other; a TOTP step used on one is refused on
+    the other; an address throttled by failures on both nodes together."""
+    one, other = storage.open_store(target), storage.open_store(target, migrate=False)
+    user = one.users.add("nurse.kim", "correct horse battery", professional_id="10002", name="Kim", role="2221",
+                         organisation="Klinik", organisation_id="urn:oid:1.2.3", language="de")
+    now = 1_800_000_000
+    locked = [(one if n % 2 else other).users.record_failure("nurse.kim", "192.0.2.7", now=now + n)
+              for n in range(MAX_FAILED_ATTEMPTS)]
+    assert locked == [False] * (MAX_FAILED_ATTEMPTS - 1) + [True]
+    assert other.users.name_locked("nurse.kim", now=now + 10) and one.users.name_locked("nurse.kim", now=now + 10)
+    assert other.users.get(user.id).locked(now=now + 10)
+    for n in range(MAX_FAILURES_PER_ADDRESS):
+        (one if n % 2 else other).users.record_failure(f"unknown-{n}", "192.0.2.8", now=now + n)
+    assert one.users.address_throttled("192.0.2.8", now=now + 60) and not one.users.address_throttled("192.0.2.9")
+    assert one.users.accept_totp_step(user.id, 1000) and not other.users.accept_totp_step(user.id, 1000)
+    assert other.users.accept_totp_step(user.id, 1001)
+    token = one.users.open_session(user.id)
+    assert other.users.expire_sessions("nurse.kim") == 1 and one.users.session(token).expired()
+    assert other.users.purge_sessions(now=int(time.time()) + 10 * 3600 + 7200) >= 1 and one.users.session(token) is None
     one.close()
     other.close()
 
