@@ -74,6 +74,8 @@ class Topology:
     #: The countries that get ``replicas`` (None: every one; the others run once, on their configured ports)
     replicated: tuple[str, ...] | None = None
     cluster: Cluster | None = None
+    #: Where the PostgreSQL cluster lives (default ``<home>/postgresql``; its user must be able to reach it)
+    cluster_dir: Path | None = None
     replica_sets: dict[str, list[Replica]] = field(default_factory=dict)
     balancer: subprocess.Popen | None = None
 
@@ -136,7 +138,10 @@ class Topology:
     def start_database(self) -> list[str]:
         """The PostgreSQL cluster in ``<home>/postgresql`` (made or restarted), a database per country."""
         try:
-            self.cluster = make_cluster(self.home / "postgresql", traverse_from=self.home)
+            if self.cluster_dir is not None:
+                self.cluster = make_cluster(self.cluster_dir)
+            else:
+                self.cluster = make_cluster(self.home / "postgresql", traverse_from=self.home)
             urls = {}
             for code, cfg in self.configs.items():
                 self.cluster.create_database(f"ncpeh_{cfg.slug}")

@@ -64,6 +64,14 @@ class Store:
         except Exception:  # noqa: BLE001 - any failure means "not reachable" for /_status
             return False
 
+    def table_names(self) -> list[str]:
+        """The database's tables, sorted (tests compare their contents before and after a request)."""
+        if isinstance(self.db, PgDatabase):
+            sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return sorted(row[0] for row in self.db.execute(sql).fetchall())
+
     def schema_version(self) -> int:
         return migrations.schema_version(self.db)
 

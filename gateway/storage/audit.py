@@ -13,6 +13,7 @@ serialised; the row also keeps the largest ``seq`` ever assigned (SQLite's ``sql
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -54,6 +55,7 @@ def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
     """Chain and insert ``draft``; the caller holds the write lock (inside ``BEGIN IMMEDIATE``).
 
     PostgreSQL: the head row is locked first (every node's appends wait there), then the tail is read."""
+    draft = _storable(draft)
     pg = dialect(conn) == POSTGRESQL
     if pg:
         high = conn.execute(_PG_HEAD).fetchone()[0]
@@ -65,6 +67,14 @@ def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
     if pg:
         conn.execute("UPDATE audit_head SET seq = ? WHERE id = 1", (entry.seq,))
     return entry
+
+
+def _storable(draft: AuditEntry) -> AuditEntry:
+    """``draft`` with NUL characters (which PostgreSQL's text cannot hold; a hostile request may carry them) made
+    U+FFFD, on both backends and before chaining: the hash covers exactly what is stored."""
+    changes = {f.name: value.replace("\x00", "\ufffd") for f in dataclasses.fields(draft)
+               if isinstance(value := getattr(draft, f.name), str) and "\x00" in value}
+    return dataclasses.replace(draft, **changes) if changes else draft
 
 
 @dataclass(eq=False)

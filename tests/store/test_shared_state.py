@@ -44,6 +44,15 @@ def test_append_only_on_both_backends(target):
     s.close()
 
 
+def test_a_nul_character_in_an_audited_value_is_stored_as_u_fffd_and_the_chain_verifies(target):
+    """A hostile request's NUL (PostgreSQL's text cannot hold it) is made U+FFFD before chaining, on both backends."""
+    s = storage.open_store(target)
+    stored = s.audit.append(entry(patient_id="fr-\x00abc", request_id="req-\x00"))
+    assert stored.patient_id == "fr-\ufffdabc" and s.audit.get(stored.seq).request_id == "req-\ufffd"
+    assert verify(s.audit).ok
+    s.close()
+
+
 WRITER = textwrap.dedent("""
     import sys, threading
     from gateway import storage
