@@ -5,6 +5,7 @@ plainly; on PostgreSQL, a server lost while serving and back again without a res
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -238,3 +239,4 @@ def test_a_lost_server_fails_cleanly_and_service_resumes_without_restart(backend
         pool.close()
     finally:
         cluster.stop("immediate")
+        shutil.rmtree(directory, ignore_errors=True)
