@@ -8,7 +8,8 @@ Commits are durable (``PRAGMA synchronous = FULL``, set for every connection by 
 
 On PostgreSQL (several nodes writing one chain) the lock is the chain's head row: every appending
 transaction first locks ``audit_head`` (``SELECT ... FOR UPDATE``), so appends of every node are
-serialised; the row also keeps the largest ``seq`` ever assigned (SQLite's ``sqlite_sequence``).
+serialised; the row also keeps the largest ``seq`` ever assigned (SQLite's ``sqlite_sequence``) and the
+last record's hash, so that an append is two statements (read and lock the head; insert and move it).
 """
 
 from __future__ import annotations
@@ -47,25 +48,27 @@ def normalised_sql(sql: str | None) -> str:
     return " ".join((sql or "").split())
 
 
-_PG_HEAD = "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"
-_PG_TAIL = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+#: PostgreSQL: the chain's head row (largest seq ever assigned, hash of the last record), locked by every appender.
+_PG_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+#: PostgreSQL: the record and the new head in one statement (one round trip).
+_PG_INSERT = (f"WITH added AS (INSERT INTO audit_events ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) RETURNING seq, hash)"  # noqa: S608
+              " UPDATE audit_head SET seq = added.seq, hash = added.hash FROM added WHERE audit_head.id = 1")
 
 
 def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
     """Chain and insert ``draft``; the caller holds the write lock (inside ``BEGIN IMMEDIATE``).
 
-    PostgreSQL: the head row is locked first (every node's appends wait there), then the tail is read."""
+    PostgreSQL: the head row is locked first (every node's appends wait there); it holds the last seq and hash,
+    and is moved on in the statement that inserts the record."""
     draft = _storable(draft)
-    pg = dialect(conn) == POSTGRESQL
-    if pg:
-        high = conn.execute(_PG_HEAD).fetchone()[0]
-        tail_seq, tail_hash = conn.execute(_PG_TAIL).fetchone() or (None, None)
-    else:
-        tail_seq, tail_hash, high = conn.execute(_TAIL).fetchone()
+    if dialect(conn) == POSTGRESQL:
+        high, head_hash = conn.execute(_PG_HEAD).fetchone()
+        entry = draft.chained(high + 1, head_hash or GENESIS)
+        conn.execute(_PG_INSERT, entry.to_row())
+        return entry
+    tail_seq, tail_hash, high = conn.execute(_TAIL).fetchone()
     entry = draft.chained(max(tail_seq or 0, high or 0) + 1, tail_hash or GENESIS)
     conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", entry.to_row())  # noqa: S608
-    if pg:
-        conn.execute("UPDATE audit_head SET seq = ? WHERE id = 1", (entry.seq,))
     return entry
 
 

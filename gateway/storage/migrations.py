@@ -176,10 +176,10 @@ def m004_audit(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX audit_events_request ON audit_events (request_id)")
     db.execute("CREATE INDEX audit_events_recorded ON audit_events (recorded)")
     if _pg(db):
-        # The chain's head: the largest seq ever assigned (SQLite's sqlite_sequence), and the row every
-        # appending transaction of every node locks first (SELECT ... FOR UPDATE): one chain, serialised.
-        db.execute("CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL)")
-        db.execute("INSERT INTO audit_head (id, seq) VALUES (1, 0)")
+        # The chain's head: the largest seq ever assigned (SQLite's sqlite_sequence) and the last record's hash,
+        # the row every appending transaction of every node locks first (SELECT ... FOR UPDATE): one chain.
+        db.execute("CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT)")
+        db.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, NULL)")
         db.execute(PG_APPEND_ONLY_FUNCTION)
         for sql in PG_TRIGGERS.values():
             db.execute(sql)
