@@ -40,8 +40,9 @@ lock:
 	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK) -o $(RUNTIME_LOCK)
 	@echo "locks written: $(LOCK) $(RUNTIME_LOCK) (commit them)"
 
-demo: install
-	$(BIN)/ncpeh demo --countries $(COUNTRIES)
+# make demo DATABASE=postgresql REPLICAS=2: a throwaway PostgreSQL cluster, two replicas per country behind HAProxy.
+demo: install $(if $(filter postgresql,$(DATABASE)),postgresql haproxy)
+	$(BIN)/ncpeh demo --countries $(COUNTRIES) $(if $(DATABASE),--database $(DATABASE)) $(if $(REPLICAS),--replicas $(REPLICAS))
 
 lint: install
 	$(BIN)/ruff check .
