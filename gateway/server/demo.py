@@ -140,8 +140,10 @@ class Topology:
         try:
             if self.cluster_dir is not None:
                 self.cluster = make_cluster(self.cluster_dir)
-            else:
-                self.cluster = make_cluster(self.home / "postgresql", traverse_from=self.home)
+            else:  # as root, the cluster's user must traverse the home (and the folders made for it, e.g. var/)
+                cwd, home = Path.cwd().resolve(), self.home.resolve()
+                top = cwd if cwd in home.parents else home
+                self.cluster = make_cluster(self.home / "postgresql", traverse_from=top)
             urls = {}
             for code, cfg in self.configs.items():
                 self.cluster.create_database(f"ncpeh_{cfg.slug}")
