@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 COUNTRIES ?= FR,DE
 
-.PHONY: install demo test test-latest lock lint clean chromium bench catalogs
+.PHONY: install demo test test-latest lock lint clean chromium postgresql haproxy bench catalogs
 
 # Installs come from the committed lock (requirements/lock.txt: every dependency pinned with hashes,
 # runtime + test + bench extras + build backend). pyproject.toml keeps ranges for library users;
@@ -40,8 +40,9 @@ lock:
 	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK) -o $(RUNTIME_LOCK)
 	@echo "locks written: $(LOCK) $(RUNTIME_LOCK) (commit them)"
 
-demo: install
-	$(BIN)/ncpeh demo --countries $(COUNTRIES)
+# make demo DATABASE=postgresql REPLICAS=2: a throwaway PostgreSQL cluster, two replicas per country behind HAProxy.
+demo: install $(if $(filter postgresql,$(DATABASE)),postgresql haproxy)
+	$(BIN)/ncpeh demo --countries $(COUNTRIES) $(if $(DATABASE),--database $(DATABASE)) $(if $(REPLICAS),--replicas $(REPLICAS))
 
 # ruff, then the import contracts of pyproject.toml [tool.importlinter] (layers, no cycles, terminology a library)
 lint: install
@@ -60,13 +61,37 @@ chromium:
 		     "the portal's browser tests are skipped until then"; \
 	fi
 
-test: install lint chromium
+# The PostgreSQL backend's tests and `ncpeh demo --database postgresql --replicas 2` start throwaway clusters
+# with Debian's postgresql binaries (initdb, pg_ctl) and put Debian's haproxy in front of the replicas.
+# As root, the clusters run as the unprivileged user $(PG_USER) (PostgreSQL refuses to run as root).
+PG_USER ?= ncpeh-pg
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing the Debian postgresql package (PostgreSQL backend tests, replicated demo)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else \
+		echo "note: PostgreSQL binaries are missing: install the Debian package 'postgresql' (sudo apt-get install postgresql)"; \
+	fi
+	@if [ "$$(id -u)" = "0" ] && ! id -u $(PG_USER) >/dev/null 2>&1; then \
+		useradd --system --no-create-home --shell /usr/sbin/nologin $(PG_USER); fi
+
+haproxy:
+	@if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing the Debian haproxy package (load balancer in front of replicas)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
+	else \
+		echo "note: haproxy is missing: install the Debian package 'haproxy' (sudo apt-get install haproxy)"; \
+	fi
+
+test: install lint chromium postgresql haproxy
 	$(BIN)/pytest
 
 # The tests against the newest versions pyproject.toml allows (not the lock), in a venv of its own:
 # drift in dependencies and their data (CLDR, tzdata, ...) is seen on purpose, not by surprise.
 LATEST_VENV ?= .venv-latest
-test-latest: chromium
+test-latest: chromium postgresql haproxy
 	rm -rf $(LATEST_VENV)
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -105,6 +130,7 @@ clean:
 # the host, the "it" profile and an IT->FR summary, --profile it down -v. Where there is no engine it provides one
 # (Debian, root: docker.io + dockerd, stopped at the end), Compose v2 from requirements/compose.txt and, without
 # a registry, a Debian base image. BUILD_CA=<pem> for pip behind a TLS-intercepting proxy (default: $PIP_CERT).
+# HA=1: also the "ha" profile (PostgreSQL, two replicas per country behind HAProxy, one killed, audit verified).
 .PHONY: compose-test
 compose-test: install
-	$(BIN)/python deploy/compose_test.py $(if $(BUILD_CA),--build-ca $(BUILD_CA))
+	$(BIN)/python deploy/compose_test.py $(if $(BUILD_CA),--build-ca $(BUILD_CA)) $(if $(HA),--ha)

@@ -105,7 +105,7 @@ def percentile(values: list[float], pct: float) -> float:
 def seed(topo: Topology, per_size: int, seed_value: int) -> dict[str, dict]:
     """Store ``per_size`` French patients per summary size; returns {size: {"ids": [...], "entries": n}}."""
     cfg = topo.configs["FR"]
-    store = storage.open_store(cfg.database_path)
+    store = storage.open_store(cfg.database)
     out: dict[str, dict] = {}
     try:
         for number, size in enumerate(SIZES):

@@ -3,7 +3,9 @@
 Build the image, `up --wait` (certs, fr, de), both countries healthy, then from the host with the demo CA
 copied out of the `pki` volume: an access token, a clinician assertion, a cross-border identification and
 `$summary` (German partner software asking France), then the `it` profile (Italy joins the trust list, a
-summary flows from Italy to France), then `--profile it down -v`. Exits non-zero on any failure, with the
+summary flows from Italy to France), with `--ha` the `ha` profile (PostgreSQL, two replicas per country
+behind HAProxy: DE asks FR through both balancers, one FR replica is SIGKILLed, DE asks again, FR's audit
+chain verifies), then `down -v`. Exits non-zero on any failure, with the
 logs of the services involved; prints the time of each step.
 
 Where nothing provides one, it provides what it needs and removes it afterwards:
@@ -52,7 +54,10 @@ LOCAL_BASE = "ncpeh-base:bookworm-python3"
 BUILD_CA_COPY = ROOT / "deploy" / "build-ca" / "compose-test-build-host.crt"
 #: Published ports (variable -> default), as in .env.example.
 PORTS = {"FR_PUBLIC_PORT": 8443, "FR_NCP_PORT": 9443, "DE_PUBLIC_PORT": 8444, "DE_NCP_PORT": 9444,
-         "IT_PUBLIC_PORT": 8445, "IT_NCP_PORT": 9445}
+         "IT_PUBLIC_PORT": 8445, "IT_NCP_PORT": 9445, "FR_HA_PUBLIC_PORT": 8453, "FR_HA_NCP_PORT": 9453,
+         "DE_HA_PUBLIC_PORT": 8454, "DE_HA_NCP_PORT": 9454}
+#: The services of the profile "ha" (PostgreSQL, two replicas per country, a load balancer per country).
+HA_SERVICES = ["postgres", "fr-1", "fr-2", "de-1", "de-2", "fr-lb", "de-lb"]
 #: The first synthetic French patient (README "Partner API"): identifier and the traits France requires.
 FR_PATIENT = {"country": "FR", "identifier": "urn:oid:1.2.250.1.213.1.4.8|285111411846366", "family": "Brunet",
               "given": "Margaux", "birthdate": "1985-11-28", "gender": "female"}
@@ -336,18 +341,18 @@ class Stack:
         self.env.update({"NCPEH_IMAGE_TAG": IMAGE_TAG, **{k: str(v) for k, v in ports.items()}})
         self.ports = ports
 
-    def argv(self, *args: str, it: bool = False) -> list[str]:
+    def argv(self, *args: str, it: bool = False, ha: bool = False) -> list[str]:
         return [*self.compose, "--project-name", PROJECT, "--project-directory", str(ROOT), "--file",
                 str(ROOT / "docker-compose.yml"), "--env-file", str(ROOT / ".env.example"),
-                *(["--profile", "it"] if it else []), *args]
+                *(["--profile", "it"] if it else []), *(["--profile", "ha"] if ha else []), *args]
 
-    def run(self, *args: str, it: bool = False, timeout: float = 600, capture: bool = False,
+    def run(self, *args: str, it: bool = False, ha: bool = False, timeout: float = 600, capture: bool = False,
             check: bool = True) -> subprocess.CompletedProcess:
-        return run(self.argv(*args, it=it), timeout=timeout, capture=capture, check=check, env=self.env,
+        return run(self.argv(*args, it=it, ha=ha), timeout=timeout, capture=capture, check=check, env=self.env,
                    what=f"docker compose {' '.join(args)}")
 
-    def containers(self, it: bool = True) -> list[dict]:
-        out = self.run("ps", "--all", "--format", "json", it=it, capture=True, timeout=60).stdout.strip()
+    def containers(self, it: bool = True, ha: bool = True) -> list[dict]:
+        out = self.run("ps", "--all", "--format", "json", it=it, ha=ha, capture=True, timeout=60).stdout.strip()
         if not out:
             return []
         if out.startswith("["):  # older Compose v2: one JSON array; newer: one object per line
@@ -364,7 +369,7 @@ class Stack:
     def logs(self, services: list[str]) -> None:
         for service in services:
             log(f"\n---- logs of {service} (last 150 lines)")
-            self.run("logs", "--no-color", "--tail", "150", service, it=True, check=False, timeout=60)
+            self.run("logs", "--no-color", "--tail", "150", service, it=True, ha=True, check=False, timeout=60)
 
     def copy_out(self, source: str, target: Path) -> Path:
         if target.exists():
@@ -468,11 +473,35 @@ def until(what: str, attempt, timeout: float = 90):  # noqa: ANN001, ANN201
             time.sleep(3)
 
 
-def scenario(stack: Stack, base: str, timings: list[tuple[str, float]]) -> None:
+def ha_steps(stack: Stack, ca: Path, timings: list[tuple[str, float]]) -> None:
+    """Profile ha: PostgreSQL, two replicas per country behind HAProxy; DE asks FR through both balancers,
+    one FR replica is killed, DE asks again, FR's audit chain (written by both replicas) verifies."""
+    with step("profile ha: up --wait (PostgreSQL, fr-1/fr-2, de-1/de-2, fr-lb, de-lb)", timings):
+        check_ports_free(stack.ports, ["FR_HA_PUBLIC_PORT", "FR_HA_NCP_PORT", "DE_HA_PUBLIC_PORT", "DE_HA_NCP_PORT"])
+        stack.run("up", "--detach", "--wait", "--no-build", ha=True, timeout=600)
+        stack.healthy(HA_SERVICES)
+    with step("profile ha: DE partner software asks FR through de-lb and fr-lb", timings):
+        de_data = stack.copy_out("de-1:/srv/ncpeh/data", WORK / "de-ha-data")
+        germany = Partner("DE", de_data, ca, stack.ports["DE_HA_PUBLIC_PORT"])
+        germany.sign_in()
+        for _ in range(4):  # round robin: both replicas of each country answer
+            germany.summary(FR_PATIENT, "de")
+    with step("profile ha: kill fr-1 (SIGKILL); DE asks FR again, through fr-2", timings):
+        stack.run("kill", "--signal", "SIGKILL", "fr-1", ha=True, timeout=60)
+        until("DE asks FR with fr-1 dead", lambda: germany.summary(FR_PATIENT, "de"), timeout=60)
+    with step("profile ha: FR's audit chain, written by both replicas, verifies", timings):
+        verified = stack.run("exec", "-T", "fr-2", "ncpeh", "audit", "verify", ha=True, timeout=120, capture=True,
+                             check=False)
+        log(verified.stdout.strip() + verified.stderr.strip())
+        if verified.returncode != 0:
+            raise Failure(f"ncpeh audit verify in fr-2: exit {verified.returncode}")
+
+
+def scenario(stack: Stack, base: str, timings: list[tuple[str, float]], ha: bool = False) -> None:
     with step("clean up what an earlier run may have left", timings):
-        stack.run("down", "--volumes", "--remove-orphans", it=True, timeout=180)
+        stack.run("down", "--volumes", "--remove-orphans", it=True, ha=True, timeout=180)
     with step(f"build the image (base {base})", timings):
-        stack.run("build", "--build-arg", f"PYTHON_IMAGE={base}", timeout=1200)
+        stack.run("build", "--build-arg", f"PYTHON_IMAGE={base}", ha=ha, timeout=1200)  # ha: PostgreSQL, HAProxy
     failing = ["certs", "fr", "de"]
     try:
         with step("up --wait: certs, fr, de", timings):
@@ -495,18 +524,21 @@ def scenario(stack: Stack, base: str, timings: list[tuple[str, float]]) -> None:
             italy = Partner("IT", it_data, ca, stack.ports["IT_PUBLIC_PORT"])
             italy.sign_in()
             until("IT asks FR", lambda: italy.summary(FR_PATIENT, "it"))
+        if ha:
+            failing = HA_SERVICES
+            ha_steps(stack, ca, timings)
         failing = []
     except Failure as exc:
         if not isinstance(exc, PortInUse):
             stack.logs(failing)
         with step("--profile it down -v (after the failure)", timings):
-            stack.run("down", "--volumes", "--remove-orphans", it=True, timeout=180, check=False)
+            stack.run("down", "--volumes", "--remove-orphans", it=True, ha=True, timeout=180, check=False)
         raise
     except KeyboardInterrupt:
-        stack.run("down", "--volumes", "--remove-orphans", it=True, timeout=180, check=False)
+        stack.run("down", "--volumes", "--remove-orphans", it=True, ha=True, timeout=180, check=False)
         raise
     with step("--profile it down -v", timings):
-        stack.run("down", "--volumes", "--remove-orphans", it=True, timeout=180)
+        stack.run("down", "--volumes", "--remove-orphans", it=True, ha=True, timeout=180)
         left = stack.containers()
         if left:
             raise Failure(f"containers left after down: {[c.get('Name') for c in left]}")
@@ -519,6 +551,8 @@ def scenario(stack: Stack, base: str, timings: list[tuple[str, float]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ha", action="store_true",
+                        help="also the profile ha: PostgreSQL, two replicas per country behind HAProxy, one killed")
     parser.add_argument("--build-ca", type=Path, default=os.environ.get("BUILD_CA") or os.environ.get("PIP_CERT") or None,
                         help="PEM file of CA certificates pip trusts inside the image build (a TLS-intercepting "
                              "proxy's); default: $BUILD_CA, else $PIP_CERT, else none")
@@ -546,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(args.build_ca, BUILD_CA_COPY)
             copied_ca = True
             log(f"build: pip trusts the CA certificates of {args.build_ca} as well (deploy/build-ca/)")
-        scenario(Stack(compose, ports), base, timings)
+        scenario(Stack(compose, ports), base, timings, ha=args.ha)
     except Unavailable as exc:
         log(f"\ncompose-test: cannot run: {exc}")
         return 2
@@ -559,7 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if copied_ca:
             BUILD_CA_COPY.unlink(missing_ok=True)
-        for copied in ("de-data", "it-data"):  # the demo clients' secrets and signing keys, copied out for the queries
+        # the demo clients' secrets and signing keys, copied out for the queries
+        for copied in ("de-data", "it-data", "de-ha-data"):
             shutil.rmtree(WORK / copied, ignore_errors=True)
         try:
             engine.stop()
@@ -567,7 +602,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"compose-test: could not stop dockerd: {exc}")
         log("\ntimings: " + "; ".join(f"{name}: {seconds:.0f} s" for name, seconds in timings))
     log(f"\ncompose-test: OK in {time.monotonic() - started:.0f} s (build, up --wait, DE->FR summary, "
-        "profile it, IT->FR summary, down -v)")
+        "profile it, IT->FR summary" + (", profile ha: DE->FR through both balancers, fr-1 killed, audit verified"
+                                        if args.ha else "") + ", down -v)")
     return 0
 
 

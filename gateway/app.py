@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
-from gateway import audit_trail, errors, storage, timing
+from gateway import audit_trail, errors, request_store, storage, timing
 from gateway.audit import events
 from gateway.build_info import version
 from gateway.config import CountryConfig
@@ -91,7 +91,7 @@ def _secret_key(cfg: CountryConfig) -> str:
 
 def _seal_plaintext_totp_secrets(cfg: CountryConfig) -> None:
     """TOTP secrets a database made before sealing holds in clear are sealed at start-up."""
-    store = storage.open_store(cfg.database_path, migrate=False)
+    store = storage.open_store(cfg.database, migrate=False)
     try:
         accounts.seal_plaintext_totp_secrets(store.users, cfg)
     finally:
@@ -131,7 +131,7 @@ def create_app(cfg: CountryConfig, surface: str = "public") -> Flask:
         signing_key=key,
         terminology=instance_terminology(cfg.data_dir),
     )
-    storage.init_app(app)
+    request_store.init_app(app)
     if surface == "public":
         _seal_plaintext_totp_secrets(cfg)
     timing.init_app(app)  # first: its after_request hook runs last (audit write included)
@@ -246,6 +246,13 @@ def _register_error_rendering(app: Flask) -> None:
     @app.errorhandler(errors.GatewayError)
     def on_gateway_error(error: errors.GatewayError):
         return render_error(error)
+
+    @app.errorhandler(storage.DatabaseUnavailable)
+    def on_database_unavailable(exc: storage.DatabaseUnavailable):
+        # PostgreSQL lost while serving: nothing was committed half-way; a later request may succeed.
+        log.warning("database unavailable (request id %s): %s", getattr(g, "request_id", "-"), exc)
+        return render_error(errors.ServiceUnavailable("The database is not available; try again shortly.",
+                                                      code="DATABASE_UNAVAILABLE", headers={"Retry-After": "5"}))
 
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException):

@@ -35,8 +35,8 @@ from gateway.audit.chain import GENESIS, AuditEntry
 from gateway.audit.events import Outcome
 from gateway.fhir import dumps, error_code, loads, outcome_response
 from gateway.records.local_ids import parse_local_id
+from gateway.request_store import get_store
 from gateway.security.tls import PEER_CERT_ENVIRON
-from gateway.storage import get_store
 from gateway.storage.records import utcnow
 
 log = logging.getLogger("ncpeh.audit")

@@ -181,11 +181,11 @@ def trust_list_show(path: Path | None, country: str) -> None:
 def init_db(country: str) -> None:
     """Create or upgrade the country's database."""
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     sealed = seal_plaintext_totp_secrets(store.users, cfg)
     record_admin(cfg, "init-db", store, action="U", schema_version=store.schema_version(),
                  **({"totp_secrets_sealed": sealed} if sealed else {}))
-    click.echo(f"{cfg.database_path}: schema version {store.schema_version()}")
+    click.echo(f"{storage.describe(cfg.database)}: schema version {store.schema_version()}")
     store.close()
 
 
@@ -204,7 +204,7 @@ def import_documents(country: str, paths: tuple[Path, ...]) -> None:
     """
     cfg = load_country(country)
     total = count_documents(p for p in paths if p.exists())
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     try:
         with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
             report = import_paths(store, cfg, paths, progress=bar.update)
@@ -242,7 +242,7 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
     cfg = load_country(country)
     if fmt == "cda" and cfg.code != "FR":
         fail(f"--format cda: CDA documents are the French national format, not {cfg.code}'s")
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     if if_empty and (existing := store.records.count_patients()):
         store.close()
         click.echo(f"{cfg.code}: {existing} patients already stored, nothing seeded")
@@ -268,7 +268,7 @@ def seed(country: str, count: int, seed: int, processes: int | None, if_empty: b
 def consent(country: str, identifier: str, setting: str) -> None:
     """Set a patient's cross-border access setting (allowed by default, or opposed)."""
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path, check=True)
+    store = storage.open_store(cfg.database, check=True)
     try:
         value = validate_identifier(cfg.identifier.scheme, identifier)
         patient = store.records.find_by_identifier(cfg.identifier.system, value)
@@ -290,9 +290,9 @@ def patients(country: str, limit: int, offset: int, fmt: str) -> None:
     """List patients of the country's store with their identity traits (whom a foreign clinician can search
     for in a demo); recorded in the audit trail as an administrative read."""
     cfg = load_country(country)
-    if not cfg.database_path.exists():
-        fail(f"{cfg.database_path}: no database yet (create it with 'ncpeh seed' or 'ncpeh import')", code=1)
-    store = storage.open_store(cfg.database_path, check=True)
+    if not storage.exists(cfg.database):
+        fail(f"{storage.describe(cfg.database)}: no database yet (create it with 'ncpeh seed' or 'ncpeh import')", code=1)
+    store = storage.open_store(cfg.database, check=True)
     try:
         found = store.records.list_patients(limit, offset)
         record_admin(cfg, "patients.list", store, action="R", limit=limit, offset=offset, listed=len(found))
@@ -368,10 +368,14 @@ def healthcheck(country: str, listener: str, timeout: float) -> None:
 @click.option("--base-port", default=8443, show_default=True,
               help="First port: country i gets public base-port+i and NCPeH base-port+100+i.")
 @click.option("--patients", default=20, show_default=True, help="Synthetic patients per country (when empty).")
+@click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
+              help="postgresql: a throwaway PostgreSQL cluster in <home>/postgresql (Debian's binaries).")
+@click.option("--replicas", default=1, show_default=True, type=click.IntRange(1, 8),
+              help="Replicas per country (above 1: --database postgresql), behind HAProxy on the listed ports.")
 @friendly_errors
-def demo(countries: str, home: Path, base_port: int, patients: int) -> None:
+def demo(countries: str, home: Path, base_port: int, patients: int, database: str, replicas: int) -> None:
     """Start several countries as local processes, with certificates, trust list and demo data."""
-    run_demo(parse_countries(countries), home.resolve(), base_port, patients, config_dir())
+    run_demo(parse_countries(countries), home.resolve(), base_port, patients, config_dir(), database, replicas)
 
 
 # --- partner clients -----------------------------------------------------------------------------
@@ -413,7 +417,7 @@ def clients_add(country: str, name: str, scopes: tuple[str, ...], public_keys: t
         fail("--no-secret needs at least one --public-key (the client could not authenticate)")
     jwks = _pem_jwks(public_keys) if public_keys else None
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path)
+    store = storage.open_store(cfg.database)
     client_id, secret = store.clients.add(name, list(scopes), jwks=jwks, with_secret=not no_secret,
                                           rate_per_minute=rate_per_minute)
     record_admin(cfg, "clients.add", store, action="C", client_id=client_id, scopes=list(scopes),
@@ -431,7 +435,7 @@ def clients_add(country: str, name: str, scopes: tuple[str, ...], public_keys: t
 def clients_set_rate(country: str, client_id: str, per_minute: int | None) -> None:
     """Set a client's own rate limit on the partner API."""
     cfg = load_country(country)
-    store = storage.open_store(cfg.database_path)
+    store = storage.open_store(cfg.database)
     try:
         if not store.clients.set_rate(client_id, per_minute):
             fail(f"no client {client_id}", code=1)
@@ -466,7 +470,7 @@ def clients_client_assertion(country: str, credentials: Path | None, key_path: P
 @country_option
 @friendly_errors
 def clients_list(country: str) -> None:
-    store = storage.open_store(load_country(country).database_path)
+    store = storage.open_store(load_country(country).database)
     for client in store.clients.list():
         state = "active" if client.active else "revoked"
         click.echo(f"{client.client_id}\t{state}\t{' '.join(client.scopes)}\t{client.name}")
@@ -483,7 +487,7 @@ def clients_list(country: str) -> None:
 def clients_set_key(country: str, client_id: str, public_keys: tuple[Path, ...]) -> None:
     """Register the keys with which a partner client signs its X-Clinician-Assertion JWTs."""
     jwks = _pem_jwks(public_keys)
-    store = storage.open_store(load_country(country).database_path)
+    store = storage.open_store(load_country(country).database)
     try:
         if not store.clients.set_jwks(client_id, jwks):
             fail(f"no client {client_id}", code=1)
@@ -528,7 +532,7 @@ def clients_clinician_assertion(country: str, credentials: Path | None, clinicia
 @click.argument("client_id")
 @friendly_errors
 def clients_revoke(country: str, client_id: str) -> None:
-    store = storage.open_store(load_country(country).database_path)
+    store = storage.open_store(load_country(country).database)
     if not store.clients.revoke(client_id):
         fail(f"no client {client_id}", code=1)
     record_admin(load_country(country), "clients.revoke", store, action="U", client_id=client_id)

@@ -95,7 +95,7 @@ def verify(country: str, checkpoints: Path | None, copy: Path | None) -> None:
             summary = f"audit chain broken at record #{result.broken.seq} ({result.count} records verified before it)"
         else:
             summary = "the audit trail cannot be trusted"
-        fail(f"{cfg.database_path}: {summary}; {len(problems)} problem(s) listed above", code=1)
+        fail(f"{store.name}: {summary}; {len(problems)} problem(s) listed above", code=1)
     click.echo(f"audit chain intact: {result.count} records, head #{result.head_seq} {result.head_hash}")
     if anchored and anchored.last:
         later = f"; records after #{anchored.last.seq} are not anchored yet" if result.head_seq > anchored.last.seq else ""

@@ -88,7 +88,7 @@ country_option = click.option(
 def open_store(country: str) -> tuple[CountryConfig, storage.Store]:
     """The country's configuration and its store (checked, migrated); the caller closes the store."""
     cfg = load_country(country)
-    return cfg, storage.open_store(cfg.database_path, check=True)
+    return cfg, storage.open_store(cfg.database, check=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,9 +113,9 @@ def record_admin(cfg: CountryConfig, command: str, store: storage.Store | None =
     """
     own = store is None
     if store is None:
-        if not cfg.database_path.exists():
+        if not storage.exists(cfg.database):
             return
-        store = storage.open_store(cfg.database_path)
+        store = storage.open_store(cfg.database)
     try:
         trail.record_admin(store, cfg.code, command, detail=detail, action=action)
     finally:

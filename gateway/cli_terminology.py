@@ -61,7 +61,7 @@ def _documents(files: tuple[Path, ...], store_country: str | None) -> Iterator[d
         else:
             yield orjson.loads(path.read_bytes())
     if store_country:
-        store = storage.open_store(load_country(store_country).database_path)
+        store = storage.open_store(load_country(store_country).database)
         try:
             yield from store.records.iter_current_documents()
         finally:

@@ -21,7 +21,7 @@ def users() -> None:
 
 def _open(country: str) -> tuple[CountryConfig, storage.Store]:
     cfg = load_country(country)
-    return cfg, storage.open_store(cfg.database_path)
+    return cfg, storage.open_store(cfg.database)
 
 
 def _password(password_stdin: bool, generate: bool) -> str:

@@ -55,6 +55,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "NCPEH_AUDIT_CHECKPOINT_SECONDS": "audit.checkpoint_seconds",
     "NCPEH_SERVER_TIMING": "server_timing",
     "NCPEH_HCP_LIFETIME": "assertions.hcp_lifetime",
+    "NCPEH_DATABASE_URL": "database.url",
 }
 
 
@@ -134,10 +135,22 @@ class CountryConfig:
     #: Country B: lifetime (seconds) of the HCP identity assertion signed once per clinician session and
     #: destination (at most one hour, as eHDSI; renewed 60 s before it expires).
     hcp_lifetime: int = 3600
+    #: ``postgresql://…``: the country's database is PostgreSQL (shared by its replicas); None: embedded SQLite.
+    database_url: str | None = None
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "ncpeh.sqlite3"
+
+    @property
+    def database(self) -> str | Path:
+        """What :func:`gateway.storage.open_store` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def ratelimit_database(self) -> str | Path:
+        """Where the partner API's token buckets live: the shared PostgreSQL database, or a SQLite file of their own."""
+        return self.database_url or self.data_dir / "ratelimit.sqlite3"
 
     @property
     def totp_key_path(self) -> Path:
@@ -390,5 +403,13 @@ def _build(raw: dict[str, Any], source: str) -> CountryConfig:
         checkpoint_every=r.integer("audit.checkpoint_every", 100, low=1, high=1_000_000),
         checkpoint_seconds=r.number("audit.checkpoint_seconds", 60.0),
         hcp_lifetime=r.integer("assertions.hcp_lifetime", 3600, low=120, high=3600),
+        database_url=_database_url(r),
         source=source,
     )
+
+
+def _database_url(r: _Reader) -> str | None:
+    url = r.text("database.url") if r._get("database.url", None) else None
+    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        raise r.error("database.url", f"must be a postgresql:// URL (or unset for SQLite), got {url.split('@')[-1]!r}")
+    return url

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,7 +126,7 @@ class Running:
         return session
 
     def store(self, code: str) -> storage.Store:
-        return storage.open_store(self.configs[code].database_path)
+        return storage.open_store(self.configs[code].database)
 
 
 @contextmanager
@@ -140,15 +143,21 @@ def started(topo: Topology, **start) -> Iterator[Running]:
 def countries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """FR and DE, each with its public and NCPeH listeners, and the fixture patient stored in FR."""
     home = tmp_path_factory.mktemp("two-countries")
-    topo = make_topology(home, ["FR", "DE"])
+    # NCPEH_TEST_DATABASE=postgresql: the same countries on a throwaway PostgreSQL cluster (the suites that go
+    # through HTTP then exercise the PostgreSQL backend; tests/store runs on both backends anyway)
+    database = os.environ.get("NCPEH_TEST_DATABASE", "sqlite")
+    cluster_dir = Path(tempfile.mkdtemp(prefix="ncpeh-test-countries-pg-")) if database == "postgresql" else None
+    topo = make_topology(home, ["FR", "DE"], database=database, cluster_dir=cluster_dir)
     # the whole suite's refused token requests come from 127.0.0.1: not throttled here (tests/security/
     # test_hostile_api.py floods countries of its own, with the default limits)
     topo.env = {**topo.env, "NCPEH_TOKEN_FAILURES_PER_ADDRESS": "100000", "NCPEH_TOKEN_FAILURES_PER_CLIENT": "100000"}
     topo.prepare(patients=0)
-    store = storage.open_store(topo.configs["FR"].database_path)
+    store = storage.open_store(topo.configs["FR"].database)
     store_documents(store, topo.configs["FR"], [load_fixture("ips-fr-dupont.json"), opposed_patient_document()])
     opposed = store.records.find_by_identifier("urn:oid:1.2.250.1.213.1.4.8", OPPOSED_INS)
     store.records.set_consent(opposed.id, "opposed", audit=trail.consent_draft("FR", opposed.id, "opposed"))
     store.close()
     with started(topo) as running:
         yield running
+    if cluster_dir is not None:
+        shutil.rmtree(cluster_dir, ignore_errors=True)

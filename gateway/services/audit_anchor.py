@@ -160,7 +160,7 @@ class AuditAnchor:
             self._wake.wait(self.cfg.checkpoint_seconds)
             self._wake.clear()
             try:
-                store = store or storage.open_store(self.cfg.database_path, migrate=False)
+                store = store or storage.open_store(self.cfg.database, migrate=False)
                 self.checkpoint(store)
             except Exception as exc:  # noqa: BLE001 - logged and shown on /_status, tried again
                 self.last_error = f"{utcnow()}: {exc.__class__.__name__}: {exc}"

@@ -5,21 +5,27 @@ The database itself refuses UPDATE and DELETE of audit rows (triggers, see migra
 in the same transaction, so that every process and thread writing to one database extends one
 chain; ``seq`` is the primary key, so two writers can never both attach to the same tail.
 Commits are durable (``PRAGMA synchronous = FULL``, set for every connection by :mod:`.db`).
+
+On PostgreSQL (several nodes writing one chain) the lock is the chain's head row: every appending
+transaction first locks ``audit_head`` (``SELECT ... FOR UPDATE``), so appends of every node are
+serialised; the row also keeps the largest ``seq`` ever assigned (SQLite's ``sqlite_sequence``) and the
+last record's hash, so that an append is two statements (read and lock the head; insert and move it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlite_utils
 
 from gateway.audit.chain import FIELDS, GENESIS, AuditEntry
-from gateway.storage.db import write_lock
+from gateway.storage.db import POSTGRESQL, Writers, dialect
+from gateway.storage.migrations import PG_APPEND_ONLY_FUNCTION, PG_TRIGGERS
 
 _COLUMNS = ", ".join(FIELDS)
 _PLACEHOLDERS = ", ".join("?" for _ in FIELDS)
@@ -42,12 +48,36 @@ def normalised_sql(sql: str | None) -> str:
     return " ".join((sql or "").split())
 
 
+#: PostgreSQL: the chain's head row (largest seq ever assigned, hash of the last record), locked by every appender.
+_PG_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+#: PostgreSQL: the record and the new head in one statement (one round trip).
+_PG_INSERT = (f"WITH added AS (INSERT INTO audit_events ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) RETURNING seq, hash)"  # noqa: S608
+              " UPDATE audit_head SET seq = added.seq, hash = added.hash FROM added WHERE audit_head.id = 1")
+
+
 def append_locked(conn: sqlite3.Connection, draft: AuditEntry) -> AuditEntry:
-    """Chain and insert ``draft``; the caller holds the write lock (inside ``BEGIN IMMEDIATE``)."""
+    """Chain and insert ``draft``; the caller holds the write lock (inside ``BEGIN IMMEDIATE``).
+
+    PostgreSQL: the head row is locked first (every node's appends wait there); it holds the last seq and hash,
+    and is moved on in the statement that inserts the record."""
+    draft = _storable(draft)
+    if dialect(conn) == POSTGRESQL:
+        high, head_hash = conn.execute(_PG_HEAD).fetchone()
+        entry = draft.chained(high + 1, head_hash or GENESIS)
+        conn.execute(_PG_INSERT, entry.to_row())
+        return entry
     tail_seq, tail_hash, high = conn.execute(_TAIL).fetchone()
     entry = draft.chained(max(tail_seq or 0, high or 0) + 1, tail_hash or GENESIS)
     conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", entry.to_row())  # noqa: S608
     return entry
+
+
+def _storable(draft: AuditEntry) -> AuditEntry:
+    """``draft`` with NUL characters (which PostgreSQL's text cannot hold; a hostile request may carry them) made
+    U+FFFD, on both backends and before chaining: the hash covers exactly what is stored."""
+    changes = {f.name: value.replace("\x00", "\ufffd") for f in dataclasses.fields(draft)
+               if isinstance(value := getattr(draft, f.name), str) and "\x00" in value}
+    return dataclasses.replace(draft, **changes) if changes else draft
 
 
 @dataclass(eq=False)
@@ -56,24 +86,6 @@ class _Pending:
     entry: AuditEntry | None = None
     error: BaseException | None = None
     done: bool = False
-
-
-@dataclass(eq=False)
-class _Group:
-    """The records waiting for one database's next group commit in this process."""
-
-    queue: list[_Pending] = field(default_factory=list)
-    guard: threading.Lock = field(default_factory=threading.Lock)
-    commits: int = 0
-
-
-_groups: dict[int, _Group] = {}  # by id of the database's write lock (one per database file and process)
-_groups_guard = threading.Lock()
-
-
-def _group(lock: threading.Lock) -> _Group:
-    with _groups_guard:
-        return _groups.setdefault(id(lock), _Group())
 
 
 def _commit(conn: sqlite3.Connection, batch: list[_Pending]) -> None:
@@ -103,10 +115,10 @@ def _before_commit(size: int) -> None:
 
 
 class AuditStore:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, writers: Writers) -> None:
         self.conn = db.conn
-        self._write_lock = write_lock(db.conn)
-        self._group = _group(self._write_lock)
+        self._write_lock = writers.lock
+        self._group = writers
 
     @property
     def group_commits(self) -> int:
@@ -199,7 +211,10 @@ class AuditStore:
 
     def high_water(self) -> int:
         """The largest ``seq`` ever assigned (survives deletion of the last rows)."""
-        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
+        if dialect(self.conn) == POSTGRESQL:
+            row = self.conn.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()
+        else:
+            row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
         return row[0] if row else 0
 
     def head(self) -> tuple[int, str, int] | None:
@@ -229,19 +244,44 @@ class AuditStore:
 
     def trigger_problems(self) -> list[str]:
         """What is wrong with the triggers on ``audit_events`` (compared by their SQL): one line per problem."""
+        if dialect(self.conn) == POSTGRESQL:
+            return self._pg_trigger_problems()
         found = {name: sql for name, sql in self.conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND lower(tbl_name) = 'audit_events'")}
-        problems = []
-        for name, expected in EXPECTED_TRIGGERS.items():
-            if name not in found:
-                problems.append(f"trigger {name} is missing: UPDATE or DELETE of audit rows is not refused")
-            elif normalised_sql(found[name]) != normalised_sql(expected):
-                problems.append(f"trigger {name} is not the expected one (its SQL differs: "
-                                f"{normalised_sql(found[name])[:160]!r})")
-        problems += [f"unexpected trigger {name} on audit_events ({normalised_sql(sql)[:160]!r})"
-                     for name, sql in sorted(found.items()) if name not in EXPECTED_TRIGGERS]
+        return _compare_triggers(found, EXPECTED_TRIGGERS)
+
+    def _pg_trigger_problems(self) -> list[str]:
+        """PostgreSQL: the triggers (``pg_get_triggerdef``, enabled) and the body of the function they run."""
+        rows = self.conn.execute(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, p.proname, p.prosrc FROM pg_trigger t"
+            " JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = 'audit_events'::regclass AND NOT t.tgisinternal"
+        ).fetchall()
+        found = {name: " ".join(definition.replace("public.", "").split()) for name, definition, *_ in rows}
+        expected = {name: " ".join(sql.split()) for name, sql in PG_TRIGGERS.items()}
+        problems = _compare_triggers(found, expected)
+        body = normalised_sql(PG_APPEND_ONLY_FUNCTION.split("$$")[1])
+        for name, _definition, enabled, function, source in rows:
+            if enabled == "D":
+                problems.append(f"trigger {name} is disabled: UPDATE or DELETE of audit rows is not refused")
+            if name in expected and normalised_sql(source) != body:
+                problems.append(f"trigger {name} runs {function}(), whose body is not the expected one"
+                                f" ({normalised_sql(source)[:160]!r})")
         return problems
 
     def protected(self) -> bool:
         """Both triggers that refuse UPDATE and DELETE are in place, as migration m004 created them."""
         return not self.trigger_problems()
+
+
+def _compare_triggers(found: dict[str, str], expected_triggers: dict[str, str]) -> list[str]:
+    """One line per trigger of ``expected_triggers`` missing or different in ``found``, and per unexpected one."""
+    problems = []
+    for name, expected in expected_triggers.items():
+        if name not in found:
+            problems.append(f"trigger {name} is missing: UPDATE or DELETE of audit rows is not refused")
+        elif normalised_sql(found[name]) != normalised_sql(expected):
+            problems.append(f"trigger {name} is not the expected one (its SQL differs: "
+                            f"{normalised_sql(found[name])[:160]!r})")
+    problems += [f"unexpected trigger {name} on audit_events ({normalised_sql(sql)[:160]!r})"
+                 for name, sql in sorted(found.items()) if name not in expected_triggers]
+    return problems

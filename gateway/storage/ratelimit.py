@@ -6,6 +6,10 @@ small SQLite file of their own (``<data_dir>/ratelimit.sqlite3``), refilled and 
 UPSERT statement per request (atomic: writers of every process serialise on it). It is
 not the main database: buckets are throw-away state, so the file is opened with ``synchronous =
 OFF`` (no fsync on the hot path) and a lost or deleted file simply starts every bucket full.
+
+On PostgreSQL (several replicas) the buckets are an UNLOGGED table of the country's database, shared by
+every node: the same statement with PostgreSQL's LEAST/GREATEST, no WAL on the hot path, and a crash of
+the server empties it (every bucket starts full again), as losing the SQLite file does.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from psycopg_pool import ConnectionPool
+
+from gateway.storage.db import PgConnection, is_url, pg_pool
 
 #: Refill the bucket for the time elapsed (up to ``burst``), spend one token when there is one; a new
 #: bucket starts full. One statement: atomic, whichever process runs it.
@@ -30,6 +38,12 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING tokens, allowed
 """  # noqa: S608 - a fixed expression, values bound
 _PEEK = "SELECT tokens, updated FROM token_buckets WHERE key = ?"
+_PG_SPEND = (_SPEND.replace("min(", "LEAST(").replace("max(", "GREATEST(")  # and the stored row named, as PostgreSQL requires
+             .replace("tokens + ", "token_buckets.tokens + ").replace("- updated", "- token_buckets.updated"))
+_PG_TABLE = ("CREATE UNLOGGED TABLE IF NOT EXISTS token_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL,"
+             " updated DOUBLE PRECISION NOT NULL, allowed BOOLEAN NOT NULL)")
+#: Advisory lock key while creating the table (replicas starting together).
+_PG_TABLE_LOCK = 0x6E6370726C
 
 
 @dataclass(frozen=True)
@@ -42,15 +56,33 @@ class Decision:
 class RateLimiter:
     """Token buckets: ``burst`` requests at once, refilled at ``per_minute / 60`` per second."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str, pool_size: int = 4) -> None:
+        """``path``: the SQLite file of the buckets, or the country's PostgreSQL URL (shared by its replicas)."""
         self.path = path
         self._local = threading.local()
         self._write_lock = threading.Lock()  # this process's threads queue here, not in SQLite's busy handler
+        self._pool: ConnectionPool | None = None
+        if is_url(path):
+            self._pool = pg_pool(str(path), pool_size)
+            with self._pg() as conn:
+                conn.execute("BEGIN")
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (_PG_TABLE_LOCK,))
+                conn.execute(_PG_TABLE)
+                conn.execute("COMMIT")
+            return
         conn = self._connect()
         conn.execute(
             "CREATE TABLE IF NOT EXISTS token_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL,"
             " updated REAL NOT NULL, allowed INTEGER NOT NULL)"
         )
+
+    def _pg(self) -> _Borrowed:
+        assert self._pool is not None
+        return _Borrowed(PgConnection(self._pool, name=str(self._pool.name)))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -67,9 +99,14 @@ class RateLimiter:
         """Spend one request of ``key``'s bucket, or say how long to wait."""
         now = time.time() if now is None else now
         rate = max(per_minute, 1) / 60.0
-        with self._write_lock:
-            rows = self._connect().execute(_SPEND, {"key": key, "burst": float(burst), "rate": rate, "now": now})
-            (tokens, allowed), = rows.fetchall()  # read to the end: the statement (and its commit) completes here
+        params = {"key": key, "burst": float(burst), "rate": rate, "now": now}
+        if self._pool is not None:
+            with self._pg() as conn:
+                (tokens, allowed), = conn.execute(_PG_SPEND, params).fetchall()
+        else:
+            with self._write_lock:
+                rows = self._connect().execute(_SPEND, params)
+                (tokens, allowed), = rows.fetchall()  # read to the end: the statement (and its commit) completes here
         allowed = bool(allowed)
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(allowed, int(tokens), retry)
@@ -79,9 +116,27 @@ class RateLimiter:
         with :meth:`take` only when an attempt fails)."""
         now = time.time() if now is None else now
         rate = max(per_minute, 1) / 60.0
-        row = self._connect().execute(_PEEK, (key,)).fetchone()
+        if self._pool is not None:
+            with self._pg() as conn:
+                row = conn.execute(_PEEK, (key,)).fetchone()
+        else:
+            row = self._connect().execute(_PEEK, (key,)).fetchone()
         if row is None:
             return Decision(burst >= 1, burst, 0)
         tokens = min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
         allowed = tokens >= 1.0
         return Decision(allowed, int(tokens), 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)))
+
+
+class _Borrowed:
+    """A pooled PostgreSQL connection for one statement (given back, or dropped when it broke)."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> PgConnection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.release()
+

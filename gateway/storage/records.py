@@ -110,7 +110,7 @@ class RecordStore:
     def current_summary(self, patient_id: str, with_document: bool = True) -> StoredSummary | None:
         """The latest version; ``with_document=False``: without the document (``b""``), e.g. when the
         caller has it by ``sha256`` already (no read or decompression of the stored bytes)."""
-        document_column = "document, compression" if with_document else "x'', NULL"
+        document_column = "document, compression" if with_document else "NULL, NULL"
         row = self.conn.execute(
             f"SELECT patient_id, version, sha256, language, entries, created_at, {document_column}"  # noqa: S608
             " FROM summaries WHERE patient_id = ? ORDER BY version DESC LIMIT 1",
@@ -118,7 +118,7 @@ class RecordStore:
         ).fetchone()
         if row is None:
             return None
-        document = zlib.decompress(row[6]) if row[7] == "zlib" else row[6]
+        document = zlib.decompress(row[6]) if row[7] == "zlib" else bytes(row[6] or b"")
         return StoredSummary(*row[:6], document)
 
     def summary_document(self, patient_id: str, version: int) -> bytes | None:
@@ -153,11 +153,11 @@ class RecordStore:
 
     def summary_history(self, patient_id: str) -> list[StoredSummary]:
         rows = self.conn.execute(
-            "SELECT patient_id, version, sha256, language, entries, created_at, x'' FROM summaries"
+            "SELECT patient_id, version, sha256, language, entries, created_at FROM summaries"
             " WHERE patient_id = ? ORDER BY version",
             (patient_id,),
         ).fetchall()
-        return [StoredSummary(*row) for row in rows]
+        return [StoredSummary(*row, b"") for row in rows]
 
     def set_consent(self, patient_id: str, consent: str, audit) -> bool:  # noqa: ANN001 - an AuditEntry draft
         """Change the setting; its audit record (``audit``: a draft the caller builds, e.g. with

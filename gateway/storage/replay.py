@@ -8,7 +8,7 @@ import time
 import sqlite_utils
 
 from gateway import timing
-from gateway.storage.db import write_lock
+from gateway.storage.db import POSTGRESQL, Writers, dialect
 from gateway.storage.records import utcnow
 
 #: Forgotten entries are purged at most this often (seconds), by whichever request comes first.
@@ -16,9 +16,10 @@ PURGE_INTERVAL = 60
 
 
 class ReplayCache:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, writers: Writers) -> None:
         self.conn = db.conn
-        self._write_lock = write_lock(db.conn)
+        self._writers = writers
+        self._write_lock = writers.lock
         self._writer: sqlite3.Connection | None = None
 
     def _writer_conn(self) -> sqlite3.Connection:
@@ -30,6 +31,8 @@ class ReplayCache:
         order): no answer is given for an assertion the cache could forget. This saves two fsyncs
         (HCP and TRC) per request at country A, and keeps the pragma off the hot path.
         """
+        if self._writer is None and dialect(self.conn) == POSTGRESQL:
+            self._writer = self.conn  # one shared table for every node; each insert commits on its own
         if self._writer is None:
             row = self.conn.execute("PRAGMA database_list").fetchone()
             path = row[2] if row else ""
@@ -63,10 +66,11 @@ class ReplayCache:
         seen_at = utcnow()
         rows = [value for jti, kind, expires_at in items for value in (issuer, jti, kind, int(expires_at), seen_at)]
         values = ", ".join(["(?, ?, ?, ?, ?)"] * len(items))  # placeholders only: the values are bound
-        sql = f"INSERT OR IGNORE INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES {values} RETURNING jti"  # noqa: S608
-        if self.conn.in_transaction:
+        sql = (f"INSERT INTO assertion_replay (issuer, jti, kind, expires_at, seen_at) VALUES {values}"  # noqa: S608
+               " ON CONFLICT DO NOTHING RETURNING jti")
+        if self.conn.in_transaction or dialect(self.conn) == POSTGRESQL:  # PostgreSQL: rows lock themselves
             return self._insert(self.conn, sql, rows, now)
-        with self._write_lock:  # see gateway.storage.db.write_lock
+        with self._write_lock:  # see gateway.storage.db.Writers
             return self._insert(self._writer_conn(), sql, rows, now)
 
     def _insert(self, conn: sqlite3.Connection, sql: str, rows: list, now: int) -> set[str]:
@@ -87,10 +91,8 @@ class ReplayCache:
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM assertion_replay").fetchone()[0])
 
-    _last_purge = 0.0
-
     def _purge(self, conn: sqlite3.Connection, now: int) -> None:
-        if now - ReplayCache._last_purge < PURGE_INTERVAL:
+        if now - self._writers.last_purge < PURGE_INTERVAL:
             return
-        ReplayCache._last_purge = now
+        self._writers.last_purge = now
         conn.execute("DELETE FROM assertion_replay WHERE expires_at < ?", (now,))

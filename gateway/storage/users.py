@@ -34,6 +34,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gateway.security.secretbox import is_sealed
+from gateway.storage.db import POSTGRESQL, dialect
 from gateway.storage.records import utcnow
 from gateway.storage.signin_names import signin_name, signin_name_hash
 
@@ -120,6 +121,9 @@ def _check_sealed(secret: str | None) -> None:
 class UserStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
+        #: Read-modify-write of a session's state: SQLite's BEGIN IMMEDIATE locks the database; on PostgreSQL
+        #: (several nodes) the session's row is locked when read.
+        self._for_update = " FOR UPDATE" if dialect(db.conn) == POSTGRESQL else ""
 
     # --- accounts --------------------------------------------------------------------------------
 
@@ -273,9 +277,10 @@ class UserStore:
                           " locked_until <= ?)", (now - max(FAILURE_WINDOW, LOCKOUT_SECONDS), now))
         cut = now - FAILURE_WINDOW
         failures = self.conn.execute(
-            "INSERT INTO portal_signin_failures (name_hash, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (name_hash) DO"
-            " UPDATE SET failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,"
-            " window_start = CASE WHEN window_start < ? THEN excluded.window_start ELSE window_start END"
+            "INSERT INTO portal_signin_failures AS f (name_hash, failures, window_start) VALUES (?, 1, ?)"
+            " ON CONFLICT (name_hash) DO UPDATE SET"  # f: the stored row (unqualified names are ambiguous on PostgreSQL)
+            " failures = CASE WHEN f.window_start < ? THEN 1 ELSE f.failures + 1 END,"
+            " window_start = CASE WHEN f.window_start < ? THEN excluded.window_start ELSE f.window_start END"
             " RETURNING failures", (key, now, cut, cut)).fetchone()[0]
         if failures < MAX_FAILED_ATTEMPTS:
             self.conn.execute(
@@ -379,7 +384,7 @@ class UserStore:
         """
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ?",
+            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ?" + self._for_update,  # noqa: S608
                                     (_token_hash(token),)).fetchone()
             state = json.loads(row[0] or "{}") if row else {}
             for key, value in changes.items():
@@ -401,7 +406,8 @@ class UserStore:
         """Remove a one-time form nonce from the session state, atomically; False when it is not there."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ? AND ended = 0",
+            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ? AND ended = 0"  # noqa: S608
+                                    + self._for_update,
                                     (_token_hash(token),)).fetchone()
             state = json.loads(row[0] or "{}") if row else {}
             nonces = state.get("nonces") or []
@@ -421,7 +427,7 @@ class UserStore:
     def add_nonce(self, token: str, nonce: str, keep: int = 30) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ?",
+            row = self.conn.execute("SELECT state FROM portal_sessions WHERE token_hash = ?" + self._for_update,  # noqa: S608
                                     (_token_hash(token),)).fetchone()
             state = json.loads(row[0] or "{}") if row else {}
             state["nonces"] = ([n for n in state.get("nonces") or [] if n != nonce] + [nonce])[-keep:]

@@ -14,6 +14,7 @@ from gateway import audit_trail, errors, timing
 from gateway.audit import events
 from gateway.config import KNOWN_TRAITS
 from gateway.fhir import fhir_response, searchset
+from gateway.request_store import get_store
 from gateway.runtime import Runtime, runtime
 from gateway.security import assertions
 from gateway.security.principal import NCPEH, Principal
@@ -22,7 +23,6 @@ from gateway.security.trustlist import TrustedCountry, TrustList
 from gateway.services import identify as identification
 from gateway.services import release
 from gateway.services import terminology as terminology_service
-from gateway.storage import get_store
 from gateway.surfaces import fhir_params
 
 bp = Blueprint("ncp_api", __name__, url_prefix="/fhir")

@@ -29,10 +29,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from gateway import audit_trail, errors, timing
 from gateway.audit import events
 from gateway.fhir import outcome_response
+from gateway.request_store import get_store
 from gateway.runtime import runtime
 from gateway.security import jwk, jws
 from gateway.security.principal import CLIENT, Principal
-from gateway.storage import get_store
 from gateway.storage.clients import Client
 from gateway.storage.ratelimit import RateLimiter
 
@@ -373,10 +373,10 @@ def require_token(scope: str | None) -> dict:
 
 
 def rate_limiter() -> RateLimiter:
-    """The app's limiter (its buckets are shared by every worker process through one SQLite file)."""
+    """The app's limiter (its buckets are shared by every worker process, and on PostgreSQL by every replica)."""
     limiter = current_app.extensions.get("ncpeh_rate_limiter")
     if limiter is None:
-        limiter = RateLimiter(runtime().cfg.data_dir / "ratelimit.sqlite3")
+        limiter = RateLimiter(runtime().cfg.ratelimit_database)
         current_app.extensions["ncpeh_rate_limiter"] = limiter
     return limiter
 

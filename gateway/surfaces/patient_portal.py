@@ -16,9 +16,9 @@ from gateway.audit import events
 from gateway.audit.fhir import to_fhir
 from gateway.audit.history import access_history
 from gateway.fhir import fhir_response, searchset
+from gateway.request_store import get_store
 from gateway.runtime import runtime
 from gateway.services.access_history import resolve_patient
-from gateway.storage import get_store
 from gateway.surfaces.oauth import token_required
 
 bp = Blueprint("patient_portal", __name__, url_prefix="/patient-portal")

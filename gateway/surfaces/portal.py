@@ -52,12 +52,12 @@ from gateway import audit_trail, i18n
 from gateway.audit import events
 from gateway.config import KNOWN_TRAITS
 from gateway.errors import GatewayError
+from gateway.request_store import get_store
 from gateway.runtime import runtime
 from gateway.security import policy
 from gateway.security.assertions import Clinician
 from gateway.security.trustlist import TrustedCountry
 from gateway.services import accounts, crossborder
-from gateway.storage import get_store
 from gateway.storage import users as user_storage
 from gateway.surfaces import portal_view
 

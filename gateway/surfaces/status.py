@@ -11,9 +11,9 @@ import logging
 from flask import Blueprint, jsonify
 
 from gateway.build_info import version
+from gateway.request_store import get_store
 from gateway.runtime import runtime
 from gateway.security.pki import PKIError, days_left, load_certificate
-from gateway.storage import get_store
 
 bp = Blueprint("status", __name__)
 log = logging.getLogger("ncpeh.status")

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import threading
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.auditevent import AuditEvent
@@ -23,6 +24,7 @@ from gateway.audit.verify import verify
 from gateway.cli import main
 from gateway.config import country_file, load_config
 from gateway.storage.records import PatientRecord
+from tests.postgres import BACKENDS, fresh_database, pg_cluster  # noqa: F401 - fixture
 
 INS = "284057505612387"
 FR_INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -47,7 +49,18 @@ def store(tmp_path):
     s.close()
 
 
-def test_records_are_chained(store):
+@pytest.fixture(params=BACKENDS)
+def any_store(request, tmp_path):
+    """A store on SQLite, or on a database of its own in the session's PostgreSQL cluster (tests/postgres.py)."""
+    target = fresh_database(request.getfixturevalue("pg_cluster")) if request.param == "postgresql" else (
+        tmp_path / "db.sqlite3")
+    s = storage.open_store(target)
+    yield s
+    s.close()
+
+
+def test_records_are_chained(any_store):
+    store = any_store
     first, second, third = fill(store, 3)
     assert (first.seq, second.seq, third.seq) == (1, 2, 3)
     assert first.prev_hash == GENESIS
@@ -59,9 +72,10 @@ def test_records_are_chained(store):
 
 @pytest.mark.parametrize("sql", ["UPDATE audit_events SET outcome = '4' WHERE seq = 1",
                                  "DELETE FROM audit_events WHERE seq = 2", "DELETE FROM audit_events"])
-def test_database_refuses_update_and_delete(store, sql):
+def test_database_refuses_update_and_delete(any_store, sql):
+    store = any_store
     fill(store, 3)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
         store.db.execute(sql)
     assert store.audit.count() == 3 and verify(store.audit).ok
 
@@ -175,7 +189,8 @@ def test_concurrent_threads_and_connections_keep_one_chain(tmp_path):
     s.close()
 
 
-def test_detail_keeps_identifiers_only(store):
+def test_detail_keeps_identifiers_only(any_store):
+    store = any_store
     e = store.audit.append(entry(detail={"matches": 1, "family": "DUPONT", "birthdate": "1984-05-12",
                                          "client_secret": "s3cret", "access_token": "eyJ...", "x" * 500: "y" * 500}))
     text = json.dumps(e.detail)
@@ -218,7 +233,8 @@ SAMPLES = [
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda e: f"{e.event}-{e.side}-{e.outcome}")
-def test_every_kind_of_record_is_a_valid_r4b_audit_event(store, sample):
+def test_every_kind_of_record_is_a_valid_r4b_audit_event(any_store, sample):
+    store = any_store
     stored = store.audit.append(sample)
     resource = to_fhir(stored, "https://ncp.fr.example")
     model = AuditEvent.model_validate(resource)
@@ -232,7 +248,8 @@ def test_every_kind_of_record_is_a_valid_r4b_audit_event(store, sample):
     assert any(a.requestor for a in model.agent)
 
 
-def test_balp_privacy_disclosure_at_source_and_recipient(store):
+def test_balp_privacy_disclosure_at_source_and_recipient(any_store):
+    store = any_store
     release = to_fhir(store.audit.append(SAMPLES[0]))
     assert release["meta"]["profile"] == [
         "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PrivacyDisclosure.Source"]
@@ -246,7 +263,8 @@ def test_balp_privacy_disclosure_at_source_and_recipient(store):
     assert receipt["type"]["code"] == "110107" and receipt["action"] == "C"
 
 
-def test_identification_query_never_carries_trait_values(store):
+def test_identification_query_never_carries_trait_values(any_store):
+    store = any_store
     resource = to_fhir(store.audit.append(SAMPLES[4]))
     import base64
 
@@ -357,3 +375,28 @@ def test_cli_accesses(country):
     table = run("audit", "accesses", "--country", "FR", "--patient", patient.id)
     assert "ACCESS_REFUSED" in table.output
     assert run("audit", "accesses", "--country", "FR", "--patient", "999999999999999").exit_code == 1
+
+
+def test_tampering_on_postgresql_is_detected(pg_cluster):  # noqa: F811 - the fixture
+    """A superuser who disables or drops the triggers, or empties their function, is reported; a row changed
+    behind the triggers' back breaks the chain; deleted last rows leave the head's high-water mark above."""
+    url = fresh_database(pg_cluster)
+    store = storage.open_store(url)
+    fill(store, 5)
+    assert store.audit.trigger_problems() == []
+    store.db.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update")
+    assert any("audit_events_no_update is disabled" in p for p in store.audit.trigger_problems())
+    store.db.execute("UPDATE audit_events SET outcome = '4' WHERE seq = 2")
+    result = verify(store.audit)
+    assert not result.ok and any("record #2" in line and "hash mismatch" in line for line in result.lines())
+    store.db.execute("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update")
+    assert not verify(store.audit).ok  # the changed row stays changed
+    store.db.execute("CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql"
+                     " AS $$ BEGIN RETURN NEW; END $$")
+    assert any("body is not the expected one" in p for p in store.audit.trigger_problems())
+    store.db.execute("DROP TRIGGER audit_events_no_delete ON audit_events")
+    assert any("audit_events_no_delete is missing" in p for p in store.audit.trigger_problems())
+    store.db.execute("DELETE FROM audit_events WHERE seq >= 4")
+    assert store.audit.high_water() == 5 and store.audit.count() == 3
+    assert not verify(store.audit).ok
+    store.close()

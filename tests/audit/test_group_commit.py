@@ -34,7 +34,7 @@ def test_queued_records_of_concurrent_writers_are_committed_in_one_transaction(t
     results: dict[int, object] = {}
 
     def writer(n: int) -> None:
-        s = storage.open_store(path, migrate=False)
+        s = storage.open_store(path, migrate=False, writers=holder.writers)  # this process's writers share
         try:
             results[n] = s.audit.append(entry(request_id=f"req-w{n:04d}"))
         finally:
@@ -69,7 +69,7 @@ SCRIPT = textwrap.dedent("""
     os.environ["NCPEH_TEST_KILL_IN_GROUP_COMMIT"] = "4"
 
     def writer(n):
-        w = storage.open_store(path, migrate=False)
+        w = storage.open_store(path, migrate=False, writers=s.writers)
         w.audit.append(entry(request_id=f"req-batch-{n}"))
         print(f"answered req-batch-{n}", flush=True)
 

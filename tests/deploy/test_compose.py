@@ -40,7 +40,9 @@ LOADER_VARIABLES = set(ENV_OVERRIDES) | {ENV_COUNTRY, ENV_CONFIG_DIR}
 RUNTIME_VARIABLES = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PIP_DISABLE_PIP_VERSION_CHECK",
                      "PIP_NO_CACHE_DIR", "PIP_CERT"}
 ALLOWED_CONDITIONS = {"service_completed_successfully", "service_healthy"}
-PROFILES = [(), ("it",)]
+PROFILES = [(), ("it",), ("ha",)]
+#: Images of the profile "ha" that are not the gateway: PostgreSQL and HAProxy (Debian's packages, own Dockerfiles).
+OTHER_IMAGES = {"ncpeh-postgres": "deploy/postgres/Dockerfile", "ncpeh-haproxy": "deploy/haproxy/Dockerfile"}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +67,32 @@ def services(spec: dict, profiles: tuple[str, ...] | None = None) -> dict[str, d
             if profiles is None or not svc.get("profiles") or set(svc["profiles"]) & set(profiles)}
 
 
+def is_gateway(svc: dict) -> bool:
+    """Whether the service runs the gateway's image (not PostgreSQL's or HAProxy's, profile ha)."""
+    return str(svc.get("image", "")).startswith("ncpeh-gateway:")
+
+
+def replicas(spec: dict) -> dict[str, str]:
+    """Profile ha: replica service -> the name its country is reached by (its balancer's network alias)."""
+    aliases = {}
+    for svc in spec["services"].values():
+        if not is_gateway(svc):
+            for network in (svc.get("networks") or {}).values() if isinstance(svc.get("networks"), dict) else []:
+                for alias in (network or {}).get("aliases", []):
+                    aliases[alias] = svc
+    found = {}
+    for name, svc in spec["services"].items():
+        if is_gateway(svc) and "ha" in (svc.get("profiles") or []):
+            code = environment(svc)[ENV_COUNTRY].lower()
+            assert code in aliases, f"{name}: no balancer answers to {code}"
+            found[name] = code
+    return found
+
+
+def balancers(spec: dict) -> list[str]:
+    return [name for name, svc in spec["services"].items() if str(svc.get("image", "")).startswith("ncpeh-haproxy:")]
+
+
 def country_services(spec: dict, profiles: tuple[str, ...] | None = None) -> dict[str, str]:
     """service name -> country code, for the services that run a country."""
     return {name: environment(svc)[ENV_COUNTRY] for name, svc in services(spec, profiles).items()
@@ -75,6 +103,8 @@ def commands(spec: dict) -> list[tuple[str, str, list[str]]]:
     """(where, kind, argv) of every command the compose file and the Dockerfile run."""
     found = []
     for name, svc in spec["services"].items():
+        if not is_gateway(svc):
+            continue  # PostgreSQL's and HAProxy's images: see test_other_images_are_built_here_and_healthchecked
         for kind in ("command", "entrypoint"):
             if kind in svc:
                 value = svc[kind]
@@ -119,6 +149,8 @@ def test_every_command_healthcheck_and_entrypoint_exists_in_the_cli(defaults, im
 def test_every_command_parses_with_the_service_environment(spec, image_env, profiles, monkeypatch):
     """The arguments are valid (choices, numbers, required options given or found in the environment)."""
     for name, svc in services(resolve(spec, {}), profiles).items():
+        if not is_gateway(svc):
+            continue
         env = {**image_env, **environment(svc)}
         argvs = [svc["command"]] if "command" in svc else []
         check = svc.get("healthcheck") or {}
@@ -149,6 +181,8 @@ def test_the_image_runs_both_listeners_and_checks_both(image_env):
 
 def test_every_environment_variable_is_read_by_the_configuration_loader(spec, image_env):
     for name, svc in spec["services"].items():
+        if not is_gateway(svc):
+            continue
         for var in environment(svc):
             assert var in LOADER_VARIABLES, f"compose {name}: {var} is not read by the configuration loader"
     for var in image_env:
@@ -174,20 +208,26 @@ def test_country_services_load_their_configuration(spec, image_env):
     assert image_env["NCPEH_CONFIG_DIR"] == "/etc/ncpeh/countries"
     copies = [ins.args.split() for ins in dockerfile() if ins.keyword == "COPY" and "--from" not in ins.args]
     assert ["deploy/countries", "/etc/ncpeh/countries"] in copies
-    languages = set()
+    languages = {}
+    balanced = replicas(spec)
     for name, code in country_services(spec).items():
         svc = resolve(spec["services"][name], {})
         env = {k: v for k, v in {**image_env, **environment(svc)}.items() if k in ENV_OVERRIDES}
         cfg = load_config(config_dir / f"{code.lower()}.toml", env=env)
         assert cfg.code == code
-        assert cfg.public.url == f"https://{name}:{cfg.public.port}", "peers reach a country by its service name"
-        assert cfg.ncp.url == f"https://{name}:{cfg.ncp.port}"
+        reached_as = balanced.get(name, name)  # a replica: by its balancer, which answers to the country's name
+        assert cfg.public.url == f"https://{reached_as}:{cfg.public.port}", "peers reach a country by its service name"
+        assert cfg.ncp.url == f"https://{reached_as}:{cfg.ncp.port}"
         assert {cfg.public.host, cfg.ncp.host} == {"0.0.0.0"}
-        container_ports = sorted(int(p.rsplit(":", 1)[1]) for p in svc["ports"])
-        assert container_ports == sorted([cfg.public.port, cfg.ncp.port]), f"{name}: published ports vs {code} file"
+        if name in balanced:
+            assert "ports" not in svc, f"{name}: a replica publishes nothing, its balancer does"
+            assert environment(svc)["NCPEH_DATABASE_URL"].startswith("postgresql://"), f"{name}: on PostgreSQL"
+        else:
+            container_ports = sorted(int(p.rsplit(":", 1)[1]) for p in svc["ports"])
+            assert container_ports == sorted([cfg.public.port, cfg.ncp.port]), f"{name}: published ports vs {code} file"
         assert str(cfg.data_dir) == image_env["NCPEH_DATA_DIR"]
-        languages.add(cfg.default_language)
-    assert len(languages) == len(country_services(spec)), "each country has its own language"
+        languages[code] = cfg.default_language
+    assert len(set(languages.values())) == len(languages), "each country has its own language"
 
 
 def test_container_country_files_match_the_packaged_ones():
@@ -215,15 +255,20 @@ def test_every_named_volume_is_declared_and_owned_by_the_service_user(spec, imag
                 continue
             assert source in declared, f"compose {name}: volume {source} is not declared under volumes:"
             used.add(source)
+            if not is_gateway(svc):
+                continue  # PostgreSQL's volume: see test_other_images_are_built_here_and_healthchecked
             # a new named volume takes the image folder's owner: the folder must exist, owned by ncpeh
             assert target in created.split(), f"compose {name}: {target} is not created for the ncpeh user"
             assert target in (image_env["NCPEH_DATA_DIR"], f"{image_env['NCPEH_HOME']}/certs"), target
     assert used == declared, f"declared but unused volumes: {declared - used}"
+    balanced = replicas(spec)
     for name in country_services(spec):
         mounts = spec["services"][name]["volumes"]
         assert "pki:/srv/ncpeh/certs:ro" in mounts, f"{name}: the PKI is read-only in a country container"
         data = [m for m in mounts if m.endswith(":/srv/ncpeh/data")]
-        assert len(data) == 1 and data[0].startswith(f"{name}-data:"), f"{name}: its own data volume"
+        # a replica shares its country's (session secret, TOTP key, demo client, checkpoints); others their own
+        own = f"{balanced[name]}-ha-data:" if name in balanced else f"{name}-data:"
+        assert len(data) == 1 and data[0].startswith(own), f"{name}: data volume {own}"
 
 
 @pytest.mark.parametrize("env_source", ["defaults", ".env.example"])
@@ -239,7 +284,8 @@ def test_published_ports_do_not_collide(spec, env_source):
             assert container not in inside, f"{name}: container port {container} published twice"
             seen[host] = name
             inside.add(container)
-    assert len(seen) == 2 * len(country_services(spec))
+    publishing = [n for n in country_services(spec) if n not in replicas(spec)] + balancers(spec)
+    assert len(seen) == 2 * len(publishing)
 
 
 def test_dependencies_use_conditions_and_have_no_cycle(spec):
@@ -279,7 +325,8 @@ def test_country_services_are_long_running_and_healthchecked(spec):
         svc = spec["services"][name]
         assert svc.get("restart") == "unless-stopped"
         assert svc["healthcheck"]["test"][:3] == ["CMD", "ncpeh", "healthcheck"]
-        assert any(c.get("condition") == "service_completed_successfully" for c in depends_on(svc).values())
+        assert any(spec["services"][s].get("restart") == "no" for s in upstream(spec, name)), \
+            f"{name}: starts after the one-shot certs service"
 
 
 # --- trust list coverage -------------------------------------------------------------------------
@@ -372,6 +419,27 @@ def test_service_user_has_a_fixed_uid_and_gid():
     assert args.get("NCPEH_UID", "").isdigit() and args.get("NCPEH_GID", "").isdigit(), args
     runs = " ".join(ins.args for ins in instructions if ins.keyword == "RUN" and ins.stage == last)
     assert '--gid "${NCPEH_GID}" ncpeh' in runs and '--uid "${NCPEH_UID}" --gid "${NCPEH_GID}"' in runs, runs
+
+
+def test_other_images_are_built_here_and_healthchecked(spec):
+    """Profile ha: PostgreSQL and HAProxy from Debian's packages on the project's base image (no registry),
+    long-running, healthchecked; PostgreSQL's volume folder is created for its user."""
+    others = {name: svc for name, svc in spec["services"].items() if not is_gateway(svc) and "image" in svc}
+    assert {str(svc["image"]).split(":")[0] for svc in others.values()} == set(OTHER_IMAGES)
+    for name, svc in others.items():
+        dockerfile_path = OTHER_IMAGES[str(svc["image"]).split(":")[0]]
+        assert svc["build"]["dockerfile"] == dockerfile_path and svc["profiles"] == ["ha"], name
+        text = (ROOT / dockerfile_path).read_text(encoding="utf-8")
+        assert "ARG PYTHON_IMAGE" in text and "FROM ${PYTHON_IMAGE}" in text, f"{dockerfile_path}: the project's base"
+        assert "apt-get install" in text, f"{dockerfile_path}: Debian's package"
+        assert svc.get("restart") == "unless-stopped" and svc["healthcheck"]["test"][0] == "CMD", name
+    postgres = spec["services"]["postgres"]
+    assert postgres["volumes"] == ["pg-data:/var/lib/ncpeh-postgres"]
+    assert "install -d -o postgres -g postgres -m 0700 /var/lib/ncpeh-postgres" in (
+        ROOT / "deploy" / "postgres" / "Dockerfile").read_text(encoding="utf-8")
+    for name in balancers(spec):
+        env = environment(spec["services"][name])
+        assert {env["REPLICA_1"], env["REPLICA_2"]} <= set(replicas(spec)), f"{name}: balances the replicas"
 
 
 def test_no_new_privileges_uses_the_current_syntax(spec):

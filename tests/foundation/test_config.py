@@ -79,6 +79,7 @@ SAMPLES = {
     "NCPEH_TOKEN_FAILURES_PER_ADDRESS": ("9", lambda c: str(c.token_failures_per_address)),
     "NCPEH_TOKEN_FAILURES_PER_CLIENT": ("4", lambda c: str(c.token_failures_per_client)),
     "NCPEH_SERVER_TIMING": ("1", lambda c: "1" if c.server_timing else "0"),
+    "NCPEH_DATABASE_URL": ("postgresql://ncpeh@db.example:5432/ncpeh_fr", lambda c: c.database_url),
     "NCPEH_SECRET_KEY": ("s3cret", lambda c: c.secret_key),
     "NCPEH_TOTP_KEY_FILE": ("/run/secrets/totp_key", lambda c: str(c.totp_key_path)),
     "NCPEH_KEY_PASSWORD": ("pw", lambda c: c.key_password),
@@ -135,3 +136,13 @@ def test_missing_file(tmp_path):
 def test_invalid_environment_override_is_named(tmp_path):
     with pytest.raises(ConfigError, match="'ncp.port' must be a whole number"):
         load_config(write(tmp_path, VALID), env={"NCPEH_NCP_PORT": "eighty"})
+
+
+def test_database_url_must_be_a_postgresql_url_and_is_never_echoed_with_its_password(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(country_file("FR"), env={"NCPEH_HOME": str(tmp_path),
+                                             "NCPEH_DATABASE_URL": "mysql://ncpeh:s3cret-pw@db.example/ncpeh"})
+    assert info.value.setting == "database.url" and "postgresql://" in str(info.value)
+    assert "s3cret-pw" not in str(info.value)
+    cfg = load_config(country_file("FR"), env={"NCPEH_HOME": str(tmp_path)})
+    assert cfg.database_url is None and cfg.database == cfg.database_path  # SQLite by default

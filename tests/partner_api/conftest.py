@@ -105,8 +105,9 @@ def partner(countries) -> Partner:
 
 
 #: Tables a refused request may legitimately write: the audit trail (every request is audited) and the
-#: replay cache of single-use assertions (filled when an assertion was accepted).
-NOT_STATE = {"audit_events", "assertion_replay", "sqlite_sequence"}
+#: replay cache of single-use assertions (filled when an assertion was accepted); on PostgreSQL also the
+#: chain's head and the rate-limit buckets (a file of their own on SQLite).
+NOT_STATE = {"audit_events", "assertion_replay", "sqlite_sequence", "audit_head", "token_buckets"}
 
 
 def stored_state(running: Running, required: tuple[str, ...] = ("FR.patients", "FR.summaries", "DE.clients"),
@@ -117,8 +118,7 @@ def stored_state(running: Running, required: tuple[str, ...] = ("FR.patients", "
     for code in running.configs:
         store = running.store(code)
         try:
-            tables = [row[0] for row in store.db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()]
+            tables = store.table_names()
             for table in tables:
                 if table in NOT_STATE:
                     continue

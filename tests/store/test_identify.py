@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway import errors, storage
-from gateway.config import country_file, load_config
 from gateway.services.identify import identify
 from gateway.storage.records import PatientRecord
+from tests.postgres import country
 
 SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 INS = "284057505612387"
@@ -15,8 +15,8 @@ INS = "284057505612387"
 
 @pytest.fixture()
 def fr(tmp_path):
-    cfg = load_config(country_file("FR"), env={"NCPEH_HOME": str(tmp_path)})
-    store = storage.open_store(cfg.database_path)
+    cfg = country("FR", tmp_path)
+    store = storage.open_store(cfg.database)
     store.records.save_records([PatientRecord(SYSTEM, INS, "DUPONT-LÉGER", "Anne-Sophie Marie", "1984-05-12",
                                               "female", "75056", b"{}")])
     yield cfg, store.records

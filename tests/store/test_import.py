@@ -11,14 +11,14 @@ import sys
 import pytest
 
 from gateway import storage
-from gateway.config import country_file, load_config
 from tests.conftest import load_fixture
+from tests.postgres import country, home_env
 
 INS = "284057505612387"
 
 
 def ncpeh(home, *args):
-    env = {**os.environ, "NCPEH_HOME": str(home)}
+    env = {**os.environ, **home_env(home)}
     return subprocess.run([sys.executable, "-m", "gateway.cli", *args], capture_output=True, text=True, env=env,
                           timeout=120)
 
@@ -41,8 +41,8 @@ def home(tmp_path):
 
 
 def stored(home):
-    cfg = load_config(country_file("FR"), env={"NCPEH_HOME": str(home)})
-    return storage.open_store(cfg.database_path)
+    cfg = country("FR", home)
+    return storage.open_store(cfg.database)
 
 
 def test_import_file_then_again_is_unchanged(home, tmp_path):

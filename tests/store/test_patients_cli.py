@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 
 from gateway import storage
-from gateway.config import country_file, load_config
+from tests.postgres import country
 from tests.store.test_seed_and_coverage import ncpeh
 
 
@@ -14,8 +15,8 @@ def test_patients_lists_identity_traits_and_is_audited(tmp_path):
     listed = ncpeh(tmp_path, "patients", "-c", "FR", "--limit", "3", "--format", "json")
     assert listed.returncode == 0, listed.stderr
     rows = json.loads(listed.stdout)
-    cfg = load_config(country_file("FR"), env={"NCPEH_HOME": str(tmp_path)})
-    store = storage.open_store(cfg.database_path)
+    cfg = country("FR", tmp_path)
+    store = storage.open_store(cfg.database)
     try:
         assert rows == [{k: getattr(p, k) for k in rows[0]} for p in store.records.list_patients(3)]
         first = store.records.find_by_identifier(cfg.identifier.system, rows[0]["identifier_value"])
@@ -30,8 +31,17 @@ def test_patients_lists_identity_traits_and_is_audited(tmp_path):
     assert table.stdout.splitlines()[0].startswith("INS") and rows[0]["identifier_value"] in table.stdout
 
 
-def test_patients_refuses_a_missing_database_and_bad_limits(tmp_path):
+def test_patients_refuses_a_missing_database_and_bad_limits(tmp_path, backend, monkeypatch):
+    if backend == "postgresql":  # a database the server does not have: one line naming the server, exit 1
+        url = os.environ["NCPEH_DATABASE_URL"].rsplit("/", 1)[0] + "/no_such_database"
+        monkeypatch.setenv("NCPEH_DATABASE_URL", url)
     missing = ncpeh(tmp_path, "patients", "-c", "FR")
-    assert missing.returncode == 1 and "no database yet" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr, missing.stderr
+    if backend == "postgresql":
+        assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+        assert "PostgreSQL at 127.0.0.1:" in missing.stderr and "no_such_database" in missing.stderr
+        assert os.environ["NCPEH_DATABASE_URL"].split(":")[2].split("@")[0] not in missing.stderr  # no password
+    else:
+        assert missing.returncode == 1 and "no database yet" in missing.stderr
     bad = ncpeh(tmp_path, "patients", "-c", "FR", "--limit", "0")
     assert bad.returncode == 2 and "--limit" in bad.stderr

@@ -8,18 +8,18 @@ import subprocess
 import sys
 
 from gateway import storage
-from gateway.config import country_file, load_config
+from tests.postgres import country, home_env
 
 
 def ncpeh(home, *args):
-    env = {**os.environ, "NCPEH_HOME": str(home)}
+    env = {**os.environ, **home_env(home)}
     return subprocess.run([sys.executable, "-m", "gateway.cli", *args], capture_output=True, text=True, env=env,
                           timeout=300)
 
 
 def identifiers(home, code):
-    cfg = load_config(country_file(code), env={"NCPEH_HOME": str(home)})
-    store = storage.open_store(cfg.database_path)
+    cfg = country(code, home)
+    store = storage.open_store(cfg.database)
     rows = store.db.execute("SELECT identifier_value, family FROM patients ORDER BY identifier_value").fetchall()
     store.close()
     return rows
@@ -41,8 +41,8 @@ def test_seed_is_deterministic_and_idempotent(tmp_path):
 
 def test_seed_germany_uses_kvnr_and_german(tmp_path):
     assert ncpeh(tmp_path, "seed", "-c", "DE", "--patients", "5").returncode == 0
-    cfg = load_config(country_file("DE"), env={"NCPEH_HOME": str(tmp_path)})
-    store = storage.open_store(cfg.database_path)
+    cfg = country("DE", tmp_path)
+    store = storage.open_store(cfg.database)
     docs = list(store.records.iter_current_documents())
     store.close()
     assert len(docs) == 5
