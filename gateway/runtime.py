@@ -12,6 +12,7 @@ from gateway.config import CountryConfig
 from gateway.security.assertions import AssertionSigner
 from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
+from gateway.services.crossborder import SummaryCaches
 from gateway.services.peers import PeerClient
 from terminology import Terminology
 
@@ -29,6 +30,8 @@ class Runtime:
     started_at: float = field(default_factory=time.time)
     signing_public_key: ec.EllipticCurvePublicKey = field(init=False, repr=False)
     anchor: AuditAnchor = field(init=False, repr=False)  # signed checkpoints of the audit chain
+    #: country B's translated summaries (partner API and portal), the portal's views and PDFs of them
+    summaries: SummaryCaches = field(default_factory=SummaryCaches, repr=False)
 
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from gateway import errors, timing
+from gateway.audit.trail import document_identifier
 from gateway.records import narrative
 from gateway.records.cda.attachments import EMBEDDED_TYPES
 from gateway.records.cda.reader import CdaError, parse_cda
@@ -21,8 +28,9 @@ from gateway.services import terminology as terminology_service
 from gateway.services.peers import PeerClient
 from terminology import Terminology
 
-__all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "local_id",
-           "has_original", "original_abroad", "split_local_id", "summary_abroad", "translated_summary_abroad"]
+__all__ = ["BoundedCache", "CallContext", "Clinician", "OriginalDocument", "SummaryCaches", "foreign_country",
+           "has_original", "identify_abroad", "local_id", "original_abroad", "split_local_id", "summary_abroad",
+           "summary_key", "translate_received", "translated_summary_abroad"]
 
 CDA_MEDIA_TYPE = "application/hl7-cda+xml"
 #: the original documents this side relays, and what they must start with (a CDA is parsed whole)
@@ -177,11 +185,92 @@ def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
     return _parsed_document(peers, country, body), hashlib.sha256(body).hexdigest()
 
 
+class BoundedCache:
+    """A thread-safe LRU map: at most ``size`` entries and ``max_bytes`` bytes (each entry weighs what
+    :meth:`put` is told), each kept at most ``ttl`` seconds when given; the least recently used go first."""
+
+    def __init__(self, size: int, max_bytes: int | None = None, ttl: float | None = None) -> None:
+        self.size, self.max_bytes, self.ttl = size, max_bytes, ttl
+        self._data: OrderedDict[Hashable, tuple[float, Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.total = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            if self.ttl is not None and time.monotonic() - hit[0] > self.ttl:
+                self._drop(key)
+                return None
+            self._data.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: Hashable, value: Any, weight: int = 0) -> None:
+        with self._lock:
+            if key in self._data:
+                self._drop(key)
+            self._data[key] = (time.monotonic(), value, weight)
+            self.total += weight
+            while len(self._data) > self.size or (self.max_bytes is not None and self.total > self.max_bytes
+                                                  and len(self._data) > 1):
+                self._drop(next(iter(self._data)))
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any], weigh: Callable[[Any], int] | None = None) -> Any:
+        """The cached value, else ``build()`` cached (two concurrent misses may both build: same result)."""
+        value = self.get(key)
+        if value is None:
+            value = build()
+            self.put(key, value, weigh(value) if weigh else 0)
+        return value
+
+    def discard(self, keep: Callable[[Hashable], bool]) -> None:
+        """Drop every entry whose key ``keep`` refuses."""
+        with self._lock:
+            for key in [k for k in self._data if not keep(k)]:
+                self._drop(key)
+
+    def _drop(self, key: Hashable) -> None:
+        self.total -= self._data.pop(key)[2]
+
+
+@dataclass
+class SummaryCaches:
+    """Country B's summaries in this process, kept on the runtime object (``Runtime.summaries``).
+
+    ``translated``: a received document translated and serialised, by :func:`summary_key` (the one cache of
+    the partner API and the portal); ``views`` and ``pdfs``: what the portal derives from it, by that key and
+    what else changes them. ``received``: the portal's sessions' documents as A sent them (a few minutes,
+    memory only: print, PDF, another language without asking A again).
+    """
+
+    translated: BoundedCache = field(default_factory=lambda: BoundedCache(1024, max_bytes=64 * 1024 * 1024))
+    views: BoundedCache = field(default_factory=lambda: BoundedCache(256))
+    pdfs: BoundedCache = field(default_factory=lambda: BoundedCache(64, max_bytes=64 * 1024 * 1024, ttl=300))
+    received: BoundedCache = field(default_factory=lambda: BoundedCache(64, ttl=300))
+
+
+def terminology_version(term: Terminology) -> tuple[str, ...]:
+    """What identifies the terminology that produced a translation (its data folders)."""
+    return (str(term.data_dir), *map(str, term.extra_dirs))
+
+
+def summary_key(body: bytes, language: str, term: Terminology) -> tuple[bytes, str, tuple[str, ...]]:
+    """Everything a translated summary depends on: the digest of A's exact bytes, language, terminology."""
+    return hashlib.sha256(body).digest(), language, terminology_version(term)
+
+
 def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext,
-                              term: Terminology | None = None) -> terminology_service.Translated:
+                              term: Terminology | None = None,
+                              cache: SummaryCaches | None = None) -> terminology_service.Translated:
     """The summary, as :func:`summary_abroad`, translated into ``ctx.language`` and serialised (once per
-    document content and language: see ``terminology_service.translate_document``)."""
-    return translate_received(peers, country, _summary_bytes(peers, country, remote_id, ctx), ctx.language, term)
+    document content, language and terminology: see :func:`translate_received`)."""
+    return translate_received(peers, country, _summary_bytes(peers, country, remote_id, ctx), ctx.language, term,
+                              cache)
 
 
 def summary_bytes_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> bytes:
@@ -191,12 +280,27 @@ def summary_bytes_abroad(peers: PeerClient, country: TrustedCountry, remote_id: 
 
 
 def translate_received(peers: PeerClient, country: TrustedCountry, body: bytes, language: str,
-                       term: Terminology | None = None) -> terminology_service.Translated:
+                       term: Terminology | None = None,
+                       cache: SummaryCaches | None = None) -> terminology_service.Translated:
     """A summary received from ``country``: checked, its narratives sanitised, translated into ``language``
-    and serialised, once per document content and language in this process (the one path of the partner
-    API and the portal)."""
-    return terminology_service.translate_document(body, language, lambda raw: _parsed_document(peers, country, raw),
-                                                  term)
+    and serialised, once per :func:`summary_key` in ``cache`` (the runtime's: the one path and cache of the
+    partner API and the portal). Without ``cache`` (callers not yet passing the runtime's), the terminology
+    service's process cache is used."""
+    if cache is None or term is None:
+        return terminology_service.translate_document(body, language,
+                                                      lambda raw: _parsed_document(peers, country, raw), term)
+    key = summary_key(body, language, term)
+    hit = cache.translated.get(key)
+    if hit is not None:
+        return hit
+    bundle = _parsed_document(peers, country, body)
+    document_id = document_identifier(bundle)
+    bundle, coverage = terminology_service.translate(bundle, language, term)
+    with timing.stage("serialise"):
+        serialised = orjson.dumps(bundle)
+    result = terminology_service.Translated(serialised, coverage, language, document_id, key[0].hex())
+    cache.translated.put(key, result, weight=len(serialised))
+    return result
 
 
 def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:
