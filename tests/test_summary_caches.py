@@ -17,6 +17,7 @@ from gateway.config import country_file, load_config
 from gateway.security.trustlist import TrustedCountry
 from gateway.services import crossborder
 from gateway.services import terminology as terminology_service
+from gateway.services.caches import BoundedCache
 from gateway.services.peers import PeerClient
 from gateway.services.population import store_documents
 from tests.conftest import load_fixture
@@ -147,7 +148,7 @@ def test_runtime_cache_keeps_no_unreadable_answer(peer_side):
 
 
 def test_bounded_cache_limits_entries_bytes_and_age():
-    cache = crossborder.BoundedCache(3, max_bytes=1000)
+    cache = BoundedCache(3, max_bytes=1000)
     for i in range(5):
         cache.put(i, str(i), weight=100)
     assert [cache.get(i) for i in range(5)] == [None, None, "2", "3", "4"]
@@ -161,7 +162,7 @@ def test_bounded_cache_limits_entries_bytes_and_age():
     built: list[int] = []
     assert cache.get_or_build("k", lambda: built.append(1) or "v") == "v"
     assert cache.get_or_build("k", lambda: built.append(1) or "w") == "v" and built == [1]
-    aged = crossborder.BoundedCache(10, ttl=0.01)
+    aged = BoundedCache(10, ttl=0.01)
     aged.put("k", "v")
     time.sleep(0.05)
     assert aged.get("k") is None and len(aged) == 0
