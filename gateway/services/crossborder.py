@@ -188,12 +188,13 @@ class SummaryCaches:
 
     ``translated``: a received document translated and serialised, by :func:`summary_key` (the one cache of
     the partner API and the portal); ``views`` and ``pdfs``: what the portal derives from it, by that key and
-    what else changes them. ``received``: the portal's sessions' documents as A sent them (a few minutes,
-    memory only: print, PDF, another language without asking A again).
+    what else changes them (a view weighs what its translated document does). ``received``: the portal's
+    sessions' documents as A sent them. What the portal keeps lives a few minutes at most, in memory only
+    (print, PDF, another language without asking A again).
     """
 
     translated: BoundedCache = field(default_factory=lambda: BoundedCache(1024, max_bytes=64 * 1024 * 1024))
-    views: BoundedCache = field(default_factory=lambda: BoundedCache(256))
+    views: BoundedCache = field(default_factory=lambda: BoundedCache(128, max_bytes=64 * 1024 * 1024, ttl=300))
     pdfs: BoundedCache = field(default_factory=lambda: BoundedCache(64, max_bytes=64 * 1024 * 1024, ttl=300))
     received: BoundedCache = field(default_factory=lambda: BoundedCache(64, ttl=300))
 

@@ -104,7 +104,7 @@ def _shown(country: TrustedCountry, body: bytes) -> Shown:
                                         coverage=translated.coverage, term=rt.terminology)
         return Shown(view, crossborder.has_original(document), key)
 
-    return rt.summaries.views.get_or_build(key, build)
+    return rt.summaries.views.get_or_build(key, build, weigh=lambda _shown: len(translated.body))
 
 
 def _current_summary() -> tuple[dict[str, Any], TrustedCountry, str, Received, Shown] | None:
