@@ -3,7 +3,7 @@ through the partner API's path and cache (``crossborder.translate_received`` wit
 shown as a page, printable, and downloadable as PDF.
 
 What is derived from a translated summary is built once and kept on the runtime object: the view model
-per (document digest, language, terminology, country's labels), the PDF per the same and what it names
+and its sections' HTML per (document digest, language, terminology, country's labels), the PDF per the same and what it names
 besides (clinician, purpose, when A's document was received), so a PDF served again is byte for byte the
 one built the first time. A session's documents and PDFs are dropped at sign-out, a new search, or expiry.
 """
@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from flask import Response, g, render_template, url_for
+from markupsafe import Markup
 
 from gateway.audit import events
 from gateway.audit import trail as audit_trail
@@ -82,9 +83,11 @@ def _translated(country: TrustedCountry, body: bytes) -> Translated:
 
 @dataclass(frozen=True)
 class Shown:
-    """A summary as the portal shows it: the view model, whether A keeps an original, the cache key."""
+    """A summary as the portal shows it: the view model, its sections rendered (HTML: they depend on the view
+    and the interface language only), whether A keeps an original, the cache key."""
 
     view: portal_view.SummaryView
+    sections: Markup
     has_original: bool
     key: tuple[Any, ...]
 
@@ -102,7 +105,8 @@ def _shown(country: TrustedCountry, body: bytes) -> Shown:
                                         country_label=country_label(country),
                                         identifier_labels={country.identifier_system: country.identifier_label},
                                         coverage=translated.coverage, term=rt.terminology)
-        return Shown(view, crossborder.has_original(document), key)
+        sections = Markup(render_template("portal/_sections.html", view=view))  # rendered with autoescape
+        return Shown(view, sections, crossborder.has_original(document), key)
 
     return rt.summaries.views.get_or_build(key, build, weigh=lambda _shown: len(translated.body))
 
@@ -126,8 +130,8 @@ def summary():  # noqa: ANN201
     if current is None:
         return problem("NO_PATIENT", status=409)
     patient, country, purpose, _received, shown = current
-    return render_template("portal/summary.html", view=shown.view, patient=patient, country=country,
-                           purpose=PURPOSES.get(purpose, ""), has_original=shown.has_original)
+    return render_template("portal/summary.html", view=shown.view, sections=shown.sections, patient=patient,
+                           country=country, purpose=PURPOSES.get(purpose, ""), has_original=shown.has_original)
 
 
 @bp.get("/summary.pdf")
