@@ -15,6 +15,8 @@ from gateway.security.jws import VerifiedTokens
 from gateway.security.sessions import ExpiringCache
 from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
+from gateway.services.caches import BoundedCache
+from gateway.services.crossborder import SummaryCaches
 from gateway.services.peers import PeerClient
 from terminology import Terminology
 
@@ -42,6 +44,10 @@ class Runtime:
     #: Country B: access tokens and partners' clinician assertions that verified, until they expire (a
     #: partner sends the same ones with each call; see gateway.security.jws.VerifiedTokens).
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens, repr=False)
+    #: country B's translated summaries (partner API and portal), the portal's views and PDFs of them
+    summaries: SummaryCaches = field(default_factory=SummaryCaches, repr=False)
+    #: country A: stored summaries as released (transcoded, serialised), by content hash and terminology
+    released: BoundedCache = field(default_factory=lambda: BoundedCache(512), repr=False)
 
     def __post_init__(self) -> None:
         self.signing_public_key = self.signing_key.public_key()  # verifies this instance's access tokens

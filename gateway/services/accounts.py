@@ -1,4 +1,4 @@
-"""Clinician accounts of the portal: validation, second factor (TOTP), demo accounts.
+"""Clinician accounts of the portal: validation, sign-in (password, second factor, lockout), demo accounts.
 
 The accounts stand for the national login of health professionals (in France Pro Santé Connect
 with an e-CPS, in Germany the eHBA): the storage is :class:`gateway.storage.users.UserStore`.
@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ import pyotp
 
 from gateway.config import CountryConfig
 from gateway.security import policy, secretbox
+from gateway.storage.signin_names import signin_name
 from gateway.storage.users import User, UserStore
 from terminology.model import SUPPORTED_LANGUAGES
 
@@ -129,6 +131,80 @@ def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+#: What a sign-in step ends in (the portal's page for each): signed in, second factor asked, or refused.
+SIGNED_IN, SECOND_FACTOR = "signed-in", "second-factor"
+THROTTLED, LOCKED, WRONG, UNAVAILABLE, ENDED = "throttled", "locked", "wrong", "unavailable", "ended"
+
+#: Writes the audit record of a sign-in attempt: ``record(actor, success=, code=, role=, organisation=,
+#: method=)``; the portal passes :func:`gateway.audit_trail.record_login`, which adds the request's context.
+LoginRecorder = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in step (``SIGNED_IN``... ``ENDED``) and the account it is about, if any."""
+
+    outcome: str
+    user: User | None = None
+
+
+def sign_in_password(users: UserStore, username: str, password: str, address: str | None,
+                     record: LoginRecorder) -> SignIn:
+    """Password step, recorded in the audit trail. A locked name gets the same answer whatever the password
+    (it is not even checked, but a dummy hash is, so that the answer takes as long), and names are locked
+    alike whether an account has them or not; a disabled account answers like a wrong password."""
+    name = signin_name(username)
+    if users.address_throttled(address):
+        record("unknown", success=False, code="RATE_LIMITED", method="password")
+        return SignIn(THROTTLED)
+    known = users.get_by_username(username) if username else None
+    actor, role = (known.professional_id, known.role) if known else ("unknown", None)
+    if name and users.name_locked(name):
+        users.spend_password_check(password)
+        users.record_failure(None, address)  # counts for the address only: the lock is not extended
+        record(actor, success=False, code="ACCOUNT_LOCKED", role=role, method="password")
+        return SignIn(LOCKED)
+    user = users.check_password(username, password) if username and password else None
+    if user is None or not user.active:
+        locked_now = users.record_failure(name, address)
+        code = "ACCOUNT_LOCKED" if locked_now else "ACCOUNT_DISABLED" if user is not None else "BAD_CREDENTIALS"
+        record(actor, success=False, code=code, role=role, method="password")
+        return SignIn(LOCKED if locked_now else WRONG)
+    return SignIn(SECOND_FACTOR if user.totp_enabled else SIGNED_IN, user)
+
+
+def sign_in_code(users: UserStore, cfg: CountryConfig, user: User | None, code: str, address: str | None,
+                 record: LoginRecorder) -> SignIn:
+    """Second-factor step for the account whose password was right (``user``), recorded in the audit trail.
+    ``ENDED``, ``LOCKED`` and ``UNAVAILABLE`` use up the pending sign-in; ``WRONG`` lets the clinician retry."""
+    if user is None or not user.active or not user.totp_secret:
+        return SignIn(ENDED)
+    if user.locked():
+        return SignIn(LOCKED, user)
+    try:
+        secret = totp_secret(cfg, user)
+    except TotpUnavailable as exc:
+        log.error("second-factor sign-in refused: %s", exc)
+        record(user.professional_id, success=False, code="SECOND_FACTOR_UNAVAILABLE", role=user.role,
+               method="totp")
+        return SignIn(UNAVAILABLE, user)
+    step = totp_step(secret, code)
+    if step is None or not users.accept_totp_step(user.id, step):
+        locked_now = users.record_failure(signin_name(user.username), address)
+        record(user.professional_id, success=False, code="ACCOUNT_LOCKED" if locked_now else "BAD_SECOND_FACTOR",
+               role=user.role, method="totp")
+        return SignIn(LOCKED if locked_now else WRONG, user)
+    return SignIn(SIGNED_IN, user)
+
+
+def signed_in(users: UserStore, user: User, method: str, record: LoginRecorder) -> None:
+    """A completed sign-in: the failure counters reset, the success recorded in the audit trail."""
+    users.record_success(user.id)
+    record(user.professional_id, success=True, role=user.role, organisation=user.organisation_id, method=method)
 
 
 # --- demo accounts ---------------------------------------------------------------------------------

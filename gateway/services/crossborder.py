@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from gateway import errors, timing
+from gateway.audit.chain import document_identifier
 from gateway.records import narrative
 from gateway.records.cda.attachments import EMBEDDED_TYPES
 from gateway.records.cda.reader import CdaError, parse_cda
@@ -21,12 +24,13 @@ from gateway.security import policy
 from gateway.security.assertions import AssertionSigner, Clinician
 from gateway.security.trustlist import TrustedCountry, TrustList
 from gateway.services import terminology as terminology_service
+from gateway.services.caches import BoundedCache
 from gateway.services.peers import PeerClient
 from terminology import Terminology
 
-__all__ = ["CallContext", "Clinician", "OriginalDocument", "foreign_country", "identify_abroad", "identify_one_abroad",
-           "local_id", "has_original", "original_abroad", "patient_country", "split_local_id", "summary_abroad",
-           "translated_summary_abroad"]
+__all__ = ["CallContext", "Clinician", "OriginalDocument", "SummaryCaches", "foreign_country", "has_original",
+           "identify_abroad", "identify_one_abroad", "local_id", "original_abroad", "patient_country",
+           "split_local_id", "summary_abroad", "summary_key", "translate_received", "translated_summary_abroad"]
 
 CDA_MEDIA_TYPE = "application/hl7-cda+xml"
 #: the original documents this side relays, and what they must start with (a CDA is parsed whole)
@@ -211,11 +215,39 @@ def summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str,
     return _parsed_document(peers, country, body), hashlib.sha256(body).hexdigest()
 
 
+@dataclass
+class SummaryCaches:
+    """Country B's summaries in this process, kept on the runtime object (``Runtime.summaries``).
+
+    ``translated``: a received document translated and serialised, by :func:`summary_key` (the one cache of
+    the partner API and the portal); ``views`` and ``pdfs``: what the portal derives from it, by that key and
+    what else changes them (a view weighs what its translated document does). ``received``: the portal's
+    sessions' documents as A sent them. What the portal keeps lives a few minutes at most, in memory only
+    (print, PDF, another language without asking A again).
+    """
+
+    translated: BoundedCache = field(default_factory=lambda: BoundedCache(1024, max_bytes=64 * 1024 * 1024))
+    views: BoundedCache = field(default_factory=lambda: BoundedCache(128, max_bytes=64 * 1024 * 1024, ttl=300))
+    pdfs: BoundedCache = field(default_factory=lambda: BoundedCache(64, max_bytes=64 * 1024 * 1024, ttl=300))
+    received: BoundedCache = field(default_factory=lambda: BoundedCache(64, ttl=300))
+
+
+def terminology_version(term: Terminology) -> tuple[str, ...]:
+    """What identifies the terminology that produced a translation (its data folders)."""
+    return (str(term.data_dir), *map(str, term.extra_dirs))
+
+
+def summary_key(body: bytes, language: str, term: Terminology) -> tuple[bytes, str, tuple[str, ...]]:
+    """Everything a translated summary depends on: the digest of A's exact bytes, language, terminology."""
+    return hashlib.sha256(body).digest(), language, terminology_version(term)
+
+
 def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext,
-                              term: Terminology | None = None) -> terminology_service.Translated:
+                              term: Terminology, cache: SummaryCaches) -> terminology_service.Translated:
     """The summary, as :func:`summary_abroad`, translated into ``ctx.language`` and serialised (once per
-    document content and language: see ``terminology_service.translate_document``)."""
-    return translate_received(peers, country, _summary_bytes(peers, country, remote_id, ctx), ctx.language, term)
+    document content, language and terminology: see :func:`translate_received`)."""
+    return translate_received(peers, country, _summary_bytes(peers, country, remote_id, ctx), ctx.language, term,
+                              cache)
 
 
 def summary_bytes_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext) -> bytes:
@@ -225,12 +257,22 @@ def summary_bytes_abroad(peers: PeerClient, country: TrustedCountry, remote_id: 
 
 
 def translate_received(peers: PeerClient, country: TrustedCountry, body: bytes, language: str,
-                       term: Terminology | None = None) -> terminology_service.Translated:
+                       term: Terminology, cache: SummaryCaches) -> terminology_service.Translated:
     """A summary received from ``country``: checked, its narratives sanitised, translated into ``language``
-    and serialised, once per document content and language in this process (the one path of the partner
-    API and the portal)."""
-    return terminology_service.translate_document(body, language, lambda raw: _parsed_document(peers, country, raw),
-                                                  term)
+    and serialised, once per :func:`summary_key` in ``cache`` (the runtime's: the one path and cache of the
+    partner API and the portal)."""
+    key = summary_key(body, language, term)
+    hit = cache.translated.get(key)
+    if hit is not None:
+        return hit
+    bundle = _parsed_document(peers, country, body)
+    document_id = document_identifier(bundle)
+    bundle, coverage = terminology_service.translate(bundle, language, term)
+    with timing.stage("serialise"):
+        serialised = orjson.dumps(bundle)
+    result = terminology_service.Translated(serialised, coverage, language, document_id, key[0].hex())
+    cache.translated.put(key, result, weight=len(serialised))
+    return result
 
 
 def _document_bundle(country: TrustedCountry, bundle: Any) -> dict:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gateway import errors, timing
 from gateway.records.cda.attachments import embedded_document
 from gateway.services import terminology as terminology_service
+from gateway.services.caches import BoundedCache
 from gateway.storage.records import RecordStore, StoredOriginal, StoredSummary
 from terminology import Terminology
 
@@ -37,16 +38,18 @@ def releasable_summary(store: RecordStore, patient_id: str) -> StoredSummary:
     return summary
 
 
-def release_summary(store: RecordStore, patient_id: str, country_code: str, term: Terminology) -> ReleasedSummary:
-    """The patient's current summary, transcoded for release by ``country_code`` (this country)."""
+def release_summary(store: RecordStore, patient_id: str, country_code: str, term: Terminology,
+                    cache: BoundedCache) -> ReleasedSummary:
+    """The patient's current summary, transcoded for release by ``country_code`` (this country), kept in
+    ``cache`` (the runtime's release cache) by content hash."""
     summary = releasable_summary(store, patient_id)
-    released = terminology_service.cached_release(summary.sha256, country_code, term)
+    released = terminology_service.cached_release(cache, summary.sha256, country_code, term)
     if released is None:  # first release of this stored version in this process: read, transcode, cache
         with timing.stage("store"):
             document = store.summary_document(patient_id, summary.version)
         if document is None:
             raise errors.NotFound("No patient summary for this patient id.", code="UNKNOWN_PATIENT")
-        released = terminology_service.release_document(document, summary.sha256, country_code, term)
+        released = terminology_service.release_document(cache, document, summary.sha256, country_code, term)
     return ReleasedSummary(summary.version, released)
 
 

@@ -9,9 +9,6 @@ the library's errors onto the gateway's error hierarchy.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import orjson
 import terminology
 from gateway import errors, timing
 from gateway.audit.chain import document_identifier
+from gateway.services.caches import BoundedCache
 from terminology.model import SUPPORTED_LANGUAGES, UnknownCountryError, UnsupportedLanguageError
 
 #: Header summarising the terminology coverage of a response (for integrators and the portal).
@@ -45,44 +43,6 @@ def _key(term: terminology.Terminology) -> tuple[str, ...]:
     return (str(term.data_dir), *map(str, term.extra_dirs))
 
 
-class _LRU:
-    """At most ``size`` entries and, when ``max_bytes`` is given, at most that many bytes (each entry
-    weighs what :meth:`put` is told); the least recently used go first."""
-
-    def __init__(self, size: int, max_bytes: int | None = None) -> None:
-        self.size, self.max_bytes, self.data, self.lock = size, max_bytes, OrderedDict(), threading.Lock()
-        self.weights: dict[Any, int] = {}
-        self.total = 0
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        return None
-
-    def put(self, key: Any, value: Any, weight: int = 0) -> None:
-        with self.lock:
-            self.total += weight - self.weights.get(key, 0)
-            self.data[key], self.weights[key] = value, weight
-            self.data.move_to_end(key)
-            while len(self.data) > self.size or (self.max_bytes is not None and self.total > self.max_bytes
-                                                 and len(self.data) > 1):
-                old, _ = self.data.popitem(last=False)
-                self.total -= self.weights.pop(old)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-            self.weights.clear()
-            self.total = 0
-
-
-_released = _LRU(512)
-#: Country B: translated summaries by (digest of the bytes country A sent, language), 64 MiB at most.
-_translated = _LRU(1024, max_bytes=64 * 1024 * 1024)
-
-
 def coverage_header(report: Any) -> str:
     data = report.to_dict() if hasattr(report, "to_dict") else report
     seen = sum(v.get("seen", 0) for v in data.values())
@@ -101,18 +61,18 @@ class Released:
     document_id: str | None  # Bundle.identifier.value
 
 
-def cached_release(sha256: str, country: str, term: terminology.Terminology | None = None) -> Released | None:
-    """The released form of the stored document with this digest, when this process has it already."""
-    return _released.get((sha256, country, _key(term or terminology.load())))
+def cached_release(cache: BoundedCache, sha256: str, country: str, term: terminology.Terminology) -> Released | None:
+    """The released form of the stored document with this digest, when ``cache`` (the runtime's) has it."""
+    return cache.get((sha256, country, _key(term)))
 
 
 @timing.timed("transcode")
-def release_document(document: bytes, sha256: str, country: str, term: terminology.Terminology | None = None) -> Released:
-    """Transcode a stored summary for release; cached by content hash (the same stored version is
-    parsed, transcoded, serialised and digested once per process)."""
-    term = term or terminology.load()
+def release_document(cache: BoundedCache, document: bytes, sha256: str, country: str,
+                     term: terminology.Terminology) -> Released:
+    """Transcode a stored summary for release; kept in ``cache`` (the runtime's) by content hash and
+    terminology (the same stored version is parsed, transcoded, serialised and digested once per process)."""
     key = (sha256, country, _key(term))
-    cached = _released.get(key)
+    cached = cache.get(key)
     if cached is not None:
         return cached
     bundle = orjson.loads(document)
@@ -124,14 +84,8 @@ def release_document(document: bytes, sha256: str, country: str, term: terminolo
         summary = "codings=0; mapped=0; untranslated=0"  # a country without national code systems
     body = orjson.dumps(bundle)
     result = Released(body, summary, hashlib.sha256(body).hexdigest(), document_id)
-    _released.put(key, result)
+    cache.put(key, result)
     return result
-
-
-def release(document: bytes, sha256: str, country: str) -> tuple[bytes, str]:
-    """The document as country A sends it: (JSON bytes, coverage summary); see :func:`release_document`."""
-    released = release_document(document, sha256, country)
-    return released.body, released.coverage
 
 
 def negotiate_language(requested: str | None, accept: Any, fallback: str) -> str:
@@ -172,28 +126,3 @@ class Translated:
     received_sha256: str  # digest of the exact bytes country A sent (A records the digest of what it sent)
 
 
-def translate_document(received: bytes, language: str, parse: Callable[[bytes], dict[str, Any]],
-                       term: terminology.Terminology | None = None) -> Translated:
-    """The document country A sent (``received``, its exact bytes) translated into ``language`` and
-    serialised; cached by content digest and language, like the release at country A, so that the same
-    document is parsed, translated and serialised once per process and language.
-
-    ``parse`` turns the bytes into the Bundle, raising the caller's error for garbage; it only runs on
-    a miss (bytes found in the cache were parsed and checked the first time). The translation depends
-    on nothing else: the terminology is loaded once per process.
-    """
-    with timing.stage("translate"):
-        digest = hashlib.sha256(received)
-        term = term or terminology.load()
-        key = (digest.digest(), language, _key(term))
-        cached = _translated.get(key)
-    if cached is not None:
-        return cached
-    bundle = parse(received)
-    document_id = document_identifier(bundle)
-    bundle, coverage = translate(bundle, language, term)
-    with timing.stage("serialise"):
-        body = orjson.dumps(bundle)
-    result = Translated(body, coverage, language, document_id, digest.hexdigest())
-    _translated.put(key, result, weight=len(body))
-    return result

@@ -104,7 +104,7 @@ def search_patient():
 @audit_trail.audited(events.SUMMARY, events.RESPONDING)
 def patient_summary(patient_id: str):
     rt = runtime()
-    summary = release.release_summary(get_store().records, patient_id, rt.cfg.code, rt.terminology)
+    summary = release.release_summary(get_store().records, patient_id, rt.cfg.code, rt.terminology, rt.released)
     released = summary.released
     audit_trail.note(detail={"summary_version": summary.version, "document_sha256": released.body_sha256,
                              "document_id": released.document_id})

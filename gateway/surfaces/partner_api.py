@@ -259,7 +259,7 @@ def patient_summary(patient_id: str):
     country, remote_id = _foreign_patient(patient_id)
     rt = runtime()
     return _summary_response(crossborder.translated_summary_abroad(
-        rt.peers, country, remote_id, _context(params.get("language")), rt.terminology))
+        rt.peers, country, remote_id, _context(params.get("language")), rt.terminology, rt.summaries))
 
 
 @bp.get("/Patient/<patient_id>/$original-document")
@@ -298,7 +298,7 @@ def summary_by_identifier():
     audit_trail.note(patient_id=patient["id"], detail={"parameters": sorted(traits)})
     _, remote_id = crossborder.split_local_id(patient["id"])
     return _summary_response(crossborder.translated_summary_abroad(rt.peers, country, remote_id, ctx,
-                                                                      rt.terminology))
+                                                                      rt.terminology, rt.summaries))
 
 
 def _allowed_methods(path: str) -> list[str]:

@@ -13,31 +13,29 @@ from flask import Response, g, render_template, url_for
 
 from gateway import audit_trail
 from gateway.audit import events
-from gateway.errors import GatewayError
 from gateway.records.cda.attachments import embedded_documents
 from gateway.records.cda.reader import CdaError
 from gateway.runtime import runtime
 from gateway.security import policy
 from gateway.services import crossborder
-from gateway.surfaces import portal
-from gateway.surfaces.portal import bp
+from gateway.surfaces.portal.base import bp, context, country_label, current_patient, note_clinician, state
+from gateway.surfaces.portal.pages import on_error, problem
 
 
 def _fetch(attachment: str | None) -> tuple[crossborder.OriginalDocument | None, Any, Any]:
-    """(document, patient, country), or (None, problem response, None)."""
-    patient, country = portal._current_patient()
-    purpose = portal._state().get("purpose")
-    if patient is None or not purpose:
-        return None, portal.problem("NO_PATIENT", status=409), None
+    """(document, patient, country), or (None, problem response, None); a refusal is raised for the
+    portal's refusal page."""
+    patient, country = current_patient()
+    purpose = state().get("purpose")
+    if patient is None or country is None or not purpose:
+        return None, problem("NO_PATIENT", status=409), None
     audit_trail.note(event=events.SUMMARY, side=events.REQUESTING, patient_id=patient["id"],
                      detail={"original_document": attachment or "cda"})
-    portal._note_clinician(purpose, country)
-    try:
-        policy.check(g.portal_user.role, purpose)
-        _code, remote_id = crossborder.split_local_id(patient["id"])
-        document = crossborder.original_abroad(runtime().peers, country, remote_id, portal._context(purpose), attachment)
-    except GatewayError as exc:
-        return None, portal._refused(exc, country, retry=url_for("portal.original")), None
+    note_clinician(purpose, country)
+    on_error(country, retry=url_for("portal.original"))
+    policy.check(g.portal_user.role, purpose)
+    _code, remote_id = crossborder.split_local_id(patient["id"])
+    document = crossborder.original_abroad(runtime().peers, country, remote_id, context(purpose), attachment)
     audit_trail.note(detail={"document_sha256": document.sha256})
     return document, patient, country
 
@@ -52,7 +50,7 @@ def original():  # noqa: ANN201
     except CdaError:  # checked when it arrived: cannot happen, fail closed all the same
         embedded = []
     return render_template("portal/original.html", patient=patient, country=country, embedded=embedded,
-                           country_label=portal.portal_view.country_name(country.code, portal._lang(), country.name),
+                           country_label=country_label(country),
                            size=len(document.data))
 
 

@@ -105,6 +105,114 @@ def narrative_text(markup: Any) -> str:
     return "\n".join(line for line in lines if line)[:MAX_NARRATIVE_CHARS]
 
 
+class _Writer:
+    """Headings, paragraphs and fact tables in the summary's style, across the page width."""
+
+    def __init__(self, pdf: _SummaryPdf) -> None:
+        self.pdf, self.width = pdf, pdf.epw
+
+    def heading(self, text: str, size: float = 13) -> None:
+        pdf = self.pdf
+        pdf.set_font(FAMILY, "B", size)
+        pdf.set_text_color(0, 63, 135)
+        pdf.multi_cell(self.width, size * 0.55, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(1)
+
+    def paragraph(self, text: str, size: float = 9, style: str = "") -> None:
+        self.pdf.set_font(FAMILY, style, size)
+        self.pdf.multi_cell(self.width, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(1)
+
+    def facts(self, rows: list[tuple[str, str]]) -> None:
+        pdf = self.pdf
+        pdf.set_font(FAMILY, "", 9)
+        with pdf.table(col_widths=(32, 68), first_row_as_headings=False, line_height=4.6, padding=1, text_align="LEFT",
+                       borders_layout=TableBordersLayout.HORIZONTAL_LINES) as table:
+            for label, text in rows:  # from the foreign document too (names, identifiers and their systems)
+                row = table.row()
+                row.cell(clipped(label), style=FontFace(emphasis="BOLD"))
+                row.cell(clipped(text) if text else "—")
+        pdf.ln(2)
+
+
+def _date_text(d: portal_view.DateView | None) -> str:
+    if d is None:
+        return _("not stated")
+    return d.text + (f" ({_('partial date')})" if d.partial else "")
+
+
+def _front(out: _Writer, view: SummaryView, title: str, *, clinician: Any, language: str, purpose: str,
+           retrieved: str) -> None:
+    """The patient, the document, who retrieved it and why, and how to read the terms."""
+    h = view.header
+    out.heading(title, 16)
+    rows = [(_("Family name"), h.family), (_("First names"), h.given)]
+    rows += [(label, value) for label, value in h.identifiers]
+    rows += [(_("Date of birth"), _date_text(h.birth_date)), (_("Sex"), h.gender),
+             (_("Country of affiliation"), h.country)]
+    out.facts(rows)
+    out.heading(_("Document"), 11)
+    rows = [(_("Created"), _date_text(h.created)), (_("Last updated"), _date_text(h.updated)),
+            (_("Original language"), h.language)]
+    if h.author:
+        rows.append((_("Author"), h.author))
+    if h.custodian:
+        rows.append((_("Custodian"), h.custodian))
+    rows += [(_("Translated into"), portal_view.language_name(language, language)),
+             (_("Retrieved by"), f"{clinician.name}, {clinician.organisation}"), (_("Retrieved on"), retrieved),
+             (_("Purpose of the access"), purpose)]
+    out.facts(rows)
+    out.paragraph(_("Each term is shown in your language, followed by the original term, code and code system as "
+                    "%(country)s sent them. Terms are translated automatically from the codes: check the original "
+                    "when in doubt.", country=h.country), size=8.5)
+
+
+def _entries(out: _Writer, table: portal_view.Table, language: str) -> None:
+    pdf = out.pdf
+    pdf.set_font(FAMILY, "", 8)
+    widths = tuple(3 if i == 0 else 2 for i in range(len(table.columns)))  # the entry itself is widest
+    with pdf.table(col_widths=widths, line_height=4, padding=1, text_align="LEFT", repeat_headings=1,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 239, 245))) as grid:
+        head = grid.row()
+        for column in table.columns:
+            head.cell(str(column.label))
+        for entry in table.rows:
+            row = grid.row()
+            for column in table.columns:
+                row.cell(cell_text(entry[column.key], language))
+    pdf.ln(2)
+
+
+def _section(out: _Writer, section: portal_view.SectionView, language: str, country: str) -> None:
+    """One section: missing, absences, its entries' tables, its original narrative."""
+    if out.pdf.will_page_break(30):
+        out.pdf.add_page()
+    out.heading(section.title, 12)
+    if not section.present:
+        out.paragraph(_("Missing: %(country)s sent no such section. This does not mean that there is nothing to "
+                        "report.", country=country), style="")
+        return
+    if section.original_title and section.original_title != section.title:
+        out.paragraph(f"{_('Original title:')} {section.original_title}", size=8)
+    for value in section.known_absence:
+        out.paragraph(f"{_('Known absence:')} {cell_text(value, language)}", style="B")
+    for value in section.no_information:
+        out.paragraph(f"{_('No information:')} {cell_text(value, language)}", style="B")
+    if section.empty_reason:
+        out.paragraph(f"{_('Section empty, reason:')} {cell_text(section.empty_reason, language)}")
+    for table in section.tables:
+        _entries(out, table, language)
+    if not (section.tables or section.known_absence or section.no_information or section.empty_reason):
+        out.paragraph(_("This section has no coded entries."))
+    if section.narrative:
+        text = narrative_text(section.narrative)
+        if text:
+            out.paragraph(_("Original narrative (%(language)s, not translated)",
+                            language=portal_view.language_name(section.narrative_lang, language)), size=8, style="B")
+            out.paragraph(text, size=8)
+
+
 def render_pdf(view: SummaryView, *, clinician: Any, language: str, purpose: str,
                now: dt.datetime | None = None) -> bytes:
     """The summary as PDF bytes, in ``language`` (the clinician's)."""
@@ -128,90 +236,8 @@ def render_pdf(view: SummaryView, *, clinician: Any, language: str, purpose: str
     retrieved = format_datetime(now, "medium", locale=language)
     pdf.footer_text = _("%(name)s — retrieved %(when)s", name=full_name, when=retrieved)
     pdf.add_page()
-    width = pdf.epw
-
-    def heading(text: str, size: float = 13) -> None:
-        pdf.set_font(FAMILY, "B", size)
-        pdf.set_text_color(0, 63, 135)
-        pdf.multi_cell(width, size * 0.55, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_text_color(0, 0, 0)
-        pdf.ln(1)
-
-    def paragraph(text: str, size: float = 9, style: str = "") -> None:
-        pdf.set_font(FAMILY, style, size)
-        pdf.multi_cell(width, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
-
-    def facts(rows: list[tuple[str, str]]) -> None:
-        pdf.set_font(FAMILY, "", 9)
-        with pdf.table(col_widths=(32, 68), first_row_as_headings=False, line_height=4.6, padding=1, text_align="LEFT",
-                       borders_layout=TableBordersLayout.HORIZONTAL_LINES) as table:
-            for label, text in rows:  # from the foreign document too (names, identifiers and their systems)
-                row = table.row()
-                row.cell(clipped(label), style=FontFace(emphasis="BOLD"))
-                row.cell(clipped(text) if text else "—")
-        pdf.ln(2)
-
-    def date_text(d: portal_view.DateView | None) -> str:
-        if d is None:
-            return _("not stated")
-        return d.text + (f" ({_('partial date')})" if d.partial else "")
-
-    heading(title, 16)
-    rows = [(_("Family name"), h.family), (_("First names"), h.given)]
-    rows += [(label, value) for label, value in h.identifiers]
-    rows += [(_("Date of birth"), date_text(h.birth_date)), (_("Sex"), h.gender), (_("Country of affiliation"), h.country)]
-    facts(rows)
-    heading(_("Document"), 11)
-    rows = [(_("Created"), date_text(h.created)), (_("Last updated"), date_text(h.updated)),
-            (_("Original language"), h.language)]
-    if h.author:
-        rows.append((_("Author"), h.author))
-    if h.custodian:
-        rows.append((_("Custodian"), h.custodian))
-    rows += [(_("Translated into"), portal_view.language_name(language, language)),
-             (_("Retrieved by"), f"{clinician.name}, {clinician.organisation}"), (_("Retrieved on"), retrieved),
-             (_("Purpose of the access"), purpose)]
-    facts(rows)
-    paragraph(_("Each term is shown in your language, followed by the original term, code and code system as "
-                "%(country)s sent them. Terms are translated automatically from the codes: check the original when "
-                "in doubt.", country=h.country), size=8.5)
-
+    out = _Writer(pdf)
+    _front(out, view, title, clinician=clinician, language=language, purpose=purpose, retrieved=retrieved)
     for section in view.sections:
-        if pdf.will_page_break(30):
-            pdf.add_page()
-        heading(section.title, 12)
-        if not section.present:
-            paragraph(_("Missing: %(country)s sent no such section. This does not mean that there is nothing to "
-                        "report.", country=h.country), style="")
-            continue
-        if section.original_title and section.original_title != section.title:
-            paragraph(f"{_('Original title:')} {section.original_title}", size=8)
-        for value in section.known_absence:
-            paragraph(f"{_('Known absence:')} {cell_text(value, language)}", style="B")
-        for value in section.no_information:
-            paragraph(f"{_('No information:')} {cell_text(value, language)}", style="B")
-        if section.empty_reason:
-            paragraph(f"{_('Section empty, reason:')} {cell_text(section.empty_reason, language)}")
-        for table in section.tables:
-            pdf.set_font(FAMILY, "", 8)
-            widths = tuple(3 if i == 0 else 2 for i in range(len(table.columns)))  # the entry itself is widest
-            with pdf.table(col_widths=widths, line_height=4, padding=1, text_align="LEFT", repeat_headings=1,
-                           headings_style=FontFace(emphasis="BOLD", fill_color=(235, 239, 245))) as grid:
-                head = grid.row()
-                for column in table.columns:
-                    head.cell(str(column.label))
-                for entry in table.rows:
-                    row = grid.row()
-                    for column in table.columns:
-                        row.cell(cell_text(entry[column.key], language))
-            pdf.ln(2)
-        if not (section.tables or section.known_absence or section.no_information or section.empty_reason):
-            paragraph(_("This section has no coded entries."))
-        if section.narrative:
-            text = narrative_text(section.narrative)
-            if text:
-                paragraph(_("Original narrative (%(language)s, not translated)",
-                            language=portal_view.language_name(section.narrative_lang, language)), size=8, style="B")
-                paragraph(text, size=8)
+        _section(out, section, language, h.country)
     return bytes(pdf.output())

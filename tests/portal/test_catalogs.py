@@ -52,7 +52,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     with pot.open("rb") as handle:
         extracted = read_po(handle)
     files = {f for m in extracted if m.id for f, _ in m.locations}
-    assert "gateway/surfaces/portal.py" in files, f"extraction missed the portal's views (babel.cfg?): {sorted(files)}"
+    assert "gateway/surfaces/portal/pages.py" in files, f"extraction missed the portal's views (babel.cfg?): {sorted(files)}"
     return extracted
 
 

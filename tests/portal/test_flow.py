@@ -327,3 +327,33 @@ def test_pages_use_only_local_resources_and_a_print_stylesheet(countries, signed
     assert [e for e in summary.find_all("button") if "data-print" in e.attrs]
     headings = [e.tag for e in summary.elements if e.tag in ("h1", "h2", "h3")]
     assert headings[0] == "h1" and headings.count("h1") == 1
+
+
+def _pdf(browser: Clinician) -> bytes:
+    resp = browser.http.get(browser.url("/summary.pdf"), timeout=60)
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/pdf", resp.text[:300]
+    return resp.content
+
+
+def test_kept_summary_views_and_pdfs_follow_language_and_clinician(countries, signed_in: Clinician):
+    """The view model and the PDF are kept on the runtime: what is served again is what was built, and
+    whatever changes them (the interface language, the clinician) gets its own."""
+    assert signed_in.open_summary().status == 200
+    german = _pdf(signed_in)
+    assert _pdf(signed_in) == german  # served again as built (dated when France's document was received)
+    page = signed_in.get("/summary")
+    assert "Diabetes mellitus, Typ 2" in page.text
+    page = signed_in.submit(page, "/language", language="fr", next="/summary")
+    assert urlsplit(page.url).path == "/summary" and page.status == 200
+    assert "Diabète sucré de type 2" in page.text and "Diabetes mellitus, Typ 2" not in page.text
+    french = _pdf(signed_in)
+    assert b"/Lang (fr)" in french and b"/Lang (de)" in german
+    assert "Diabetes mellitus, Typ 2" not in squeeze(extract_text(french))
+    assert "Frankreich" in squeeze(extract_text(german)) and "Frankreich" not in squeeze(extract_text(french))
+
+    colleague = add_user(countries, "DE", role="221", language="de", name="Dr. Jonas Weber", prefix="arzt")
+    other = Clinician(countries, "DE")
+    other.sign_in(colleague.username)
+    assert other.open_summary().status == 200
+    text = squeeze(extract_text(_pdf(other)))
+    assert "Jonas Weber" in text and "Anna Schmidt" not in text
