@@ -30,7 +30,7 @@ import terminology
 from gateway.records import synthetic  # the test reads the generator; the library never imports gateway
 from terminology import catalogue
 from terminology import systems as S
-from terminology.bundles import _FIXED_CODES
+from terminology.bundles.translation import _FIXED_CODES
 from terminology.samples import sample_bundle
 
 TESTS = Path(__file__).resolve().parent.parent
