@@ -61,10 +61,12 @@ class Builder:
 
     # -- plumbing -----------------------------------------------------------------------------
     def new_id(self) -> str:
+        """The next resource id (a UUID v4 layout, numbered within the document)."""
         self._n += 1
         return f"{self._uuid_prefix}{self._n:010x}"
 
     def add(self, resource: dict[str, Any], section: str | None = None, row: tuple[str, ...] | None = None) -> str:
+        """Add ``resource`` as an entry (and to ``section`` with its narrative ``row``); returns its fullUrl."""
         rid = resource["id"] = self.new_id()
         url = f"urn:uuid:{rid}"
         self.entries.append({"fullUrl": url, "resource": resource})
@@ -85,12 +87,14 @@ class Builder:
 
     # -- clinical content ---------------------------------------------------------------------
     def onset(self, earliest: date | None = None) -> tuple[date, str]:
+        """A day from a month after birth (and ``earliest``) to a week before the reference date, and its partial ISO date."""
         born = self.ident["born"]
         start = max(born + timedelta(days=30), earliest or born)
         d = between(self.rng, start, REFERENCE_DATE - timedelta(days=7))
         return d, partial_date(self.rng, d)
 
     def condition(self, item: Item, section: str, resolved: bool) -> None:
+        """A Condition: an active problem, or a resolved past illness."""
         t, rng = self.t, self.rng
         d, onset = self.onset()
         res: dict[str, Any] = {
@@ -114,6 +118,7 @@ class Builder:
         self.add(res, section, row)
 
     def allergy(self, agent: Item) -> None:
+        """An AllergyIntolerance to ``agent``, with a reaction when the catalogue has some."""
         rng = self.rng
         reaction = rng.choice(self.cat.cats["allergy_reaction"]) if self.cat.cats["allergy_reaction"] else None
         severity = (reaction.props.get("severity") if reaction else None) or "mild"
@@ -136,6 +141,7 @@ class Builder:
                                     human_date(onset, self.lang)))
 
     def absent(self, kind: str, code: str) -> None:
+        """The absent-or-unknown statement of a required section (allergies, medications, problems)."""
         coding = {"system": ABSENT_UNKNOWN, "code": code, "display": ABSENT_DISPLAYS[code]}
         text = self.t[code]
         if kind == "allergies":
@@ -164,6 +170,7 @@ class Builder:
         self.add(res, kind, (escape(text),) + ("",) * (HEADERS_LEN[kind] - 1))
 
     def medication(self, item: Item) -> None:
+        """A Medication and the MedicationStatement of it, with its dosage (text and structured)."""
         p = item.props
         med: dict[str, Any] = {"resourceType": "Medication", "code": cc(item.coding, item.text)}
         if p.get("dose_form"):
@@ -187,6 +194,7 @@ class Builder:
         self.add(res, "medications", (item.html, escape(dosage_text), human_date(start_s, self.lang)))
 
     def immunization(self, item: Item, when: date, dose: int) -> None:
+        """An Immunization: the vaccine, its date and dose number."""
         res = {
             "resourceType": "Immunization",
             "status": "completed",
@@ -201,6 +209,7 @@ class Builder:
         self.add(res, "immunizations", (item.html, str(dose), human_date(when.isoformat(), self.lang)))
 
     def procedure(self, item: Item) -> None:
+        """A Procedure, with its body site when the catalogue gives one."""
         _d, when = self.onset()
         res: dict[str, Any] = {
             "resourceType": "Procedure",
@@ -214,6 +223,7 @@ class Builder:
         self.add(res, "procedures", (item.html, human_date(when, self.lang)))
 
     def device(self, item: Item) -> None:
+        """A Device and the DeviceUseStatement of it."""
         dev_url = self.add({"resourceType": "Device", "type": cc(item.coding, item.text),
                             "patient": {"reference": self.patient_ref}})
         _d, when = self.onset()
@@ -223,6 +233,7 @@ class Builder:
 
     def observation(self, section: str, category: str, item: Item, when: date, value: Any,
                     value_text: str, range_text: str = "", interp: str | None = None) -> None:
+        """An Observation of ``section`` (value coded, quantity, date or components) and its narrative row."""
         res: dict[str, Any] = {
             "resourceType": "Observation",
             "status": "final",
@@ -249,12 +260,14 @@ class Builder:
         self.add(res, section, (item.html, value_text, range_text, human_date(when.isoformat(), self.lang)))
 
     def lab(self, item: Item, when: date, bias: float) -> None:
+        """A laboratory result, abnormal with probability ``bias``."""
         v = draw_value(self.rng, item, bias)
         interp = interpretation(v, item)
         self.observation("results", "laboratory", item, when, quantity(v, item), f"{v} {item.unit_html}",
                          item.range_html, interp)
 
     def vital(self, item: Item, when: date) -> None:
+        """A vital sign, plausible for the person's age and sex on that day."""
         ident = self.ident
         code = item.coding["code"]
         age = max(0, ident["age"] - (REFERENCE_DATE.year - when.year))
@@ -272,6 +285,7 @@ class Builder:
         self.observation("vital_signs", "vital-signs", item, when, quantity(v, item), f"{v} {item.unit_html}")
 
     def blood_pressure(self, when: date) -> None:
+        """A blood pressure panel (systolic and diastolic components)."""
         sys_item, dia_item = self.cat.bp
         assert sys_item is not None and dia_item is not None
         s = draw_value(self.rng, sys_item, 0.25)
