@@ -42,6 +42,7 @@ import orjson
 from .. import _catalogue_data as cat
 from .. import systems as S
 from ._write import DATA_DIR, SOURCES_DIR, dump, slug
+from .check_digits import aic_ok, ean13_ok, pzn_ok
 
 PUBLISHER = "ncpeh-gateway project (hand-curated; see terminology/data/PROVENANCE.md)"
 PRODUCT_PROPERTY = "http://ncpeh.example.eu/fhir/ConceptMap/product-property"
@@ -52,34 +53,6 @@ DESIGNATION_HEADER = ["system", "code", *LANGS]
 
 class SourceError(Exception):
     pass
-
-
-def ean13_ok(code: str) -> bool:
-    if len(code) != 13 or not code.isdigit():
-        return False
-    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(code[:12]))
-    return (10 - total % 10) % 10 == int(code[12])
-
-
-def pzn_ok(code: str) -> bool:
-    """PZN-8 check digit: sum of digit i (1-based) * i over the first 7 digits, mod 11."""
-    if len(code) != 8 or not code.isdigit():
-        return False
-    check = sum(int(c) * (i + 1) for i, c in enumerate(code[:7])) % 11
-    return check != 10 and check == int(code[7])
-
-
-def aic_ok(code: str) -> bool:
-    """AIC (9 digits, AIFA): the last digit is the check digit of the Italian pharmacode (Code 32):
-    digits in odd positions added, digits in even positions doubled (digits of the product added),
-    total mod 10."""
-    if len(code) != 9 or not code.isdigit():
-        return False
-    total = 0
-    for i, c in enumerate(code[:8]):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d // 10 + d % 10
-    return total % 10 == int(code[8])
 
 
 #: ConceptMap equivalences a national problem code may have to its ICD-10 target (the loader derives
