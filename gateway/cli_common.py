@@ -1,7 +1,7 @@
 """What every ``ncpeh`` command shares: the ``main`` group, the country option, error handling and the
 audit record of an administrative command.
 
-The command modules (:mod:`gateway.cli`, :mod:`gateway.cli_audit`, :mod:`gateway.cli_users`,
+The command modules (:mod:`gateway.cli`, :mod:`gateway.cli_audit`, :mod:`gateway.cli_clients`, :mod:`gateway.cli_users`,
 :mod:`gateway.cli_terminology`, :mod:`gateway.cli_conformance`) import this one and never each other,
 except :mod:`gateway.cli`, which registers the others' groups on :data:`main`.
 """

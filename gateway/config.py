@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,57 +318,23 @@ def _check_identifier_scheme(r: _Reader, identifier: IdentifierConfig) -> None:
 
 
 def _build(raw: dict[str, Any], source: str) -> CountryConfig:
+    """The configuration of one country from its raw values; the first invalid value raises (in reading order)."""
     r = _Reader(raw, source)
     code = r.text("code").upper()
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise r.error("code", f"must be a two-letter country code, got {code!r}")
-    languages = tuple(lang.lower() for lang in r.strings("languages"))
-    for lang in languages:
-        if lang not in SUPPORTED_LANGUAGES:
-            raise r.error("languages", f"contains {lang!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
-    default_language = r.text("default_language", languages[0]).lower()
-    if default_language not in languages:
-        raise r.error("default_language", f"must be one of languages {list(languages)}, got {default_language!r}")
-    mask = r.strings("identifier.search_mask")
-    for trait in mask:
-        if trait not in KNOWN_TRAITS:
-            raise r.error("identifier.search_mask", f"contains unknown trait {trait!r}; known: {KNOWN_TRAITS}")
-    if "identifier" not in mask:
-        raise r.error("identifier.search_mask", "must include 'identifier'")
-    identifier = IdentifierConfig(
-        scheme=r.text("identifier.scheme"),
-        system=r.text("identifier.system"),
-        label=r.text("identifier.label", r.text("identifier.scheme")),
-        search_mask=mask,
-    )
-    _check_identifier_scheme(r, identifier)
+    languages, default_language = _languages(r)
+    identifier = _identifier(r)
     home = Path(r.text("home", os.getcwd())).expanduser()
 
     def path(key: str, default: str) -> Path:
         value = Path(r.text(key, default)).expanduser()
         return value if value.is_absolute() else home / value
 
-    def listener(name: str) -> Listener:
-        host = r.text(f"{name}.host", "127.0.0.1")
-        port = r.integer(f"{name}.port")
-        url = r.text(f"{name}.url", f"https://{host}:{port}").rstrip("/")
-        if not url.startswith("https://"):
-            raise r.error(f"{name}.url", f"must be an https:// URL, got {url!r}")
-        return Listener(host=host, port=port, url=url)
-
-    public, ncp = listener("public"), listener("ncp")
-    if public.port and public.port == ncp.port and public.host == ncp.host:
-        raise r.error("ncp.port", f"is the same as public.port ({public.port})")
+    public, ncp = _listeners(r)
     certs_dir = path("certs_dir", "certs")
     slug = code.lower()
-    certs = CertPaths(
-        ca_cert=path("certs.ca_cert", str(certs_dir / "ca" / "ca.crt")),
-        server_cert=path("certs.server_cert", str(certs_dir / slug / "tls-server.crt")),
-        server_key=path("certs.server_key", str(certs_dir / slug / "tls-server.key")),
-        client_cert=path("certs.client_cert", str(certs_dir / slug / "tls-client.crt")),
-        client_key=path("certs.client_key", str(certs_dir / slug / "tls-client.key")),
-        signing_key=path("certs.signing_key", str(certs_dir / slug / "signing.key")),
-    )
+    certs = _cert_paths(path, certs_dir, slug)
     log_level = r.text("log_level", "info").lower()
     if log_level not in ("debug", "info", "warning", "error", "critical"):
         raise r.error("log_level", f"must be debug, info, warning, error or critical, got {log_level!r}")
@@ -413,3 +379,63 @@ def _database_url(r: _Reader) -> str | None:
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
         raise r.error("database.url", f"must be a postgresql:// URL (or unset for SQLite), got {url.split('@')[-1]!r}")
     return url
+
+
+def _languages(r: _Reader) -> tuple[tuple[str, ...], str]:
+    """The portal's languages and the default one."""
+    languages = tuple(lang.lower() for lang in r.strings("languages"))
+    for lang in languages:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise r.error("languages", f"contains {lang!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+    default_language = r.text("default_language", languages[0]).lower()
+    if default_language not in languages:
+        raise r.error("default_language", f"must be one of languages {list(languages)}, got {default_language!r}")
+    return languages, default_language
+
+
+def _identifier(r: _Reader) -> IdentifierConfig:
+    """The national identifier: scheme, system, label and the traits a search needs."""
+    mask = r.strings("identifier.search_mask")
+    for trait in mask:
+        if trait not in KNOWN_TRAITS:
+            raise r.error("identifier.search_mask", f"contains unknown trait {trait!r}; known: {KNOWN_TRAITS}")
+    if "identifier" not in mask:
+        raise r.error("identifier.search_mask", "must include 'identifier'")
+    identifier = IdentifierConfig(
+        scheme=r.text("identifier.scheme"),
+        system=r.text("identifier.system"),
+        label=r.text("identifier.label", r.text("identifier.scheme")),
+        search_mask=mask,
+    )
+    _check_identifier_scheme(r, identifier)
+    return identifier
+
+
+def _listeners(r: _Reader) -> tuple[Listener, Listener]:
+    """The public listener and the NCP (peer) listener, on different addresses."""
+    public, ncp = _listener(r, "public"), _listener(r, "ncp")
+    if public.port and public.port == ncp.port and public.host == ncp.host:
+        raise r.error("ncp.port", f"is the same as public.port ({public.port})")
+    return public, ncp
+
+
+def _listener(r: _Reader, name: str) -> Listener:
+    """One listener's host, port and https URL."""
+    host = r.text(f"{name}.host", "127.0.0.1")
+    port = r.integer(f"{name}.port")
+    url = r.text(f"{name}.url", f"https://{host}:{port}").rstrip("/")
+    if not url.startswith("https://"):
+        raise r.error(f"{name}.url", f"must be an https:// URL, got {url!r}")
+    return Listener(host=host, port=port, url=url)
+
+
+def _cert_paths(path: Callable[[str, str], Path], certs_dir: Path, slug: str) -> CertPaths:
+    """The country's certificate and key files, by default under ``certs_dir``."""
+    return CertPaths(
+        ca_cert=path("certs.ca_cert", str(certs_dir / "ca" / "ca.crt")),
+        server_cert=path("certs.server_cert", str(certs_dir / slug / "tls-server.crt")),
+        server_key=path("certs.server_key", str(certs_dir / slug / "tls-server.key")),
+        client_cert=path("certs.client_cert", str(certs_dir / slug / "tls-client.crt")),
+        client_key=path("certs.client_key", str(certs_dir / slug / "tls-client.key")),
+        signing_key=path("certs.signing_key", str(certs_dir / slug / "signing.key")),
+    )

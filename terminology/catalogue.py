@@ -1,6 +1,6 @@
 """Code lists the synthetic-population generator draws from, per country and category.
 
-The generator (``gateway/records/synthetic.py``) and the terminology always agree because both
+The generator (``gateway/records/synthetic/``) and the terminology always agree because both
 read the same data: national problems and medicines come from the national CodeSystems shipped
 under ``terminology/data/national/`` and the shared categories from :mod:`terminology._catalogue_data`;
 a test checks that every entry is mappable to the pivot value sets and translatable.

@@ -285,7 +285,7 @@ PLAN_BY_ICD10: tuple[tuple[str, str], ...] = (
 # --------------------------------------------------------------------------------------------
 
 #: surnames; the generator keeps the first surname of each codice fiscale surname code (3 letters), so
-#: that the codice fiscale stays unique (see ``synthetic._identity``)
+#: that the codice fiscale stays unique (see ``synthetic.identity``)
 IT_FAMILY = (
     "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco",
     "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano", "Rizzo", "Lombardi", "Moretti",

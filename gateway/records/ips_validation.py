@@ -288,6 +288,7 @@ class _EntryIndex:
 
 
 def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) -> list[Problem]:
+    """What makes ``doc`` not an IPS document: the Bundle, its entries, the Composition, the Patient."""
     problems: list[Problem] = []
     add = problems.append
 
@@ -304,6 +305,33 @@ def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) ->
         add(Problem("$.entry", "the document has no entries (a Composition and a Patient are required)"))
         return problems
 
+    _check_entries(entries, problems)
+    patient_index = _check_composition(entries, _EntryIndex(entries), problems)
+    if patient_index is None:
+        patient_index = next((i for i in range(len(entries)) if _resource_at(entries, i).get("resourceType") == "Patient"),
+                             None)
+        if patient_index is None:
+            add(Problem("$.entry", "the document has no Patient"))
+    if patient_index is not None and country_identifier_system:
+        patient = _resource_at(entries, patient_index)
+        ids = patient.get("identifier") if isinstance(patient.get("identifier"), list) else []
+        if not any(isinstance(x, dict) and x.get("system") == country_identifier_system and x.get("value") for x in ids):
+            add(Problem(f"$.entry[{patient_index}].resource.identifier",
+                        f"the Patient has no identifier in system {country_identifier_system}"))
+    return problems
+
+
+def _resource_at(entries: list[Any], i: int | None) -> dict[str, Any]:
+    """The resource of entry ``i`` ({} when there is none)."""
+    if i is None or not isinstance(entries[i], dict):
+        return {}
+    res = entries[i].get("resource")
+    return res if isinstance(res, dict) else {}
+
+
+def _check_entries(entries: list[Any], problems: list[Problem]) -> None:
+    """Every entry has a resource and a unique fullUrl; the narratives of the resources are safe XHTML."""
+    add = problems.append
     seen_urls: dict[str, int] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -329,55 +357,40 @@ def _ips_problems(doc: dict[str, Any], country_identifier_system: str | None) ->
                     _check_div(inner_text["div"], f"$.entry[{i}].resource.contained[{c}].text.div", problems,
                                f"{_resource_name(inner)} contained in {_resource_name(resource)}")
 
-    index = _EntryIndex(entries)
 
-    def resource_at(i: int | None) -> dict[str, Any]:
-        if i is None or not isinstance(entries[i], dict):
-            return {}
-        res = entries[i].get("resource")
-        return res if isinstance(res, dict) else {}
-
-    patient_index: int | None = None
-    first = resource_at(0)
+def _check_composition(entries: list[Any], index: _EntryIndex, problems: list[Problem]) -> int | None:
+    """The first entry is an IPS Composition with the required sections; returns its subject's entry index."""
+    add = problems.append
+    first = _resource_at(entries, 0)
     if first.get("resourceType") != "Composition":
         got = _short(first.get("resourceType"))
         add(Problem("$.entry[0].resource", f"the first entry of a document must be a Composition, got {got}"))
+        return None
+    patient_index: int | None = None
+    comp = "$.entry[0].resource"
+    if IPS_DOCUMENT_CODE not in _codes(first.get("type"), LOINC):
+        add(Problem(f"{comp}.type", f"Composition.type must be LOINC {IPS_DOCUMENT_CODE} (Patient summary Document)"))
+    subject = first.get("subject")
+    ref = subject.get("reference") if isinstance(subject, dict) else None
+    if not ref:
+        add(Problem(f"{comp}.subject", "Composition.subject must reference the Patient"))
     else:
-        comp = "$.entry[0].resource"
-        if IPS_DOCUMENT_CODE not in _codes(first.get("type"), LOINC):
-            add(Problem(f"{comp}.type", f"Composition.type must be LOINC {IPS_DOCUMENT_CODE} (Patient summary Document)"))
-        subject = first.get("subject")
-        ref = subject.get("reference") if isinstance(subject, dict) else None
-        if not ref:
-            add(Problem(f"{comp}.subject", "Composition.subject must reference the Patient"))
+        target = index.resolve(ref)
+        if target is None:
+            add(Problem(f"{comp}.subject.reference", f"reference {_short(ref)} does not resolve to an entry of the document"))
+        elif _resource_at(entries, target).get("resourceType") != "Patient":
+            kind = _resource_at(entries, target).get("resourceType")
+            add(Problem(f"{comp}.subject.reference", f"Composition.subject must be a Patient, {_short(ref)} is a {kind}"))
         else:
-            target = index.resolve(ref)
-            if target is None:
-                add(Problem(f"{comp}.subject.reference", f"reference {_short(ref)} does not resolve to an entry of the document"))
-            elif resource_at(target).get("resourceType") != "Patient":
-                kind = resource_at(target).get("resourceType")
-                add(Problem(f"{comp}.subject.reference", f"Composition.subject must be a Patient, {_short(ref)} is a {kind}"))
-            else:
-                patient_index = target
-        sections = first.get("section")
-        present: set[str] = set()
-        if isinstance(sections, list):
-            _check_sections(sections, f"{comp}.section", index, present, problems)
-        for code, name in REQUIRED_SECTIONS.items():
-            if code not in present:
-                add(Problem(f"{comp}.section", f"required IPS section {name} (LOINC {code}) is missing"))
-
-    if patient_index is None:
-        patient_index = next((i for i in range(len(entries)) if resource_at(i).get("resourceType") == "Patient"), None)
-        if patient_index is None:
-            add(Problem("$.entry", "the document has no Patient"))
-    if patient_index is not None and country_identifier_system:
-        patient = resource_at(patient_index)
-        ids = patient.get("identifier") if isinstance(patient.get("identifier"), list) else []
-        if not any(isinstance(x, dict) and x.get("system") == country_identifier_system and x.get("value") for x in ids):
-            add(Problem(f"$.entry[{patient_index}].resource.identifier",
-                        f"the Patient has no identifier in system {country_identifier_system}"))
-    return problems
+            patient_index = target
+    sections = first.get("section")
+    present: set[str] = set()
+    if isinstance(sections, list):
+        _check_sections(sections, f"{comp}.section", index, present, problems)
+    for code, name in REQUIRED_SECTIONS.items():
+        if code not in present:
+            add(Problem(f"{comp}.section", f"required IPS section {name} (LOINC {code}) is missing"))
+    return patient_index
 
 
 def _check_sections(sections: list[Any], base: str, index: _EntryIndex, present: set[str], problems: list[Problem]) -> None:

@@ -33,6 +33,7 @@ import argparse
 import csv
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ import orjson
 from .. import _catalogue_data as cat
 from .. import systems as S
 from ._write import DATA_DIR, SOURCES_DIR, dump, slug
+from .check_digits import aic_ok, ean13_ok, pzn_ok
 
 PUBLISHER = "ncpeh-gateway project (hand-curated; see terminology/data/PROVENANCE.md)"
 PRODUCT_PROPERTY = "http://ncpeh.example.eu/fhir/ConceptMap/product-property"
@@ -51,34 +53,6 @@ DESIGNATION_HEADER = ["system", "code", *LANGS]
 
 class SourceError(Exception):
     pass
-
-
-def ean13_ok(code: str) -> bool:
-    if len(code) != 13 or not code.isdigit():
-        return False
-    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(code[:12]))
-    return (10 - total % 10) % 10 == int(code[12])
-
-
-def pzn_ok(code: str) -> bool:
-    """PZN-8 check digit: sum of digit i (1-based) * i over the first 7 digits, mod 11."""
-    if len(code) != 8 or not code.isdigit():
-        return False
-    check = sum(int(c) * (i + 1) for i, c in enumerate(code[:7])) % 11
-    return check != 10 and check == int(code[7])
-
-
-def aic_ok(code: str) -> bool:
-    """AIC (9 digits, AIFA): the last digit is the check digit of the Italian pharmacode (Code 32):
-    digits in odd positions added, digits in even positions doubled (digits of the product added),
-    total mod 10."""
-    if len(code) != 9 or not code.isdigit():
-        return False
-    total = 0
-    for i, c in enumerate(code[:8]):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d // 10 + d % 10
-    return total % 10 == int(code[8])
 
 
 #: ConceptMap equivalences a national problem code may have to its ICD-10 target (the loader derives
@@ -176,7 +150,16 @@ def _valueset(id_: str, title: str, description: str, by_system: dict[str, list[
 
 
 def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """The national CodeSystems and ConceptMaps of problems.csv and medicines.csv (+ the problems' SNOMED CT)."""
     out: dict[str, dict[str, Any]] = {}
+    snomed_extra = _national_problems(mvc, out)
+    _national_medicines(mvc, out)
+    out["_snomed_problems"] = snomed_extra  # consumed by build_project
+    return out
+
+
+def _national_problems(mvc: dict[str, dict[str, str]], out: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Per country, the problems CodeSystem and its maps to ICD-10 and SNOMED CT; returns the SNOMED CT codes used."""
     src_p = "terminology/sources/national/problems.csv"
     problems = _rows(SOURCES_DIR / "national" / "problems.csv")
     icd = mvc[S.ICD10]
@@ -188,45 +171,7 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
     }
     snomed_extra: dict[str, str] = {}
     for country, (uri, lang, sid, title) in countries.items():
-        concepts, icd_elems, sct_elems, seen = [], [], [], set()
-        for line, row in enumerate(problems, 2):
-            cc = country.lower()
-            code, display = row[f"{cc}_code"], row[f"{cc}_display"]
-            if not code:
-                continue
-            target = row.get(f"{cc}_icd10") or row["icd10"]
-            if target not in icd:
-                raise SourceError(f"{src_p}:{line}: ICD-10 code {target!r} is not in the eHDSI MVC")
-            equivalence = row.get(f"{cc}_equivalence") or ("equal" if code == target else "wider")
-            if equivalence not in PROBLEM_EQUIVALENCES or (equivalence == "equal") != (code == target):
-                raise SourceError(f"{src_p}:{line}: {cc}_equivalence {equivalence!r}: use equal (same code), "
-                                  "equivalent or wider")
-            if code in seen:
-                continue
-            seen.add(code)
-            cats = row["categories"].split()
-            concepts.append({
-                "code": code,
-                "display": display,
-                "property": [
-                    {"code": "chronic", "valueBoolean": row["chronic"] == "true"},
-                    *({"code": "catalogue", "valueCode": c} for c in cats),
-                ],
-            })
-            icd_elems.append({
-                "code": code, "display": display,
-                "target": [{"code": target, "display": icd[target], "equivalence": equivalence}],
-            })
-            if row["snomed"]:
-                # the SNOMED CT concept of a row has the meaning of its ICD-10 code: a national code
-                # mapped 'wider' to ICD-10 (more specific than it) is mapped 'wider' to SNOMED CT too
-                snomed_extra[row["snomed"]] = row["snomed_en"]
-                sct_elems.append({
-                    "code": code, "display": display,
-                    "target": [{"code": row["snomed"], "display": row["snomed_en"],
-                                "equivalence": "wider" if equivalence == "wider" and country == "IT"
-                                else "equivalent"}],
-                })
+        concepts, icd_elems, sct_elems = _problem_elements(problems, country, icd, snomed_extra, src_p)
         desc = (
             f"Hand-curated extract of {title.split(' - ')[0]} ({len(concepts)} codes commonly found in patient "
             "summaries) with displays in the national language, for the ncpeh-gateway prototype. Codes follow "
@@ -254,7 +199,59 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
             "Additional SNOMED CT coding for problems (IPS style), where a clear equivalent exists.", uri,
             [{"source": uri, "target": S.SNOMED, "element": sct_elems}], src_p,
         )
+    return snomed_extra
 
+
+def _problem_elements(problems: list[dict[str, str]], country: str, icd: dict[str, str], snomed_extra: dict[str, str],
+                      src_p: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One country's problem concepts and their ConceptMap elements to ICD-10 and SNOMED CT (checked rows)."""
+    concepts: list[dict[str, Any]] = []
+    icd_elems: list[dict[str, Any]] = []
+    sct_elems: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for line, row in enumerate(problems, 2):
+        cc = country.lower()
+        code, display = row[f"{cc}_code"], row[f"{cc}_display"]
+        if not code:
+            continue
+        target = row.get(f"{cc}_icd10") or row["icd10"]
+        if target not in icd:
+            raise SourceError(f"{src_p}:{line}: ICD-10 code {target!r} is not in the eHDSI MVC")
+        equivalence = row.get(f"{cc}_equivalence") or ("equal" if code == target else "wider")
+        if equivalence not in PROBLEM_EQUIVALENCES or (equivalence == "equal") != (code == target):
+            raise SourceError(f"{src_p}:{line}: {cc}_equivalence {equivalence!r}: use equal (same code), "
+                              "equivalent or wider")
+        if code in seen:
+            continue
+        seen.add(code)
+        cats = row["categories"].split()
+        concepts.append({
+            "code": code,
+            "display": display,
+            "property": [
+                {"code": "chronic", "valueBoolean": row["chronic"] == "true"},
+                *({"code": "catalogue", "valueCode": c} for c in cats),
+            ],
+        })
+        icd_elems.append({
+            "code": code, "display": display,
+            "target": [{"code": target, "display": icd[target], "equivalence": equivalence}],
+        })
+        if row["snomed"]:
+            # the SNOMED CT concept of a row has the meaning of its ICD-10 code: a national code
+            # mapped 'wider' to ICD-10 (more specific than it) is mapped 'wider' to SNOMED CT too
+            snomed_extra[row["snomed"]] = row["snomed_en"]
+            sct_elems.append({
+                "code": code, "display": display,
+                "target": [{"code": row["snomed"], "display": row["snomed_en"],
+                            "equivalence": "wider" if equivalence == "wider" and country == "IT"
+                            else "equivalent"}],
+            })
+    return concepts, icd_elems, sct_elems
+
+
+def _national_medicines(mvc: dict[str, dict[str, str]], out: dict[str, dict[str, Any]]) -> None:
+    """Per country, the medicinal-products CodeSystem and its map to ATC with EDQM dose form, route and strength."""
     src_m = "terminology/sources/national/medicines.csv"
     meds = _rows(SOURCES_DIR / "national" / "medicines.csv")
     atc, edqm = mvc[S.ATC], mvc[S.EDQM]
@@ -265,43 +262,7 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
                "AIC (codice di Autorizzazione all'Immissione in Commercio, AIFA) - estratto sintetico"),
     }
     for country, (uri, lang, col, sid, check, title) in products.items():
-        concepts, elems = [], []
-        for line, row in enumerate(meds, 2):
-            code = row[col]
-            if not code:
-                continue
-            if not check(code):
-                raise SourceError(f"{src_m}:{line}: {col} {code!r} has a wrong length or check digit")
-            for key, table in (("atc", atc), ("dose_form", edqm), ("route", edqm)):
-                if row[key] not in table:
-                    raise SourceError(f"{src_m}:{line}: {key} {row[key]!r} is not in the eHDSI MVC")
-            name = row[f"{country.lower()}_name"]
-            props = [
-                {"code": "atc", "valueCoding": {"system": S.ATC, "code": row["atc"], "display": atc[row["atc"]]}},
-                {"code": "doseForm", "valueCoding": {"system": S.EDQM, "code": row["dose_form"],
-                                                     "display": edqm[row["dose_form"]]}},
-                {"code": "route", "valueCoding": {"system": S.EDQM, "code": row["route"],
-                                                  "display": edqm[row["route"]]}},
-                {"code": "strength", "valueString": row["strength"]},
-                {"code": "dosage", "valueString": row[f"dosage_{lang}"]},
-                {"code": "dosageEn", "valueString": row["dosage_en"]},
-            ]
-            if row["indication"]:
-                props.append({"code": "indication", "valueCoding": {"system": S.ICD10, "code": row["indication"]}})
-            concepts.append({"code": code, "display": name, "property": props})
-            elems.append({
-                "code": code, "display": name,
-                "target": [{
-                    "code": row["atc"], "display": atc[row["atc"]], "equivalence": "wider",
-                    "product": [
-                        {"property": f"{PRODUCT_PROPERTY}#doseForm", "system": S.EDQM, "value": row["dose_form"],
-                         "display": edqm[row["dose_form"]]},
-                        {"property": f"{PRODUCT_PROPERTY}#route", "system": S.EDQM, "value": row["route"],
-                         "display": edqm[row["route"]]},
-                        {"property": f"{PRODUCT_PROPERTY}#strength", "value": row["strength"]},
-                    ],
-                }],
-            })
+        concepts, elems = _product_elements(meds, country, lang, col, check, atc, edqm, src_m)
         desc = (
             f"Synthetic extract of {title.split(' - ')[0]}: {len(concepts)} medicinal products with realistic-looking "
             "but invented codes (valid check digits) and names of common generic medicines ('EUROGEN' is a "
@@ -329,8 +290,51 @@ def build_national(mvc: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
             "#route and #strength.", uri,
             [{"source": uri, "target": S.ATC, "element": elems}], src_m,
         )
-    out["_snomed_problems"] = snomed_extra  # consumed by build_project
-    return out
+
+
+def _product_elements(meds: list[dict[str, str]], country: str, lang: str, col: str, check: Callable[[str], bool],
+                      atc: dict[str, str], edqm: dict[str, str],
+                      src_m: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One country's product concepts and their ConceptMap elements to ATC (checked rows)."""
+    concepts: list[dict[str, Any]] = []
+    elems: list[dict[str, Any]] = []
+    for line, row in enumerate(meds, 2):
+        code = row[col]
+        if not code:
+            continue
+        if not check(code):
+            raise SourceError(f"{src_m}:{line}: {col} {code!r} has a wrong length or check digit")
+        for key, table in (("atc", atc), ("dose_form", edqm), ("route", edqm)):
+            if row[key] not in table:
+                raise SourceError(f"{src_m}:{line}: {key} {row[key]!r} is not in the eHDSI MVC")
+        name = row[f"{country.lower()}_name"]
+        props = [
+            {"code": "atc", "valueCoding": {"system": S.ATC, "code": row["atc"], "display": atc[row["atc"]]}},
+            {"code": "doseForm", "valueCoding": {"system": S.EDQM, "code": row["dose_form"],
+                                                 "display": edqm[row["dose_form"]]}},
+            {"code": "route", "valueCoding": {"system": S.EDQM, "code": row["route"],
+                                              "display": edqm[row["route"]]}},
+            {"code": "strength", "valueString": row["strength"]},
+            {"code": "dosage", "valueString": row[f"dosage_{lang}"]},
+            {"code": "dosageEn", "valueString": row["dosage_en"]},
+        ]
+        if row["indication"]:
+            props.append({"code": "indication", "valueCoding": {"system": S.ICD10, "code": row["indication"]}})
+        concepts.append({"code": code, "display": name, "property": props})
+        elems.append({
+            "code": code, "display": name,
+            "target": [{
+                "code": row["atc"], "display": atc[row["atc"]], "equivalence": "wider",
+                "product": [
+                    {"property": f"{PRODUCT_PROPERTY}#doseForm", "system": S.EDQM, "value": row["dose_form"],
+                     "display": edqm[row["dose_form"]]},
+                    {"property": f"{PRODUCT_PROPERTY}#route", "system": S.EDQM, "value": row["route"],
+                     "display": edqm[row["route"]]},
+                    {"property": f"{PRODUCT_PROPERTY}#strength", "value": row["strength"]},
+                ],
+            }],
+        })
+    return concepts, elems
 
 
 def build_project(mvc: dict[str, dict[str, str]], snomed_problems: dict[str, str]) -> dict[str, dict[str, Any]]:

@@ -25,11 +25,11 @@ from gateway.records.synthetic import (
     IT_FAMILY_CODES,
     REFERENCE_DATE,
     SIZES,
-    _permute,
     document_bytes,
     generate_patient,
     iter_population,
 )
+from gateway.records.synthetic.identity import permute
 from terminology import catalogue, systems
 
 SYSTEM = {"FR": INS_NIR_SYSTEM, "DE": KVNR_SYSTEM, "IT": CODICE_FISCALE_SYSTEM}
@@ -96,10 +96,10 @@ def test_identifiers_unique(country):
 
 def test_permutation_is_a_bijection():
     space = 12 * 113 * 999
-    sample = [_permute(i, space, 5, "fr-nir") for i in range(0, space, 997)]
+    sample = [permute(i, space, 5, "fr-nir") for i in range(0, space, 997)]
     assert len(set(sample)) == len(sample)
     small = 26 * 1000
-    assert sorted(_permute(i, small, 3, "x") for i in range(small)) == list(range(small))
+    assert sorted(permute(i, small, 3, "x") for i in range(small)) == list(range(small))
 
 
 def test_every_document_is_a_valid_ips(sample):

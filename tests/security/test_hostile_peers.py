@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from gateway import audit_trail as trail
 from gateway.audit.events import Outcome
 from gateway.security import assertions, pki
-from gateway.security.assertions import AssertionSigner, Clinician
+from gateway.security.assertions import AssertionSigner, Clinician, signing
 from gateway.security.trustlist import key_id
 from tests.conftest import CLINICIAN
 from tests.security.helpers import (
@@ -262,7 +262,7 @@ def test_15d_replayed_trc(fr):
 
 
 def test_15e_a_trc_sharing_the_session_hcps_jti_is_still_single_use(fr, monkeypatch):
-    monkeypatch.setattr(assertions.secrets, "token_urlsafe", lambda _n=18: "one-jti-for-two-assertions")
+    monkeypatch.setattr(signing.secrets, "token_urlsafe", lambda _n=18: "one-jti-for-two-assertions")
     hcp, trc = fr.hcp(), fr.trc()
     monkeypatch.undo()
     assert fr.summary(hcp, trc).status_code == 200  # the HCP's jti is not recorded: the TRC's is new

@@ -5,7 +5,7 @@ import pytest
 import terminology
 from terminology import catalogue
 from terminology import systems as S
-from terminology.tools.build_data import aic_ok, ean13_ok, pzn_ok
+from terminology.tools.check_digits import aic_ok, ean13_ok, pzn_ok
 
 NATIONAL = {"FR": (S.CIM10_FR, S.CIP13_FR, "fr"), "DE": (S.ICD10GM_DE, S.PZN_DE, "de"),
             "IT": (S.ICD9CM_IT, S.AIC_IT, "it")}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import terminology
-from terminology.tools import build_data, import_mvc
+from terminology.tools import build_data, check_digits, import_mvc
 
 PACKAGE = Path(terminology.__file__).parent
 DATA = PACKAGE / "data"
@@ -73,12 +73,12 @@ def test_import_mvc_is_rerunnable(tmp_path):
 
 
 def test_check_digits():
-    assert build_data.pzn_ok("01234562") and not build_data.pzn_ok("01234563")
-    assert build_data.ean13_ok("4006381333931") and not build_data.ean13_ok("4006381333932")
+    assert check_digits.pzn_ok("01234562") and not check_digits.pzn_ok("01234563")
+    assert check_digits.ean13_ok("4006381333931") and not check_digits.ean13_ok("4006381333932")
     # AIC / Italian pharmacode (Code 32) check digit, on AIC codes published by HL7 Italia's examples
     for real in ("031981069", "033736075", "027860042", "020609083"):
-        assert build_data.aic_ok(real), real
-    assert not build_data.aic_ok("031981068") and not build_data.aic_ok("03198106") and not build_data.aic_ok("0319810A9")
+        assert check_digits.aic_ok(real), real
+    assert not check_digits.aic_ok("031981068") and not check_digits.aic_ok("03198106") and not check_digits.aic_ok("0319810A9")
 
 
 def test_a_designation_row_must_name_a_shipped_code_with_its_display(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 Issue 11 asks the terminology to "cover every code the synthetic population uses and the common
 concepts of real IPS documents", with designations in the 8 supported languages. This test
-enumerates every ``(system, code)`` the generator (``gateway/records/synthetic.py``) can emit for
+enumerates every ``(system, code)`` the generator (``gateway/records/synthetic/``) can emit for
 each country — the catalogue entries of :mod:`terminology.catalogue`, the codes their properties
 point to (pivot ICD-10 / SNOMED CT targets, ATC, EDQM dose forms and routes, vaccine target
 diseases, answer codes, UCUM units) and the fixed codes the generator writes itself (statuses,
@@ -30,7 +30,7 @@ import terminology
 from gateway.records import synthetic  # the test reads the generator; the library never imports gateway
 from terminology import catalogue
 from terminology import systems as S
-from terminology.bundles import _FIXED_CODES
+from terminology.bundles.translation import _FIXED_CODES
 from terminology.samples import sample_bundle
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -144,7 +144,7 @@ def _generator_codes(found: Origins) -> None:
         _add(found, S.ABSENT_UNKNOWN_UV_IPS, code, origin)
     for code in synthetic.SMOKING_EN:
         _add(found, S.SNOMED, code, origin)
-    for code in synthetic._INTERP_DISPLAY:
+    for code in synthetic.codes.INTERP_DISPLAY:
         _add(found, S.OBSERVATION_INTERPRETATION, code, origin)
     for system, code in GENERATOR_LITERALS:
         _add(found, system, code, origin)
@@ -152,8 +152,8 @@ def _generator_codes(found: Origins) -> None:
 
 def _generated_documents() -> Iterator[tuple[str, dict[str, Any]]]:
     """A few generated documents per country (all sizes), to catch codes written inline."""
-    provider = synthetic.catalogue_provider
-    synthetic.catalogue_provider = None
+    provider = synthetic.concepts.catalogue_provider
+    synthetic.concepts.catalogue_provider = None
     synthetic.reset_caches()
     try:
         for country in synthetic.COUNTRIES:
@@ -162,7 +162,7 @@ def _generated_documents() -> Iterator[tuple[str, dict[str, Any]]]:
                 yield f"generated {country}", synthetic.generate_patient(country, index, 11, size)[1]
             yield f"terminology.samples {country}", sample_bundle(country, 90)
     finally:
-        synthetic.catalogue_provider = provider
+        synthetic.concepts.catalogue_provider = provider
         synthetic.reset_caches()
 
 

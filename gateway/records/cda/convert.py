@@ -54,9 +54,56 @@ def convert_cda(raw: bytes, country_system: str) -> Converted:
 
 
 def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
+    """Check the parsed document's header and body, then convert it (ids derived from ``raw``)."""
     paths = Paths(root)
     volet = volet_of(root)
     facts = document_facts(root)
+    problems, body = _header_problems(root, facts)
+    try:
+        patient, notes = patient_resource(root, paths, country_system)
+    except CdaError as exc:
+        raise CdaError(problems + exc.problems) from None
+    if problems:
+        raise CdaError(problems)
+    assert body is not None  # a missing structuredBody is one of the problems
+    report = CdaReport(volet, facts["id"], notes=[("/ClinicalDocument/recordTarget", n) for n in notes])
+    seed = hashlib.sha256(raw).hexdigest()
+    entries = _Entries(seed)
+    composition_url, patient_url = entries.new_url(), entries.new_url()
+    entries.items.append({"fullUrl": patient_url, "resource": patient})
+    authors, custodian = _add_authors_and_custodian(root, entries)
+    sections = _sections(body, paths, patient_url, entries, report)
+    composition = _composition(facts, patient_url, authors, custodian, sections)
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle", "language": composition["language"],
+        "identifier": {"system": ORIGINAL_IDENTIFIER_SYSTEM, "value": f"urn:uuid:{uuid.uuid5(_NAMESPACE, seed)}"},
+        "type": "document", "timestamp": facts["date"],
+        "entry": [{"fullUrl": composition_url, "resource": composition}] + entries.items,
+    }
+    return Converted(bundle, report)
+
+
+class _Entries:
+    """The Bundle's entries (the Composition apart), each with a URL derived from the document's digest."""
+
+    def __init__(self, seed: str) -> None:
+        self.seed = seed
+        self._counter = iter(range(1, 1_000_000))
+        self.items: list[dict[str, Any]] = []
+
+    def new_url(self) -> str:
+        """The next entry's fullUrl (the same document always gives the same URLs)."""
+        return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{self.seed}/{next(self._counter)}')}"
+
+    def add(self, resource: dict[str, Any]) -> str:
+        """Appends ``resource`` under a new URL and returns the URL."""
+        url = self.new_url()
+        self.items.append({"fullUrl": url, "resource": resource})
+        return url
+
+
+def _header_problems(root: Element, facts: dict[str, Any]) -> tuple[list[tuple[str, str]], Element | None]:
+    """What the header lacks (id, effectiveTime, author, custodian, structuredBody), and the structuredBody."""
     problems: list[tuple[str, str]] = []
     if not facts["id"]:
         problems.append(("/ClinicalDocument/id", "the document has no id"))
@@ -71,40 +118,27 @@ def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
         where = "/ClinicalDocument/component/nonXMLBody" if find(root, "h:component/h:nonXMLBody") is not None \
             else "/ClinicalDocument/component"
         problems.append((where, "the document has no structuredBody (a CDA level-3 medical summary is required)"))
-    try:
-        patient, notes = patient_resource(root, paths, country_system)
-    except CdaError as exc:
-        raise CdaError(problems + exc.problems) from None
-    if problems:
-        raise CdaError(problems)
-    report = CdaReport(volet, facts["id"], notes=[("/ClinicalDocument/recordTarget", n) for n in notes])
-    seed = hashlib.sha256(raw).hexdigest()
-    counter = iter(range(1, 1_000_000))
+    return problems, body
 
-    def new_url() -> str:
-        return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{seed}/{next(counter)}')}"
 
-    entries: list[dict[str, Any]] = []
-    composition_url, patient_url = new_url(), new_url()
-    entries.append({"fullUrl": patient_url, "resource": patient})
+def _add_authors_and_custodian(root: Element, entries: _Entries) -> tuple[list[dict[str, str]], str | None]:
+    """The authors (practitioners, else the authoring organisation) and the custodian, added as entries."""
     authors = []
     for author in root.findall("{urn:hl7-org:v3}author"):
         person = practitioner(find(author, "h:assignedAuthor"))
         if person:
-            url = new_url()
-            entries.append({"fullUrl": url, "resource": person})
-            authors.append({"reference": url})
+            authors.append({"reference": entries.add(person)})
     custodian_org = organization(find(root, "h:custodian/h:assignedCustodian/h:representedCustodianOrganization"))
-    custodian = None
-    if custodian_org:
-        custodian = new_url()
-        entries.append({"fullUrl": custodian, "resource": custodian_org})
+    custodian = entries.add(custodian_org) if custodian_org else None
     if not authors:
         org = organization(find(root, "h:author/h:assignedAuthor/h:representedOrganization"))
-        url = new_url()
-        entries.append({"fullUrl": url, "resource": org or {"resourceType": "Organization", "name": "auteur"}})
-        authors.append({"reference": url})
+        authors.append({"reference": entries.add(org or {"resourceType": "Organization", "name": "auteur"})})
+    return authors, custodian
 
+
+def _sections(body: Element, paths: Paths, patient_url: str, entries: _Entries,
+              report: CdaReport) -> list[dict[str, Any]]:
+    """The Composition's sections, their resources added as entries; a required IPS section absent is empty."""
     sections: list[dict[str, Any]] = []
     for section in flatten(body):
         result: SectionResult = convert_section(section, paths, patient_url)
@@ -114,23 +148,17 @@ def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
             fhir_section["code"] = {"coding": [{"system": systems.LOINC, "code": result.code}]}
         refs = []
         for resource in result.resources:
-            url = new_url()
-            entries.append({"fullUrl": url, "resource": resource})
+            url = entries.add(resource)
             if resource["resourceType"] not in ("Medication", "Device"):
                 refs.append({"reference": url})
-            _link(resource, entries)
+            _link(resource, entries.items)
         if refs:
             fhir_section["entry"] = refs
         elif result.code in REQUIRED_SECTIONS:  # IPS: entries or a reason; a narrative-only section is not a
             # statement that nothing is known ('nilknown'), only that no structured entry is available
             fhir_section["emptyReason"] = {"coding": [{"system": EMPTY_REASON, "code": "unavailable"}]}
         sections.append(fhir_section)
-        mapped = sum(1 for _, what in result.notes if what.startswith("mapped"))
-        report.sections.append((result.code or "", result.title, result.entries, mapped))
-        report.notes.extend(result.notes)
-        report.unmapped.extend(n for n in result.notes if not n[1].startswith("mapped"))
-        report.partial.extend(result.partial)
-        report.attachments.extend(result.attachments)
+        _report_section(report, result)
     present = {s.get("code", {}).get("coding", [{}])[0].get("code") for s in sections}
     for code, name in REQUIRED_SECTIONS.items():
         if code not in present:
@@ -140,10 +168,24 @@ def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
                              "emptyReason": {"coding": [{"system": EMPTY_REASON, "code": "unavailable"}]}})
             report.notes.append(("/ClinicalDocument/component/structuredBody",
                                  f"required IPS section {name} ({code}) absent from the CDA: empty, reason 'unavailable'"))
+    return sections
 
-    language = facts["language"] or "fr-FR"
+
+def _report_section(report: CdaReport, result: SectionResult) -> None:
+    """What the conversion of one section did, into the report."""
+    mapped = sum(1 for _, what in result.notes if what.startswith("mapped"))
+    report.sections.append((result.code or "", result.title, result.entries, mapped))
+    report.notes.extend(result.notes)
+    report.unmapped.extend(n for n in result.notes if not n[1].startswith("mapped"))
+    report.partial.extend(result.partial)
+    report.attachments.extend(result.attachments)
+
+
+def _composition(facts: dict[str, Any], patient_url: str, authors: list[dict[str, str]], custodian: str | None,
+                 sections: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Composition of the converted document, pointing to the original it transforms."""
     composition: dict[str, Any] = {
-        "resourceType": "Composition", "language": language, "status": "final",
+        "resourceType": "Composition", "language": facts["language"] or "fr-FR", "status": "final",
         "type": {"coding": [{"system": systems.LOINC, "code": "60591-5", "display": "Patient summary Document"}]},
         "subject": {"reference": patient_url}, "date": facts["date"], "author": authors,
         "title": facts["title"],
@@ -157,13 +199,7 @@ def convert_root(root: Element, raw: bytes, country_system: str) -> Converted:
         composition["custodian"] = {"reference": custodian}
     if facts["code"] and facts["code"].get("code") != "60591-5":
         composition["category"] = [{"coding": [facts["code"]]}]
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle", "language": language,
-        "identifier": {"system": ORIGINAL_IDENTIFIER_SYSTEM, "value": f"urn:uuid:{uuid.uuid5(_NAMESPACE, seed)}"},
-        "type": "document", "timestamp": facts["date"],
-        "entry": [{"fullUrl": composition_url, "resource": composition}] + entries,
-    }
-    return Converted(bundle, report)
+    return composition
 
 
 def _oid_uri(document_id: str) -> str:

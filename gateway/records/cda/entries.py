@@ -206,7 +206,41 @@ def _allergy(statement: Element, observation: Element, narrative: dict[str, str]
 
 
 def medication(statement: Element, narrative: dict[str, str], patient: str, section: str) -> list[dict[str, Any]]:
-    material = find(statement, "h:consumable/h:manufacturedProduct/h:manufacturedMaterial")
+    """A substanceAdministration -> the Medication and the MedicationStatement (status, period, dosage, reasons)."""
+    med, name = _medication(find(statement, "h:consumable/h:manufacturedProduct/h:manufacturedMaterial"), narrative)
+    # statusCode 'completed' states that the CDA entry is complete; whether the treatment is still taken
+    # is said by the end of its period (IHE PCC), a known end date making it completed
+    status = {"aborted": "stopped", "suspended": "on-hold", "cancelled": "not-taken"}.get(
+        attr(find(statement, "h:statusCode"), "code") or "", "active")
+    if statement.get("negationInd") == "true":  # "does not take X"
+        status = "not-taken"
+    resource: dict[str, Any] = {"resourceType": "MedicationStatement", "status": status,
+                                "subject": {"reference": patient}}
+    dosage: dict[str, Any] = {}
+    text = original_text(statement, narrative)
+    if text and text not in (name, med["code"].get("text")):  # CI-SIS often points the entry's text at the product's cell
+        dosage["text"] = text
+    timing = _medication_times(statement, resource)
+    if timing:
+        dosage["timing"] = timing
+    route = concept(find(statement, "h:routeCode"), narrative)
+    if route:
+        dosage["route"] = route
+    dose = _dose(find(statement, "h:doseQuantity"))
+    if dose:
+        dosage["doseAndRate"] = [dose]
+    if dosage:
+        resource["dosage"] = [dosage]
+    reasons = [c for c in (concept(find(r, "h:code"), narrative) for r in _rel(statement, "RSON")) if c]
+    if reasons:
+        resource["reasonCode"] = reasons
+    if _comment(statement, narrative):
+        resource["note"] = _comment(statement, narrative)
+    return [med, resource]
+
+
+def _medication(material: Element | None, narrative: dict[str, str]) -> tuple[dict[str, Any], str]:
+    """The Medication of a manufacturedMaterial (product code, ATC class, name, form, ingredients), and its name."""
     code = concept(find(material, "h:code"), narrative)
     atc = find(material, f"{{{PHARM}}}asSpecializedKind/{{{PHARM}}}generalizedMedicineClass/{{{PHARM}}}code")
     atc_code = concept(atc) if atc is not None else None
@@ -235,18 +269,11 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
         ingredients.append(item)
     if ingredients:
         med["ingredient"] = ingredients
-    # statusCode 'completed' states that the CDA entry is complete; whether the treatment is still taken
-    # is said by the end of its period (IHE PCC), a known end date making it completed
-    status = {"aborted": "stopped", "suspended": "on-hold", "cancelled": "not-taken"}.get(
-        attr(find(statement, "h:statusCode"), "code") or "", "active")
-    if statement.get("negationInd") == "true":  # "does not take X"
-        status = "not-taken"
-    resource: dict[str, Any] = {"resourceType": "MedicationStatement", "status": status,
-                                "subject": {"reference": patient}}
-    dosage: dict[str, Any] = {}
-    text = original_text(statement, narrative)
-    if text and text not in (name, code.get("text")):  # CI-SIS often points the entry's text at the product's cell
-        dosage["text"] = text
+    return med, name
+
+
+def _medication_times(statement: Element, resource: dict[str, Any]) -> dict[str, Any]:
+    """The statement's period (an end makes an active treatment completed) and the dosage's Timing."""
     timing: dict[str, Any] = {}
     for effective in findall(statement, "h:effectiveTime"):
         kind = xsi_type(effective)
@@ -254,7 +281,7 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
             start, end = period(effective)
             if start or end:
                 resource["effectivePeriod"] = {k: v for k, v in (("start", start), ("end", end)) if v}
-            if end and status == "active":
+            if end and resource["status"] == "active":
                 resource["status"] = "completed"
         elif kind == "PIVL_TS":
             p = quantity(find(effective, "h:period"))
@@ -266,28 +293,20 @@ def medication(statement: Element, narrative: dict[str, str], patient: str, sect
             event = attr(find(effective, "h:event"), "code")
             if event:
                 timing.setdefault("repeat", {})["when"] = [event]
-    if timing:
-        dosage["timing"] = timing
-    route = concept(find(statement, "h:routeCode"), narrative)
-    if route:
-        dosage["route"] = route
-    dose_el = find(statement, "h:doseQuantity")
+    return timing
+
+
+def _dose(dose_el: Element | None) -> dict[str, Any] | None:
+    """The doseAndRate of a doseQuantity: a dose, a range, or the one bound given."""
     dose = quantity(dose_el)
     low, high = quantity(find(dose_el, "h:low")), quantity(find(dose_el, "h:high"))
     if dose:
-        dosage["doseAndRate"] = [{"doseQuantity": dose}]
-    elif low and high and low != high:
-        dosage["doseAndRate"] = [{"doseRange": {"low": low, "high": high}}]
-    elif low or high:
-        dosage["doseAndRate"] = [{"doseQuantity": low or high}]
-    if dosage:
-        resource["dosage"] = [dosage]
-    reasons = [c for c in (concept(find(r, "h:code"), narrative) for r in _rel(statement, "RSON")) if c]
-    if reasons:
-        resource["reasonCode"] = reasons
-    if _comment(statement, narrative):
-        resource["note"] = _comment(statement, narrative)
-    return [med, resource]
+        return {"doseQuantity": dose}
+    if low and high and low != high:
+        return {"doseRange": {"low": low, "high": high}}
+    if low or high:
+        return {"doseQuantity": low or high}
+    return None
 
 
 def procedure(statement: Element, narrative: dict[str, str], patient: str, section: str) -> list[dict[str, Any]]:

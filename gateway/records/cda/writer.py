@@ -8,8 +8,9 @@ documents contain is written; the narrative of each section is a table of its en
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from gateway.records.cda.codes import SYSTEMS_BY_OID
 
@@ -101,110 +102,139 @@ class _Writer:
     def entry(self, resource: dict[str, Any], section: str) -> tuple[str, str, str]:
         """(CDA entry, narrative text of the row, date of the row) for one FHIR resource."""
         self.n += 1
-        ref = f"e{self.n}"
         kind = resource["resourceType"]
-        if kind == "Condition":
-            status = (resource.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code", "active")
-            start, end = resource.get("onsetDateTime"), resource.get("abatementDateTime")
-            obs = (f'<observation classCode="OBS" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.37"/>'
-                   f'<code code="282291009" codeSystem="2.16.840.1.113883.6.96" displayName="Diagnostic interpretation"/>'
-                   f'<text><reference value="#{ref}"/></text><statusCode code="completed"/>{_ivl(start, end)}'
-                   f'{_cd("value", resource.get("code"), ref, "CD")}'
-                   f'<entryRelationship typeCode="REFR"><observation classCode="OBS" moodCode="EVN">'
-                   f'<code code="33999-4" codeSystem="2.16.840.1.113883.6.1" displayName="Status"/>'
-                   f'<statusCode code="completed"/><value xsi:type="CE" code="{_a(status)}" '
-                   f'codeSystem="2.16.840.1.113883.4.642.4.1373"/></observation></entryRelationship></observation>')
-            act_status = "active" if status == "active" else "completed"
-            xml = (f'<act classCode="ACT" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.39"/><code nullFlavor="NA"/>'
-                   f'<statusCode code="{act_status}"/>{_ivl(start, end)}'
-                   f'<entryRelationship typeCode="SUBJ" inversionInd="false">{obs}</entryRelationship></act>')
-            return xml, _text(resource.get("code")), start or ""
-        if kind == "AllergyIntolerance":
-            category = (resource.get("category") or [None])[0]
-            kind_code = "416098002" if category == "medication" else "414285001" if category == "food" else "419199007"
-            reactions = "".join(
-                f'<entryRelationship typeCode="MFST" inversionInd="true"><observation classCode="OBS" moodCode="EVN">'
-                f'<code code="418799008" codeSystem="2.16.840.1.113883.6.96"/><statusCode code="completed"/>'
-                f'{_cd("value", m, None, "CD")}</observation></entryRelationship>'
-                for r in resource.get("reaction") or [] for m in r.get("manifestation") or [])
-            obs = (f'<observation classCode="OBS" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.41"/>'
-                   f'<code code="{kind_code}" codeSystem="2.16.840.1.113883.6.96"/><text><reference value="#{ref}"/></text>'
-                   f'<statusCode code="completed"/>{_ivl(resource.get("onsetDateTime"), None)}'
-                   f'<participant typeCode="CSM"><participantRole classCode="MANU"><playingEntity classCode="MMAT">'
-                   f'{_cd("code", resource.get("code"), ref)}</playingEntity></participantRole></participant>'
-                   f'{reactions}</observation>')
-            xml = (f'<act classCode="ACT" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.40"/><code nullFlavor="NA"/>'
-                   f'<statusCode code="active"/>{_ivl(resource.get("onsetDateTime"), None)}'
-                   f'<entryRelationship typeCode="SUBJ" inversionInd="false">{obs}</entryRelationship></act>')
-            return xml, _text(resource.get("code")), resource.get("onsetDateTime") or ""
-        if kind == "MedicationStatement":
-            medication = self.resolve(resource.get("medicationReference")) or {
-                "code": resource.get("medicationCodeableConcept")}
-            period = resource.get("effectivePeriod") or {}
-            dosage = (resource.get("dosage") or [{}])[0]
-            route = _cd("routeCode", dosage.get("route")) if dosage.get("route") else ""
-            dose = ""
-            quantity = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity")
-            if quantity:
-                dose = f'<doseQuantity value="{_a(quantity.get("value"))}" unit="{_a(quantity.get("code") or "1")}"/>'
-            form = _cd("pharm:formCode", medication.get("form")) if medication.get("form") else ""
-            status = {"completed": "completed", "stopped": "aborted", "on-hold": "suspended"}.get(
-                resource.get("status", ""), "active")
-            xml = (f'<substanceAdministration classCode="SBADM" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.42"/>'
-                   f'<text><reference value="#{ref}-pos"/></text><statusCode code="{status}"/>'
-                   f'{_ivl(period.get("start"), period.get("end"))}{route}{dose}'
-                   f'<consumable><manufacturedProduct><manufacturedMaterial>{_cd("code", medication.get("code"), ref)}'
-                   f'<name>{_a(_text(medication.get("code")))}</name>{form}</manufacturedMaterial></manufacturedProduct>'
-                   f'</consumable></substanceAdministration>')
-            posology = dosage.get("text") or ""
-            return xml, f"{_text(medication.get('code'))}\x00{posology}", period.get("start") or ""
-        if kind == "Immunization":
-            when = resource.get("occurrenceDateTime")
-            time = f'<effectiveTime value="{ts(when)}"/>' if ts(when) else '<effectiveTime nullFlavor="UNK"/>'
-            xml = (f'<substanceAdministration classCode="SBADM" moodCode="EVN" negationInd="'
-                   f'{"true" if resource.get("status") == "not-done" else "false"}">'
-                   f'<templateId root="1.2.250.1.213.1.1.3.45"/><statusCode code="completed"/>{time}'
-                   f'<consumable><manufacturedProduct><manufacturedMaterial>{_cd("code", resource.get("vaccineCode"), ref)}'
-                   f'</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration>')
-            return xml, _text(resource.get("vaccineCode")), when or ""
-        if kind == "Procedure":
-            when = resource.get("performedDateTime") or (resource.get("performedPeriod") or {}).get("start")
-            xml = (f'<procedure classCode="PROC" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.62"/>'
+        write = self._WRITERS.get(kind)
+        if write is None:
+            raise ValueError(f"no CDA writer for a {kind}")
+        return write(self, resource, f"e{self.n}")
+
+    def _condition(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A problem: act (concern) around the problem observation and its status."""
+        status = (resource.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code", "active")
+        start, end = resource.get("onsetDateTime"), resource.get("abatementDateTime")
+        obs = (f'<observation classCode="OBS" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.37"/>'
+               f'<code code="282291009" codeSystem="2.16.840.1.113883.6.96" displayName="Diagnostic interpretation"/>'
+               f'<text><reference value="#{ref}"/></text><statusCode code="completed"/>{_ivl(start, end)}'
+               f'{_cd("value", resource.get("code"), ref, "CD")}'
+               f'<entryRelationship typeCode="REFR"><observation classCode="OBS" moodCode="EVN">'
+               f'<code code="33999-4" codeSystem="2.16.840.1.113883.6.1" displayName="Status"/>'
+               f'<statusCode code="completed"/><value xsi:type="CE" code="{_a(status)}" '
+               f'codeSystem="2.16.840.1.113883.4.642.4.1373"/></observation></entryRelationship></observation>')
+        act_status = "active" if status == "active" else "completed"
+        xml = (f'<act classCode="ACT" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.39"/><code nullFlavor="NA"/>'
+               f'<statusCode code="{act_status}"/>{_ivl(start, end)}'
+               f'<entryRelationship typeCode="SUBJ" inversionInd="false">{obs}</entryRelationship></act>')
+        return xml, _text(resource.get("code")), start or ""
+
+    def _allergy(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """An allergy: act (concern) around the observation of the agent and its reactions."""
+        category = (resource.get("category") or [None])[0]
+        kind_code = "416098002" if category == "medication" else "414285001" if category == "food" else "419199007"
+        reactions = "".join(
+            f'<entryRelationship typeCode="MFST" inversionInd="true"><observation classCode="OBS" moodCode="EVN">'
+            f'<code code="418799008" codeSystem="2.16.840.1.113883.6.96"/><statusCode code="completed"/>'
+            f'{_cd("value", m, None, "CD")}</observation></entryRelationship>'
+            for r in resource.get("reaction") or [] for m in r.get("manifestation") or [])
+        obs = (f'<observation classCode="OBS" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.41"/>'
+               f'<code code="{kind_code}" codeSystem="2.16.840.1.113883.6.96"/><text><reference value="#{ref}"/></text>'
+               f'<statusCode code="completed"/>{_ivl(resource.get("onsetDateTime"), None)}'
+               f'<participant typeCode="CSM"><participantRole classCode="MANU"><playingEntity classCode="MMAT">'
+               f'{_cd("code", resource.get("code"), ref)}</playingEntity></participantRole></participant>'
+               f'{reactions}</observation>')
+        xml = (f'<act classCode="ACT" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.40"/><code nullFlavor="NA"/>'
+               f'<statusCode code="active"/>{_ivl(resource.get("onsetDateTime"), None)}'
+               f'<entryRelationship typeCode="SUBJ" inversionInd="false">{obs}</entryRelationship></act>')
+        return xml, _text(resource.get("code")), resource.get("onsetDateTime") or ""
+
+    def _medication(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A treatment: substanceAdministration of the medication, route, dose and form."""
+        medication = self.resolve(resource.get("medicationReference")) or {
+            "code": resource.get("medicationCodeableConcept")}
+        period = resource.get("effectivePeriod") or {}
+        dosage = (resource.get("dosage") or [{}])[0]
+        route = _cd("routeCode", dosage.get("route")) if dosage.get("route") else ""
+        dose = ""
+        quantity = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity")
+        if quantity:
+            dose = f'<doseQuantity value="{_a(quantity.get("value"))}" unit="{_a(quantity.get("code") or "1")}"/>'
+        form = _cd("pharm:formCode", medication.get("form")) if medication.get("form") else ""
+        status = {"completed": "completed", "stopped": "aborted", "on-hold": "suspended"}.get(
+            resource.get("status", ""), "active")
+        xml = (f'<substanceAdministration classCode="SBADM" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.42"/>'
+               f'<text><reference value="#{ref}-pos"/></text><statusCode code="{status}"/>'
+               f'{_ivl(period.get("start"), period.get("end"))}{route}{dose}'
+               f'<consumable><manufacturedProduct><manufacturedMaterial>{_cd("code", medication.get("code"), ref)}'
+               f'<name>{_a(_text(medication.get("code")))}</name>{form}</manufacturedMaterial></manufacturedProduct>'
+               f'</consumable></substanceAdministration>')
+        posology = dosage.get("text") or ""
+        return xml, f"{_text(medication.get('code'))}\x00{posology}", period.get("start") or ""
+
+    def _immunization(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A vaccination: substanceAdministration of the vaccine."""
+        when = resource.get("occurrenceDateTime")
+        time = f'<effectiveTime value="{ts(when)}"/>' if ts(when) else '<effectiveTime nullFlavor="UNK"/>'
+        xml = (f'<substanceAdministration classCode="SBADM" moodCode="EVN" negationInd="'
+               f'{"true" if resource.get("status") == "not-done" else "false"}">'
+               f'<templateId root="1.2.250.1.213.1.1.3.45"/><statusCode code="completed"/>{time}'
+               f'<consumable><manufacturedProduct><manufacturedMaterial>{_cd("code", resource.get("vaccineCode"), ref)}'
+               f'</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration>')
+        return xml, _text(resource.get("vaccineCode")), when or ""
+
+    def _procedure(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A procedure, its date UNK when unknown."""
+        when = resource.get("performedDateTime") or (resource.get("performedPeriod") or {}).get("start")
+        xml = (f'<procedure classCode="PROC" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.62"/>'
+               f'{_cd("code", resource.get("code"), ref)}<text><reference value="#{ref}"/></text>'
+               f'<statusCode code="completed"/><effectiveTime value="{ts(when) or ""}"/></procedure>')
+        return xml.replace('<effectiveTime value=""/>', '<effectiveTime nullFlavor="UNK"/>'), \
+            _text(resource.get("code")), when or ""
+
+    def _observation(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A result or vital sign: an observation, or an organizer of its components."""
+        when = resource.get("effectiveDateTime") or (resource.get("effectivePeriod") or {}).get("start")
+        time = f'<effectiveTime value="{ts(when)}"/>' if ts(when) else ""
+        if resource.get("component"):
+            parts = "".join(
+                f'<component><observation classCode="OBS" moodCode="EVN">{_cd("code", c.get("code"))}'
+                f'<statusCode code="completed"/>{time}{_value(c, ref)}</observation></component>'
+                for c in resource["component"])
+            xml = (f'<organizer classCode="CLUSTER" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.49"/>'
+                   f'{_cd("code", resource.get("code"), ref)}<statusCode code="completed"/>{time}{parts}</organizer>')
+        else:
+            interpretation = "".join(_cd("interpretationCode", i) for i in resource.get("interpretation") or [])
+            xml = (f'<observation classCode="OBS" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.48"/>'
                    f'{_cd("code", resource.get("code"), ref)}<text><reference value="#{ref}"/></text>'
-                   f'<statusCode code="completed"/><effectiveTime value="{ts(when) or ""}"/></procedure>')
-            return xml.replace('<effectiveTime value=""/>', '<effectiveTime nullFlavor="UNK"/>'), \
-                _text(resource.get("code")), when or ""
-        if kind == "Observation":
-            when = resource.get("effectiveDateTime") or (resource.get("effectivePeriod") or {}).get("start")
-            time = f'<effectiveTime value="{ts(when)}"/>' if ts(when) else ""
-            if resource.get("component"):
-                parts = "".join(
-                    f'<component><observation classCode="OBS" moodCode="EVN">{_cd("code", c.get("code"))}'
-                    f'<statusCode code="completed"/>{time}{_value(c, ref)}</observation></component>'
-                    for c in resource["component"])
-                xml = (f'<organizer classCode="CLUSTER" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.49"/>'
-                       f'{_cd("code", resource.get("code"), ref)}<statusCode code="completed"/>{time}{parts}</organizer>')
-            else:
-                interpretation = "".join(_cd("interpretationCode", i) for i in resource.get("interpretation") or [])
-                xml = (f'<observation classCode="OBS" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.48"/>'
-                       f'{_cd("code", resource.get("code"), ref)}<text><reference value="#{ref}"/></text>'
-                       f'<statusCode code="completed"/>{time}{_value(resource, ref)}{interpretation}</observation>')
-            return xml, _text(resource.get("code")), when or ""
-        if kind == "DeviceUseStatement":
-            device = self.resolve(resource.get("device"))
-            when = resource.get("timingDateTime") or (resource.get("timingPeriod") or {}).get("start")
-            xml = (f'<supply classCode="SPLY" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.20"/>'
-                   f'<text><reference value="#{ref}"/></text>{_ivl(when, None)}'
-                   f'<participant typeCode="DEV"><participantRole classCode="MANU"><playingDevice>'
-                   f'{_cd("code", device.get("type"), ref)}</playingDevice></participantRole></participant></supply>')
-            return xml, _text(device.get("type")), when or ""
-        if kind == "CarePlan":
-            start = (resource.get("period") or {}).get("start")
-            xml = (f'<act classCode="ACT" moodCode="INT"><templateId root="1.2.250.1.213.1.1.3.27"/>'
-                   f'<code nullFlavor="OTH"/><text><reference value="#{ref}"/></text><statusCode code="active"/>'
-                   f'{_ivl(start, None)}</act>')
-            return xml, resource.get("description") or "", start or ""
-        raise ValueError(f"no CDA writer for a {kind}")
+                   f'<statusCode code="completed"/>{time}{_value(resource, ref)}{interpretation}</observation>')
+        return xml, _text(resource.get("code")), when or ""
+
+    def _device(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A device in use: supply of the device."""
+        device = self.resolve(resource.get("device"))
+        when = resource.get("timingDateTime") or (resource.get("timingPeriod") or {}).get("start")
+        xml = (f'<supply classCode="SPLY" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.20"/>'
+               f'<text><reference value="#{ref}"/></text>{_ivl(when, None)}'
+               f'<participant typeCode="DEV"><participantRole classCode="MANU"><playingDevice>'
+               f'{_cd("code", device.get("type"), ref)}</playingDevice></participantRole></participant></supply>')
+        return xml, _text(device.get("type")), when or ""
+
+    def _care_plan(self, resource: dict[str, Any], ref: str) -> tuple[str, str, str]:
+        """A plan of care: an intended act."""
+        start = (resource.get("period") or {}).get("start")
+        xml = (f'<act classCode="ACT" moodCode="INT"><templateId root="1.2.250.1.213.1.1.3.27"/>'
+               f'<code nullFlavor="OTH"/><text><reference value="#{ref}"/></text><statusCode code="active"/>'
+               f'{_ivl(start, None)}</act>')
+        return xml, resource.get("description") or "", start or ""
+
+    _WRITERS: ClassVar[dict[str, Callable[[_Writer, dict[str, Any], str], tuple[str, str, str]]]] = {
+        "Condition": _condition,
+        "AllergyIntolerance": _allergy,
+        "MedicationStatement": _medication,
+        "Immunization": _immunization,
+        "Procedure": _procedure,
+        "Observation": _observation,
+        "DeviceUseStatement": _device,
+        "CarePlan": _care_plan,
+    }
 
     def section(self, section: dict[str, Any]) -> str:
         code = section["code"]["coding"][0]["code"]
