@@ -8,7 +8,7 @@ import pytest
 from gateway.errors import Forbidden
 from gateway.security import policy
 from gateway.services import accounts
-from gateway.surfaces import portal
+from gateway.surfaces.portal import base as portal
 
 
 def test_the_policy_is_the_allowed_part_of_the_occupations():
