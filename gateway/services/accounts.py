@@ -154,32 +154,35 @@ class SignIn:
 
 def sign_in_password(users: UserStore, username: str, password: str, address: str | None,
                      record: LoginRecorder) -> SignIn:
-    """Password step, recorded in the audit trail. A locked name gets the same answer whatever the password
-    (it is not even checked, but a dummy hash is, so that the answer takes as long), and names are locked
-    alike whether an account has them or not; a disabled account answers like a wrong password."""
+    """Password step, recorded in the audit trail. The attempt is counted before the password is checked
+    (:meth:`UserStore.reserve_attempt`: concurrent attempts never check more than the maximum) and taken back
+    when it is right. A locked name gets the same answer whatever the password (it is not even checked, but a
+    dummy hash is, so that the answer takes as long), and names are locked alike whether an account has them
+    or not; a disabled account answers like a wrong password."""
     name = signin_name(username)
-    if users.address_throttled(address):
+    attempt = users.reserve_attempt(name, address)
+    if attempt.refused == "RATE_LIMITED":
         record("unknown", success=False, code="RATE_LIMITED", method="password")
         return SignIn(THROTTLED)
     known = users.get_by_username(username) if username else None
     actor, role = (known.professional_id, known.role) if known else ("unknown", None)
-    if name and users.name_locked(name):
+    if attempt.refused is not None:
         users.spend_password_check(password)
-        users.record_failure(None, address)  # counts for the address only: the lock is not extended
         record(actor, success=False, code="ACCOUNT_LOCKED", role=role, method="password")
         return SignIn(LOCKED)
     user = users.check_password(username, password) if username and password else None
     if user is None or not user.active:
-        locked_now = users.record_failure(name, address)
-        code = "ACCOUNT_LOCKED" if locked_now else "ACCOUNT_DISABLED" if user is not None else "BAD_CREDENTIALS"
+        code = "ACCOUNT_LOCKED" if attempt.locked_now else "ACCOUNT_DISABLED" if user is not None else "BAD_CREDENTIALS"
         record(actor, success=False, code=code, role=role, method="password")
-        return SignIn(LOCKED if locked_now else WRONG)
+        return SignIn(LOCKED if attempt.locked_now else WRONG)
+    users.release_attempt(name, attempt)
     return SignIn(SECOND_FACTOR if user.totp_enabled else SIGNED_IN, user)
 
 
 def sign_in_code(users: UserStore, cfg: CountryConfig, user: User | None, code: str, address: str | None,
                  record: LoginRecorder) -> SignIn:
-    """Second-factor step for the account whose password was right (``user``), recorded in the audit trail.
+    """Second-factor step for the account whose password was right (``user``), recorded in the audit trail;
+    the attempt counts against the name and the address like a password's, before the code is checked.
     ``ENDED``, ``LOCKED`` and ``UNAVAILABLE`` use up the pending sign-in; ``WRONG`` lets the clinician retry."""
     if user is None or not user.active or not user.totp_secret:
         return SignIn(ENDED)
@@ -192,12 +195,17 @@ def sign_in_code(users: UserStore, cfg: CountryConfig, user: User | None, code: 
         record(user.professional_id, success=False, code="SECOND_FACTOR_UNAVAILABLE", role=user.role,
                method="totp")
         return SignIn(UNAVAILABLE, user)
+    name = signin_name(user.username)
+    attempt = users.reserve_attempt(name, address, throttle=False)
+    if attempt.refused is not None:
+        record(user.professional_id, success=False, code="ACCOUNT_LOCKED", role=user.role, method="totp")
+        return SignIn(LOCKED, user)
     step = totp_step(secret, code)
     if step is None or not users.accept_totp_step(user.id, step):
-        locked_now = users.record_failure(signin_name(user.username), address)
-        record(user.professional_id, success=False, code="ACCOUNT_LOCKED" if locked_now else "BAD_SECOND_FACTOR",
-               role=user.role, method="totp")
-        return SignIn(LOCKED if locked_now else WRONG, user)
+        record(user.professional_id, success=False,
+               code="ACCOUNT_LOCKED" if attempt.locked_now else "BAD_SECOND_FACTOR", role=user.role, method="totp")
+        return SignIn(LOCKED if attempt.locked_now else WRONG, user)
+    users.release_attempt(name, attempt)
     return SignIn(SIGNED_IN, user)
 
 

@@ -99,6 +99,16 @@ class User:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt reserved before its secret is checked (:meth:`UserStore.reserve_attempt`)."""
+
+    refused: str | None  # RATE_LIMITED or ACCOUNT_LOCKED: no secret is to be checked
+    locked_now: bool = False  # counted as the last failure allowed: the name is locked unless the secret is right
+    address: str | None = None  # the address whose failure row was added (at ``at``), taken back if right
+    at: int = 0
+
+
+@dataclass(frozen=True)
 class Session:
     token_hash: str
     user_id: int
@@ -254,6 +264,56 @@ class UserStore:
         row = self.conn.execute("SELECT locked_until FROM portal_signin_failures WHERE name_hash = ?",
                                 (signin_name_hash(name),)).fetchone()
         return bool(row and row[0] and row[0] > now)
+
+    def reserve_attempt(self, name: str | None, address: str | None, now: float | None = None, *,
+                        throttle: bool = True) -> Attempt:
+        """Reserve one sign-in attempt before any secret is checked, in one transaction (``BEGIN IMMEDIATE``):
+        refused when the address is throttled (``throttle``) or the name locked (that attempt still counts for
+        the address), else counted at once as a failure of the name and of the address, the name locked when
+        it reaches the maximum. Concurrent attempts (threads, workers, replicas) therefore never check more
+        secrets than the maximum. A right secret takes its attempt back (:meth:`release_attempt`)."""
+        now = int(time.time() if now is None else now)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if throttle and self.address_throttled(address, now):
+                attempt = Attempt("RATE_LIMITED")
+            else:
+                if address:
+                    self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
+                    self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
+                if name and self.name_locked(name, now):
+                    attempt = Attempt("ACCOUNT_LOCKED")
+                else:
+                    attempt = Attempt(None, bool(name) and self._count_failure(str(name), now), address, now)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return attempt
+
+    def release_attempt(self, name: str | None, attempt: Attempt) -> None:
+        """The secret of a reserved attempt was right: that one failure is taken back, for the address and the
+        name (a lock it set is lifted). Other failures stay counted until the sign-in completes
+        (:meth:`record_success`): a right password does not reset the second factor's count."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if attempt.address:
+                row = (attempt.address, attempt.at)
+                count = self.conn.execute("SELECT COUNT(*) FROM portal_login_failures WHERE address = ? AND at = ?",
+                                          row).fetchone()[0]
+                self.conn.execute("DELETE FROM portal_login_failures WHERE address = ? AND at = ?", row)
+                for _ in range(max(0, count - 1)):  # identical rows: one fewer (portable: no rowid/ctid)
+                    self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", row)
+            if name and attempt.locked_now:
+                self.conn.execute("UPDATE portal_signin_failures SET failures = ?, locked_until = NULL"
+                                  " WHERE name_hash = ?", (MAX_FAILED_ATTEMPTS - 1, signin_name_hash(name)))
+            elif name:
+                self.conn.execute("UPDATE portal_signin_failures SET failures = failures - 1"
+                                  " WHERE name_hash = ? AND failures > 0", (signin_name_hash(name),))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def record_failure(self, name: str | None, address: str | None, now: float | None = None) -> bool:
         """Count a failed attempt for the submitted name (known or not) and the address; True when the

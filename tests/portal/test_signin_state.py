@@ -146,3 +146,20 @@ def test_a_database_made_before_sealing_is_brought_up_to_date(tmp_path):
     (cfg.totp_key_path).unlink()  # the key file lost: refused with a message naming it
     with pytest.raises(accounts.TotpUnavailable, match=f"restore the key file {cfg.totp_key_path}"):
         accounts.totp_secret(cfg, user)
+
+
+def test_a_reserved_attempt_with_the_right_secret_is_taken_back_alone(store):
+    """reserve_attempt counts before the secret is checked; release_attempt takes back only that attempt: a right
+    password after four wrong second-factor codes leaves four counted (the fifth wrong code locks), and a lock
+    set by an attempt whose secret was right is lifted."""
+    add(store)
+    for i in range(MAX_FAILED_ATTEMPTS - 1):
+        assert store.users.reserve_attempt("anna", "192.0.2.1", now=T0 + i).locked_now is False
+    right = store.users.reserve_attempt("anna", "192.0.2.1", now=T0 + 10)
+    assert right.refused is None and right.locked_now is True and store.users.name_locked("anna", T0 + 11)
+    store.users.release_attempt("anna", right)
+    assert not store.users.name_locked("anna", T0 + 11)
+    assert store.users.reserve_attempt("anna", "192.0.2.1", now=T0 + 12).locked_now is True  # four still counted
+    assert store.users.reserve_attempt("anna", "192.0.2.1", now=T0 + 13).refused == "ACCOUNT_LOCKED"
+    rows = store.db.execute("SELECT COUNT(*) FROM portal_login_failures WHERE address = '192.0.2.1'").fetchone()[0]
+    assert rows == MAX_FAILED_ATTEMPTS + 1  # the right attempt's address row taken back, the refused one counted
