@@ -38,6 +38,14 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING tokens, allowed
 """  # noqa: S608 - a fixed expression, values bound
 _PEEK = "SELECT tokens, updated FROM token_buckets WHERE key = ?"
+#: A token given back (a reserved attempt that succeeded), never above the burst.
+_GIVE_BACK = "UPDATE token_buckets SET tokens = min(tokens + 1.0, ?) WHERE key = ?"
+#: Buckets untouched this long have refilled (any burst of at most 24 hours' worth of requests): deleting them
+#: changes nothing, a missing bucket starts full. Without it, each claimed client id and address (callers
+#: choose them) would add a row for ever.
+PRUNE_AFTER = 24 * 3600
+PRUNE_EVERY = 60
+_PRUNE = "DELETE FROM token_buckets WHERE updated < ?"
 _PG_SPEND = (_SPEND.replace("min(", "LEAST(").replace("max(", "GREATEST(")  # and the stored row named, as PostgreSQL requires
              .replace("tokens + ", "token_buckets.tokens + ").replace("- updated", "- token_buckets.updated"))
 _PG_TABLE = ("CREATE UNLOGGED TABLE IF NOT EXISTS token_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL,"
@@ -59,6 +67,7 @@ class RateLimiter:
     def __init__(self, path: Path | str, pool_size: int = 4) -> None:
         """``path``: the SQLite file of the buckets, or the country's PostgreSQL URL (shared by its replicas)."""
         self.path = path
+        self._pruned = 0.0  # when this limiter last deleted refilled buckets
         self._local = threading.local()
         self._write_lock = threading.Lock()  # this process's threads queue here, not in SQLite's busy handler
         self._pool: ConnectionPool | None = None
@@ -98,6 +107,7 @@ class RateLimiter:
     def take(self, key: str, per_minute: int, burst: int, now: float | None = None) -> Decision:
         """Spend one request of ``key``'s bucket, or say how long to wait."""
         now = time.time() if now is None else now
+        self.prune(now)
         rate = max(per_minute, 1) / 60.0
         params = {"key": key, "burst": float(burst), "rate": rate, "now": now}
         if self._pool is not None:
@@ -110,6 +120,28 @@ class RateLimiter:
         allowed = bool(allowed)
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(allowed, int(tokens), retry)
+
+    def give_back(self, key: str, burst: int) -> None:
+        """Return one request to ``key``'s bucket (at most ``burst``): a reserved attempt that succeeded."""
+        if self._pool is not None:
+            with self._pg() as conn:
+                conn.execute(_GIVE_BACK.replace("min(", "LEAST("), (float(burst), key))
+        else:
+            with self._write_lock:
+                self._connect().execute(_GIVE_BACK, (float(burst), key))
+
+    def prune(self, now: float | None = None) -> None:
+        """Delete the buckets that have refilled (untouched for :data:`PRUNE_AFTER`), at most once a minute."""
+        now = time.time() if now is None else now
+        if now - self._pruned < PRUNE_EVERY:
+            return
+        self._pruned = now
+        if self._pool is not None:
+            with self._pg() as conn:
+                conn.execute(_PRUNE, (now - PRUNE_AFTER,))
+        else:
+            with self._write_lock:
+                self._connect().execute(_PRUNE, (now - PRUNE_AFTER,))
 
     def peek(self, key: str, per_minute: int, burst: int, now: float | None = None) -> Decision:
         """Whether ``key``'s bucket holds a request, without spending it (e.g. a bucket of failures, spent

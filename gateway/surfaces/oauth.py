@@ -32,6 +32,7 @@ from gateway.fhir import outcome_response
 from gateway.request_store import get_store
 from gateway.runtime import runtime
 from gateway.security import jwk, jws
+from gateway.security.addresses import client_network
 from gateway.security.principal import CLIENT, Principal
 from gateway.storage.clients import Client
 from gateway.storage.ratelimit import RateLimiter
@@ -218,20 +219,27 @@ def _failure_buckets() -> list[tuple[str, int]]:
     """(key, failures allowed at once and per minute) of this request's address and claimed client id."""
     cfg = runtime().cfg
     client_id = _claimed_client_id()[:200]
-    return [(f"token-failures:address:{request.remote_addr or '-'}", cfg.token_failures_per_address),
+    network = client_network(request.remote_addr) or "-"  # an IPv6 client by its /64
+    return [(f"token-failures:address:{network}", cfg.token_failures_per_address),
             (f"token-failures:client:{client_id}", cfg.token_failures_per_client)]
 
 
-def _throttled(buckets: list[tuple[str, int]]) -> int:
-    """Seconds to wait when a bucket of failed authentications is empty, else 0 (nothing spent)."""
+def _reserve(buckets: list[tuple[str, int]]) -> int:
+    """Spend one failure of each bucket before the client is authenticated (so that concurrent attempts never
+    check more secrets than the limits allow; :func:`_give_back` returns them when it succeeds). Seconds to
+    wait when a bucket is empty (then nothing stays spent), else 0."""
     limiter = rate_limiter()
-    return max((limiter.peek(key, limit, limit).retry_after for key, limit in buckets), default=0)
+    decisions = [(key, limit, limiter.take(key, limit, limit)) for key, limit in buckets]
+    wait = max((decision.retry_after for _, _, decision in decisions), default=0)
+    if wait:
+        _give_back([(key, limit) for key, limit, decision in decisions if decision.allowed])
+    return wait
 
 
-def _count_failure(buckets: list[tuple[str, int]]) -> None:
+def _give_back(buckets: list[tuple[str, int]]) -> None:
     limiter = rate_limiter()
     for key, limit in buckets:
-        limiter.take(key, limit, limit)
+        limiter.give_back(key, limit)
 
 
 def _authenticate_client() -> Client:
@@ -265,16 +273,16 @@ def token():
         raise OAuthError("invalid_request", f"Use one client authentication method per request, not {len(methods)} "
                                                f"({', '.join(methods)}).")
     buckets = _failure_buckets()
-    wait = _throttled(buckets)
+    wait = _reserve(buckets)
     if wait:
         audit_trail.note(outcome_code="RATE_LIMITED", actor_id=_claimed_client_id() or None)  # claimed, unverified
         raise OAuthError("temporarily_unavailable", f"Too many failed client authentications from this address or "
                             f"for this client; retry in {wait} s.", 429, {"Retry-After": str(wait)})
     try:
         client = _authenticate_client()
-    except ClientAuthError as exc:
-        _count_failure(buckets)
+    except ClientAuthError as exc:  # the failure reserved above stays spent
         raise OAuthError("invalid_client", str(exc), 401, {"WWW-Authenticate": 'Basic realm="ncpeh"'}) from None
+    _give_back(buckets)
     requested = request.form.get("scope", " ".join(client.scopes)).split()
     if not requested or any(scope not in client.scopes for scope in requested):
         raise OAuthError("invalid_scope", f"This client may ask for: {' '.join(client.scopes)}.")

@@ -16,7 +16,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -164,6 +166,18 @@ def test_status_names_no_file_when_the_trust_list_is_invalid(world):
             != 200:
         assert time.monotonic() < deadline, "the restored list was not taken again"
         time.sleep(0.1)
+
+
+def test_concurrent_wrong_secrets_check_no_more_than_the_client_limit(world):  # before the flood: the address
+    """Each authentication attempt spends its failure before the secret is checked (second review of #24,
+    finding 1): 40 simultaneous wrong secrets for one new client id get at most its limit of checks (401),
+    every other one is throttled (429) without its secret being looked at."""
+    limit = world.running.configs["DE"].token_failures_per_client
+    client_id = f"racer-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda i: _token(world, client_id, f"w{i}"), range(40)))
+    statuses = Counter(resp.status_code for resp in answers)
+    assert set(statuses) <= {401, 429} and 1 <= statuses[401] <= limit, statuses
 
 
 # --- finding 6: the token endpoint under a flood (last in the module: the address stays throttled) ----------

@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFError
 from gateway import audit_trail, i18n
 from gateway.request_store import get_store
 from gateway.runtime import runtime
+from gateway.security.addresses import client_network
 from gateway.services import accounts
 from gateway.storage import users as user_storage
 from gateway.surfaces.portal.base import PUBLIC_ENDPOINTS, bp, csrf, posted_traits, redirect_signin, safe_next
@@ -138,7 +139,7 @@ def signin_submit():  # noqa: ANN201
     """Password step (:func:`gateway.services.accounts.sign_in_password`)."""
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")[:1024]
-    result = accounts.sign_in_password(get_store().users, username, password, request.remote_addr,
+    result = accounts.sign_in_password(get_store().users, username, password, client_network(request.remote_addr),
                                       audit_trail.record_login)
     if result.outcome in PASSWORD_REFUSALS:
         message, status = PASSWORD_REFUSALS[result.outcome]
@@ -201,7 +202,7 @@ def signin_code_submit():  # noqa: ANN201
     a success, a lock, or an unusable secret."""
     users = get_store().users
     result = accounts.sign_in_code(users, runtime().cfg, _pending_totp_user(), request.form.get("code", ""),
-                                   request.remote_addr, audit_trail.record_login)
+                                   client_network(request.remote_addr), audit_trail.record_login)
     if result.outcome == accounts.WRONG:
         return render_template("portal/totp.html", error=_l("Wrong or already used code.")), 401
     if result.outcome != accounts.SIGNED_IN:
