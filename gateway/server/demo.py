@@ -515,5 +515,8 @@ def run_demo(codes: list[str], home: Path, base_port: int, patients: int, config
     except KeyboardInterrupt:
         pass
     click.echo("\nStopping ...")
+    # a second Ctrl-C (or the same one forwarded by a wrapper) must not cut the stop short: the replicas,
+    # the throwaway PostgreSQL cluster and HAProxy would be left running
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     topo.stop()
     click.echo("Stopped.")
