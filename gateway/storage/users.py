@@ -278,9 +278,7 @@ class UserStore:
             if throttle and self.address_throttled(address, now):
                 attempt = Attempt("RATE_LIMITED")
             else:
-                if address:
-                    self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
-                    self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
+                self._count_address(address, now)
                 if name and self.name_locked(name, now):
                     attempt = Attempt("ACCOUNT_LOCKED")
                 else:
@@ -321,15 +319,19 @@ class UserStore:
         now = int(time.time() if now is None else now)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            if address:
-                self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
-                self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
+            self._count_address(address, now)
             locked_now = bool(name) and self._count_failure(str(name), now)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         return locked_now
+
+    def _count_address(self, address: str | None, now: int) -> None:
+        """One failed attempt from ``address`` (inside the caller's transaction); older ones than the window go."""
+        if address:
+            self.conn.execute("INSERT INTO portal_login_failures (address, at) VALUES (?, ?)", (address, now))
+            self.conn.execute("DELETE FROM portal_login_failures WHERE at < ?", (now - ADDRESS_WINDOW,))
 
     def _count_failure(self, name: str, now: int) -> bool:
         key = signin_name_hash(name)
