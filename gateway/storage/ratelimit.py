@@ -37,7 +37,6 @@ ON CONFLICT (key) DO UPDATE SET
     updated = :now
 RETURNING tokens, allowed
 """  # noqa: S608 - a fixed expression, values bound
-_PEEK = "SELECT tokens, updated FROM token_buckets WHERE key = ?"
 #: A token given back (a reserved attempt that succeeded), never above the burst.
 _GIVE_BACK = "UPDATE token_buckets SET tokens = min(tokens + 1.0, ?) WHERE key = ?"
 #: Buckets untouched this long have refilled (any burst of at most 24 hours' worth of requests): deleting them
@@ -142,22 +141,6 @@ class RateLimiter:
         else:
             with self._write_lock:
                 self._connect().execute(_PRUNE, (now - PRUNE_AFTER,))
-
-    def peek(self, key: str, per_minute: int, burst: int, now: float | None = None) -> Decision:
-        """Whether ``key``'s bucket holds a request, without spending it (e.g. a bucket of failures, spent
-        with :meth:`take` only when an attempt fails)."""
-        now = time.time() if now is None else now
-        rate = max(per_minute, 1) / 60.0
-        if self._pool is not None:
-            with self._pg() as conn:
-                row = conn.execute(_PEEK, (key,)).fetchone()
-        else:
-            row = self._connect().execute(_PEEK, (key,)).fetchone()
-        if row is None:
-            return Decision(burst >= 1, burst, 0)
-        tokens = min(float(burst), row[0] + max(0.0, now - row[1]) * rate)
-        allowed = tokens >= 1.0
-        return Decision(allowed, int(tokens), 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)))
 
 
 class _Borrowed:
