@@ -232,14 +232,9 @@ class SummaryCaches:
     received: BoundedCache = field(default_factory=lambda: BoundedCache(64, ttl=300))
 
 
-def terminology_version(term: Terminology) -> tuple[str, ...]:
-    """What identifies the terminology that produced a translation (its data folders)."""
-    return (str(term.data_dir), *map(str, term.extra_dirs))
-
-
 def summary_key(body: bytes, language: str, term: Terminology) -> tuple[bytes, str, tuple[str, ...]]:
     """Everything a translated summary depends on: the digest of A's exact bytes, language, terminology."""
-    return hashlib.sha256(body).digest(), language, terminology_version(term)
+    return hashlib.sha256(body).digest(), language, terminology_service.terminology_version(term)
 
 
 def translated_summary_abroad(peers: PeerClient, country: TrustedCountry, remote_id: str, ctx: CallContext,

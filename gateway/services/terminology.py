@@ -38,8 +38,8 @@ def instance_terminology(data_dir: Path) -> terminology.Terminology:
     return terminology.load(extra_dirs=[*terminology.env_extra_dirs(), *([folder] if folder.is_dir() else [])])
 
 
-def _key(term: terminology.Terminology) -> tuple[str, ...]:
-    """What a cached result depends on besides the document: which terminology produced it."""
+def terminology_version(term: terminology.Terminology) -> tuple[str, ...]:
+    """What a cached result depends on besides the document: which terminology produced it (its data folders)."""
     return (str(term.data_dir), *map(str, term.extra_dirs))
 
 
@@ -63,7 +63,7 @@ class Released:
 
 def cached_release(cache: BoundedCache, sha256: str, country: str, term: terminology.Terminology) -> Released | None:
     """The released form of the stored document with this digest, when ``cache`` (the runtime's) has it."""
-    return cache.get((sha256, country, _key(term)))
+    return cache.get((sha256, country, terminology_version(term)))
 
 
 @timing.timed("transcode")
@@ -71,7 +71,7 @@ def release_document(cache: BoundedCache, document: bytes, sha256: str, country:
                      term: terminology.Terminology) -> Released:
     """Transcode a stored summary for release; kept in ``cache`` (the runtime's) by content hash and
     terminology (the same stored version is parsed, transcoded, serialised and digested once per process)."""
-    key = (sha256, country, _key(term))
+    key = (sha256, country, terminology_version(term))
     cached = cache.get(key)
     if cached is not None:
         return cached
