@@ -414,6 +414,9 @@ def _request_record(resp: Response) -> AuditEntry | None:
             fields.setdefault("organisation", hcp.get("organisation_id") or hcp.get("organisation"))
             fields.setdefault("purpose", hcp.get("purpose"))
             detail.setdefault("hcp_assertion_jti", hcp.get("jti"))
+        trc = principal.trc if principal is not None else None  # verified TRC assertion: one per call and attempt
+        if isinstance(trc, Mapping):
+            detail.setdefault("trc_assertion_jti", trc.get("jti"))
         peer = principal.country if principal is not None else None
         if peer is not None:
             fields.setdefault("peer_country", peer.code)

@@ -8,7 +8,8 @@ FHIR AuditEvents) beside our own records, matched by request id and event, shows
 * a call country B recorded as answered (success) that country A has no record of;
 * a summary whose digest differs: B records the SHA-256 of the bytes it received, A of the bytes it
   sent (``document_sha256``). B may retry a call whose answer was lost: A then holds one record per
-  attempt (each with its own HCP assertion) and B's digest must be one of them.
+  attempt and B's digest must be one of them. An attempt is named by its TRC assertion (single-use, one
+  per call); the HCP assertion names the clinician's session, which B's retries share (issue #23).
 
 A refusal or failure recorded only at B is not a discrepancy: B refuses some calls before they
 reach A (its own token, rate limit or clinician checks) and a call can fail on the way.
@@ -46,13 +47,13 @@ class Exchanged:
     outcome: str
     ref: str  # where to find it: "#seq" (and uuid)
     document_sha256: str | None = None
-    attempt: str | None = None  # the HCP assertion A answered (B's retries each have their own)
+    attempt: str | None = None  # the TRC assertion A answered (each retry signs its own); else the HCP one
 
     @classmethod
     def from_entry(cls, entry: AuditEntry) -> Exchanged:
         return cls(entry.recorder, entry.peer_country or "", entry.side or "", entry.event, entry.request_id or "",
                    entry.outcome, f"#{entry.seq} ({entry.uuid})", entry.detail.get("document_sha256"),
-                   entry.detail.get("hcp_assertion_jti"))
+                   entry.detail.get("trc_assertion_jti") or entry.detail.get("hcp_assertion_jti"))
 
 
 def _who(agent: dict) -> str | None:
@@ -100,7 +101,7 @@ def from_fhir(resource: dict) -> Exchanged | None:
             digest = details.get("document_sha256")
         elif kind.get("system") == NCPEH_CHAIN:
             ref = f"#{details.get('seq')} ({value})"
-            attempt = details.get("hcp_assertion_jti")
+            attempt = details.get("trc_assertion_jti") or details.get("hcp_assertion_jti")
     if not request_id:
         return None
     return Exchanged(recorder, peer, side, event, request_id, str(resource.get("outcome")), ref, digest, attempt)

@@ -20,6 +20,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway import storage, timing
+from gateway.audit import fhir
+from gateway.audit import reconcile as reconcile_mod
+from gateway.audit.reconcile import Exchanged
 from gateway.security import assertions, pki, trustlist
 from gateway.security.assertions import AssertionRejected, AssertionSigner, AssertionVerifier, Clinician
 from gateway.security.sessions import ExpiringCache
@@ -193,6 +196,31 @@ def test_b_sends_one_hcp_assertion_per_clinician_session(trio):
     first, second, third, for_jonas, for_emergency = _hcp_jtis_at_a(trio, [found, summary, again, other, emergency])
     assert first == second == third
     assert len({first, for_jonas, for_emergency}) == 3
+
+
+def test_each_summary_call_is_recorded_at_a_with_its_own_trc_assertion(trio):
+    """B's calls of one clinician session share the HCP assertion; what tells two calls (or a call and its
+    retry) apart in A's records, and in reconciliation, is the single-use TRC assertion."""
+    base = trio.public("DE") + "/fhir"
+    anna = trio.partner_session("DE")
+    found = anna.get(f"{base}/Patient", params={"country": "FR", **TRAITS}, timeout=10)
+    local = found.json()["entry"][0]["resource"]["id"]
+    calls = [anna.get(f"{base}/Patient/{local}/$summary", timeout=10) for _ in range(2)]
+    assert [c.status_code for c in calls] == [200, 200], [c.text for c in calls]
+    store = trio.store("FR")
+    try:
+        records = [store.audit.by_request_id(c.headers["X-Request-ID"])[-1] for c in calls]
+        search = store.audit.by_request_id(found.headers["X-Request-ID"])[-1]
+    finally:
+        store.close()
+    hcp = {r.detail["hcp_assertion_jti"] for r in records}
+    trc = [r.detail["trc_assertion_jti"] for r in records]
+    assert len(hcp) == 1 and len(set(trc)) == 2 and not hcp & set(trc)
+    assert "trc_assertion_jti" not in search.detail  # an identification carries no TRC assertion
+    attempts = [Exchanged.from_entry(r).attempt for r in records]
+    assert attempts == trc
+    exported = [reconcile_mod.from_fhir(fhir.to_fhir(r)) for r in records]
+    assert [e.attempt for e in exported if e is not None] == trc
 
 
 # --- the trust list: a removed country, a revoked key --------------------------------------------------
