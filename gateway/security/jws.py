@@ -25,7 +25,6 @@ import json
 import re
 import threading
 import time
-from collections import OrderedDict
 from typing import Any, NamedTuple
 
 import jwt
@@ -35,6 +34,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.exceptions import DecodeError, InvalidTokenError
 from jwt.utils import base64url_decode, base64url_encode, der_to_raw_signature, raw_to_der_signature
+
+from gateway.security.sessions import ExpiringCache
 
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
 
@@ -172,7 +173,8 @@ class VerifiedTokens:
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, tuple[float, dict[str, Any]]] = OrderedDict()
+        #: claims by everything their verification depended on, until ``exp`` + leeway
+        self._items: ExpiringCache[dict[str, Any]] = ExpiringCache(size)
         self._lock = threading.Lock()
         #: ``id(key) -> (key, DER)``: each verification key encoded once (the key is kept with its entry,
         #: so its ``id`` is not reused while cached)
@@ -200,25 +202,21 @@ class VerifiedTokens:
             return decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer,
                           options={"require": require}, leeway=leeway)
         cache_key = (token, key_der, tuple(algorithms), audience, issuer, tuple(require), leeway)
-        now = time.time()
-        with self._lock:
-            hit = self._items.get(cache_key)
-            if hit is not None:
-                if hit[0] > now - leeway:  # PyJWT refuses when exp <= now - leeway
-                    return dict(hit[1])
-                del self._items[cache_key]
+        hit = self._items.get(cache_key, time.time())
+        if hit is not None:
+            return dict(hit)
         claims = decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer,
                         options={"require": require}, leeway=leeway)
         exp = claims.get("exp")
         if isinstance(exp, int | float) and not isinstance(exp, bool):
-            with self._lock:
-                self._items[cache_key] = (float(exp), dict(claims))
-                self._items.move_to_end(cache_key)
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
+            # kept while PyJWT would accept it: it refuses when exp <= now - leeway
+            self._items.put(cache_key, dict(claims), float(exp) + leeway, time.time())
         return claims
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def clear(self) -> None:
+        self._items.clear()
         with self._lock:
-            self._items.clear()
             self._key_der.clear()

@@ -2,8 +2,9 @@
 
 Used for the clinician sessions of the HCP identity assertion (see :mod:`gateway.security.assertions`):
 country B keeps the assertion it signed for a clinician's session, country A keeps the verification of an
-assertion it received, each until shortly before (B) or at (A) the assertion's expiry. The caller
-passes the time, so that both sides use the clock their assertions are checked against.
+assertion it received, each until shortly before (B) or at (A) the assertion's expiry; and for the partner
+tokens verified once until their ``exp`` (:class:`gateway.security.jws.VerifiedTokens`). The caller passes
+the time, so that each use keeps the clock its tokens are checked against.
 """
 
 from __future__ import annotations

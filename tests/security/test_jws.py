@@ -67,7 +67,7 @@ def test_verified_tokens_are_bounded():
     cache = jws.VerifiedTokens(size=2)
     for n in range(5):
         _decode(cache, _token(key, time.time() + 60 + n), key.public_key())
-    assert len(cache._items) == 2  # noqa: SLF001
+    assert len(cache) == 2
 
 
 class _FrozenDatetime:
