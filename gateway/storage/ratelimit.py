@@ -39,6 +39,7 @@ RETURNING tokens, allowed
 """  # noqa: S608 - a fixed expression, values bound
 #: A token given back (a reserved attempt that succeeded), never above the burst.
 _GIVE_BACK = "UPDATE token_buckets SET tokens = min(tokens + 1.0, ?) WHERE key = ?"
+_PG_GIVE_BACK = _GIVE_BACK.replace("min(", "LEAST(")
 #: Buckets untouched this long have refilled (any burst of at most 24 hours' worth of requests): deleting them
 #: changes nothing, a missing bucket starts full. Without it, each claimed client id and address (callers
 #: choose them) would add a row for ever.
@@ -109,25 +110,14 @@ class RateLimiter:
         self.prune(now)
         rate = max(per_minute, 1) / 60.0
         params = {"key": key, "burst": float(burst), "rate": rate, "now": now}
-        if self._pool is not None:
-            with self._pg() as conn:
-                (tokens, allowed), = conn.execute(_PG_SPEND, params).fetchall()
-        else:
-            with self._write_lock:
-                rows = self._connect().execute(_SPEND, params)
-                (tokens, allowed), = rows.fetchall()  # read to the end: the statement (and its commit) completes here
+        (tokens, allowed), = self._run(_SPEND, _PG_SPEND, params)
         allowed = bool(allowed)
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(allowed, int(tokens), retry)
 
     def give_back(self, key: str, burst: int) -> None:
         """Return one request to ``key``'s bucket (at most ``burst``): a reserved attempt that succeeded."""
-        if self._pool is not None:
-            with self._pg() as conn:
-                conn.execute(_GIVE_BACK.replace("min(", "LEAST("), (float(burst), key))
-        else:
-            with self._write_lock:
-                self._connect().execute(_GIVE_BACK, (float(burst), key))
+        self._run(_GIVE_BACK, _PG_GIVE_BACK, (float(burst), key))
 
     def prune(self, now: float | None = None) -> None:
         """Delete the buckets that have refilled (untouched for :data:`PRUNE_AFTER`), at most once a minute."""
@@ -135,12 +125,17 @@ class RateLimiter:
         if now - self._pruned < PRUNE_EVERY:
             return
         self._pruned = now
+        self._run(_PRUNE, _PRUNE, (now - PRUNE_AFTER,))
+
+    def _run(self, sql: str, pg_sql: str, params: tuple | dict) -> list[tuple]:
+        """One statement (``pg_sql`` on PostgreSQL), its own transaction, read to the end: it (and its commit)
+        completes here. SQLite: this process's threads queue on the write lock, not in SQLite's busy handler."""
         if self._pool is not None:
             with self._pg() as conn:
-                conn.execute(_PRUNE, (now - PRUNE_AFTER,))
-        else:
-            with self._write_lock:
-                self._connect().execute(_PRUNE, (now - PRUNE_AFTER,))
+                cursor = conn.execute(pg_sql, params)
+                return cursor.fetchall() if cursor.description else []
+        with self._write_lock:
+            return self._connect().execute(sql, params).fetchall()
 
 
 class _Borrowed:
