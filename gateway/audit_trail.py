@@ -21,7 +21,6 @@ import functools
 import getpass
 import hashlib
 import logging
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from gateway import errors, timing
+from gateway import errors, printable, timing
 from gateway.audit import events
 from gateway.audit.chain import GENESIS, AuditEntry
 from gateway.audit.events import Outcome
@@ -91,7 +90,6 @@ _NOTE_KEYS = frozenset({
 
 #: Characters that would act on a terminal or a log viewer when a record is printed (C0 and C1 controls, DEL,
 #: line and paragraph separators, bidirectional overrides): written as ``\uNNNN``.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _text(value: Any) -> str | None:
@@ -99,7 +97,7 @@ def _text(value: Any) -> str | None:
     as a claimed client id come from unauthenticated callers and are printed by ``ncpeh audit show``)."""
     if value is None:
         return None
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))[:MAX_TEXT]
+    return printable.escape(str(value))[:MAX_TEXT]
 
 
 def _clean(value: Any, depth: int = 0) -> Any:

@@ -11,18 +11,20 @@ cannot forge a line of the log or drive the terminal of whoever reads it.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gunicorn import glogging
 
+from gateway import printable
+
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\\"]')
+#: what is escaped in a line: what is unprintable (gateway.printable), and the backslash and double quote
+_UNSAFE = printable.escaper('\\"')
 
 
 def escape(value: object) -> str:
-    """``value`` as text with control characters, backslash and double quote written as ``\\xNN``."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", "-" if value is None else str(value))
+    """``value`` as text, safe in a line of the access log (``-`` for None)."""
+    return printable.escape("-" if value is None else str(value), _UNSAFE)
 
 
 class AccessLogger(glogging.Logger):
