@@ -15,6 +15,7 @@ they cover and their advance widths.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools import subset, ttLib
+
+log = logging.getLogger("ncpeh.pdf")
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 #: style ("" regular, "B" bold) -> DejaVu Sans file in FONT_DIR
@@ -119,36 +122,48 @@ class PdfFonts:
         self._owner = 0  # the process that built the compact files
 
     def compact(self) -> FontSet:
-        """The compact copies (built once per process: about 0.2 s of CPU)."""
+        """The compact copies (built once per process: about 0.2 s of CPU); the whole fonts when they cannot
+        be written (no writable temporary folder)."""
         with self._lock:
             if self._compact is None or self._owner != os.getpid():
-                sources = font_paths(self.font_dir)
-                folder = tempfile.mkdtemp(prefix="ncpeh-pdf-fonts-")
                 self._owner = os.getpid()
-                weakref.finalize(self, _remove, folder, self._owner)
-                paths: dict[str, Path] = {}
-                covered: frozenset[str] | None = None
-                widths: dict[str, Widths] = {}
-                for style, source in sources.items():
-                    paths[style] = Path(folder, source.name)
-                    kept, widths[style] = _compact(source, paths[style])
-                    covered = kept if covered is None else covered & kept
-                self._compact = FontSet(paths, covered or frozenset(), widths)
+                try:
+                    self._compact = self._build_compact()
+                except OSError as exc:
+                    log.warning("PDF fonts: compact copies not written (%s); the whole fonts are used", exc)
+                    self._compact = self._whole()
             return self._compact
+
+    def _build_compact(self) -> FontSet:
+        sources = font_paths(self.font_dir)
+        folder = tempfile.mkdtemp(prefix="ncpeh-pdf-fonts-")
+        weakref.finalize(self, _remove, folder, self._owner)
+        paths: dict[str, Path] = {}
+        covered: frozenset[str] | None = None
+        widths: dict[str, Widths] = {}
+        for style, source in sources.items():
+            paths[style] = Path(folder, source.name)
+            kept, widths[style] = _compact(source, paths[style])
+            covered = kept if covered is None else covered & kept
+        return FontSet(paths, covered or frozenset(), widths)
+
+    def _whole(self) -> FontSet:
+        if self._full is None:
+            paths = font_paths(self.font_dir)
+            widths = {style: _widths(ttLib.TTFont(path, lazy=True)) for style, path in paths.items()}
+            self._full = FontSet(paths, None, widths)
+        return self._full
 
     def full(self) -> FontSet:
         """The whole fonts (their widths read once per process)."""
         with self._lock:
-            if self._full is None:
-                paths = font_paths(self.font_dir)
-                widths = {style: _widths(ttLib.TTFont(path, lazy=True)) for style, path in paths.items()}
-                self._full = FontSet(paths, None, widths)
-            return self._full
+            return self._whole()
 
     def needs_full(self, characters: set[str]) -> bool:
         """Whether text with these characters, some not in the compact copies, shows more with the whole
         fonts (a character no DejaVu style has is missing either way: no reason to load the whole fonts)."""
-        missing = characters - self.compact().covered
+        covered = self.compact().covered
+        missing = characters - covered if covered is not None else set()
         if not missing:
             return False
         whole = self.full().widths

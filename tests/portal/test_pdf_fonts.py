@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 from babel.messages.pofile import read_po
 from fontTools import ttLib
@@ -48,3 +50,13 @@ def test_every_catalogue_is_in_the_compact_fonts(fonts: PdfFonts):
             strings = entry.string if isinstance(entry.string, (list, tuple)) else [entry.string]
             missing = set("".join(s for s in strings if s)) - covered
             assert not missing, (po.parent.parent.name, entry.id, missing)
+
+
+def test_without_a_writable_temporary_folder_the_whole_fonts_are_used(monkeypatch: pytest.MonkeyPatch):
+    def refused(**_kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    fonts = PdfFonts()
+    assert fonts.compact() is fonts.full() and fonts.compact().covered is None
+    assert not fonts.needs_full({"Հ"})  # already the whole fonts
