@@ -4,7 +4,7 @@ row's height computed once.
 
 fpdf2's ``multi_cell`` and ``table()`` give the same page, but break lines character by character, measuring
 the line again at every space, and ``table()`` lays every cell out twice (once to know the row's height): on
-a large summary that was over 90 % of the PDF's cost. The page is the same: lines break at spaces (a word
+a large summary that was about 85 % of the PDF's cost. The page is the same: lines break at spaces (a word
 wider than its cell at a character), tables have padded cells, their contents centred vertically, a filled
 bold heading row repeated on every page, rows never split across pages.
 """
