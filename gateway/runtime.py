@@ -17,6 +17,7 @@ from gateway.security.trustlist import TrustList, TrustState
 from gateway.services.audit_anchor import AuditAnchor
 from gateway.services.caches import BoundedCache
 from gateway.services.crossborder import SummaryCaches
+from gateway.services.pdf_fonts import PdfFonts
 from gateway.services.peers import PeerClient
 from terminology import Terminology
 
@@ -46,6 +47,8 @@ class Runtime:
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens, repr=False)
     #: country B's translated summaries (partner API and portal), the portal's views and PDFs of them
     summaries: SummaryCaches = field(default_factory=SummaryCaches, repr=False)
+    #: country B: the portal PDF's fonts, cut down once per process (see gateway.services.pdf_fonts)
+    pdf_fonts: PdfFonts = field(default_factory=PdfFonts, repr=False)
     #: country A: stored summaries as released (transcoded, serialised), by content hash and terminology
     released: BoundedCache = field(default_factory=lambda: BoundedCache(512), repr=False)
 

@@ -7,6 +7,8 @@ entries flagged, and the original narratives as plain text marked with their lan
 
 Text is embedded with DejaVu Sans (shipped in ``gateway/static/fonts`` with its licence), which
 covers the scripts of every EU language (Latin, Greek, Cyrillic); fpdf2's core fonts are Latin-1 only.
+The fonts are cut down to those scripts once per process (``gateway.services.pdf_fonts``; a document with
+other characters gets the whole fonts) and the text is laid out by ``gateway.surfaces.pdf_layout``.
 Nothing in the foreign document is interpreted as markup: cells are plain text (no markdown).
 """
 
@@ -14,37 +16,22 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import nh3
 from babel.dates import format_datetime
 from flask_babel import gettext as _
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableBordersLayout, XPos, YPos
+from fpdf import FPDF
 
+from gateway.services.pdf_fonts import FontSet, PdfFonts
 from gateway.surfaces import portal_view
+from gateway.surfaces.pdf_layout import FAMILY, NeedsFullFonts, Writer
 from gateway.surfaces.portal_view import SummaryView, ValueView
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
-FAMILY = "DejaVuSans"
 MAX_NARRATIVE_CHARS = 20_000
-#: A table row must fit on one page (fpdf2): longer cell texts are shortened, the portal shows them whole.
+#: A table row must fit on one page (rows are never split): longer cell texts are shortened, the portal shows them whole.
 MAX_CELL_CHARS = 800
-
-
-class PdfFontMissing(RuntimeError):
-    """The Unicode font the PDF needs is not where the package puts it."""
-
-
-def _font_paths() -> dict[str, Path]:
-    paths = {style: FONT_DIR / name for style, name in FONT_FILES.items()}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        raise PdfFontMissing(f"PDF font missing: {', '.join(missing)} (the package ships DejaVu Sans in "
-                             f"gateway/static/fonts; reinstall it)")
-    return paths
 
 
 class _SummaryPdf(FPDF):
@@ -105,44 +92,18 @@ def narrative_text(markup: Any) -> str:
     return "\n".join(line for line in lines if line)[:MAX_NARRATIVE_CHARS]
 
 
-class _Writer:
-    """Headings, paragraphs and fact tables in the summary's style, across the page width."""
-
-    def __init__(self, pdf: _SummaryPdf) -> None:
-        self.pdf, self.width = pdf, pdf.epw
-
-    def heading(self, text: str, size: float = 13) -> None:
-        pdf = self.pdf
-        pdf.set_font(FAMILY, "B", size)
-        pdf.set_text_color(0, 63, 135)
-        pdf.multi_cell(self.width, size * 0.55, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_text_color(0, 0, 0)
-        pdf.ln(1)
-
-    def paragraph(self, text: str, size: float = 9, style: str = "") -> None:
-        self.pdf.set_font(FAMILY, style, size)
-        self.pdf.multi_cell(self.width, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.pdf.ln(1)
-
-    def facts(self, rows: list[tuple[str, str]]) -> None:
-        pdf = self.pdf
-        pdf.set_font(FAMILY, "", 9)
-        with pdf.table(col_widths=(32, 68), first_row_as_headings=False, line_height=4.6, padding=1, text_align="LEFT",
-                       borders_layout=TableBordersLayout.HORIZONTAL_LINES) as table:
-            for label, text in rows:  # from the foreign document too (names, identifiers and their systems)
-                row = table.row()
-                row.cell(clipped(label), style=FontFace(emphasis="BOLD"))
-                row.cell(clipped(text) if text else "—")
-        pdf.ln(2)
-
-
 def _date_text(d: portal_view.DateView | None) -> str:
     if d is None:
         return _("not stated")
     return d.text + (f" ({_('partial date')})" if d.partial else "")
 
 
-def _front(out: _Writer, view: SummaryView, title: str, *, clinician: Any, language: str, purpose: str,
+def _facts(out: Writer, rows: list[tuple[str, str]]) -> None:
+    """Facts from the foreign document too (names, identifiers and their systems), each within a row."""
+    out.facts([(clipped(label), clipped(text) if text else "—") for label, text in rows])
+
+
+def _front(out: Writer, view: SummaryView, title: str, *, clinician: Any, language: str, purpose: str,
            retrieved: str) -> None:
     """The patient, the document, who retrieved it and why, and how to read the terms."""
     h = view.header
@@ -151,7 +112,7 @@ def _front(out: _Writer, view: SummaryView, title: str, *, clinician: Any, langu
     rows += [(label, value) for label, value in h.identifiers]
     rows += [(_("Date of birth"), _date_text(h.birth_date)), (_("Sex"), h.gender),
              (_("Country of affiliation"), h.country)]
-    out.facts(rows)
+    _facts(out, rows)
     out.heading(_("Document"), 11)
     rows = [(_("Created"), _date_text(h.created)), (_("Last updated"), _date_text(h.updated)),
             (_("Original language"), h.language)]
@@ -162,29 +123,19 @@ def _front(out: _Writer, view: SummaryView, title: str, *, clinician: Any, langu
     rows += [(_("Translated into"), portal_view.language_name(language, language)),
              (_("Retrieved by"), f"{clinician.name}, {clinician.organisation}"), (_("Retrieved on"), retrieved),
              (_("Purpose of the access"), purpose)]
-    out.facts(rows)
+    _facts(out, rows)
     out.paragraph(_("Each term is shown in your language, followed by the original term, code and code system as "
                     "%(country)s sent them. Terms are translated automatically from the codes: check the original "
                     "when in doubt.", country=h.country), size=8.5)
 
 
-def _entries(out: _Writer, table: portal_view.Table, language: str) -> None:
-    pdf = out.pdf
-    pdf.set_font(FAMILY, "", 8)
+def _entries(out: Writer, table: portal_view.Table, language: str) -> None:
     widths = tuple(3 if i == 0 else 2 for i in range(len(table.columns)))  # the entry itself is widest
-    with pdf.table(col_widths=widths, line_height=4, padding=1, text_align="LEFT", repeat_headings=1,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 239, 245))) as grid:
-        head = grid.row()
-        for column in table.columns:
-            head.cell(str(column.label))
-        for entry in table.rows:
-            row = grid.row()
-            for column in table.columns:
-                row.cell(cell_text(entry[column.key], language))
-    pdf.ln(2)
+    out.grid(widths, [str(column.label) for column in table.columns],
+             [[cell_text(entry[column.key], language) for column in table.columns] for entry in table.rows])
 
 
-def _section(out: _Writer, section: portal_view.SectionView, language: str, country: str) -> None:
+def _section(out: Writer, section: portal_view.SectionView, language: str, country: str) -> None:
     """One section: missing, absences, its entries' tables, its original narrative."""
     if out.pdf.will_page_break(30):
         out.pdf.add_page()
@@ -213,17 +164,25 @@ def _section(out: _Writer, section: portal_view.SectionView, language: str, coun
             out.paragraph(text, size=8)
 
 
-def render_pdf(view: SummaryView, *, clinician: Any, language: str, purpose: str,
+def render_pdf(view: SummaryView, *, clinician: Any, language: str, purpose: str, fonts: PdfFonts,
                now: dt.datetime | None = None) -> bytes:
-    """The summary as PDF bytes, in ``language`` (the clinician's)."""
-    fonts = _font_paths()
+    """The summary as PDF bytes, in ``language`` (the clinician's), with the process's prepared ``fonts``:
+    their compact copies, or the whole fonts when the text has characters only those have."""
     now = now or dt.datetime.now(dt.UTC)
+    try:
+        return _render(view, fonts.compact(), fonts.needs_full, clinician=clinician, language=language,
+                       purpose=purpose, now=now)
+    except NeedsFullFonts:
+        return _render(view, fonts.full(), None, clinician=clinician, language=language, purpose=purpose, now=now)
+
+
+def _render(view: SummaryView, fonts: FontSet, needs_full: Callable[[set[str]], bool] | None, *,
+            clinician: Any, language: str, purpose: str, now: dt.datetime) -> bytes:
     h = view.header
     pdf = _SummaryPdf(format="A4")
     pdf.set_margins(14, 14, 14)
     pdf.set_auto_page_break(True, margin=16)
-    for style, path in fonts.items():
-        pdf.add_font(FAMILY, style, str(path))
+    out = Writer(pdf, fonts, needs_full)
     full_name = " ".join(p for p in (h.given, h.family) if p)
     title = _("Patient summary of %(given)s %(family)s", given=h.given, family=h.family)
     pdf.set_title(title)
@@ -235,8 +194,8 @@ def render_pdf(view: SummaryView, *, clinician: Any, language: str, purpose: str
     pdf.set_creation_date(now)
     retrieved = format_datetime(now, "medium", locale=language)
     pdf.footer_text = _("%(name)s — retrieved %(when)s", name=full_name, when=retrieved)
+    out.check(pdf.footer_text)
     pdf.add_page()
-    out = _Writer(pdf)
     _front(out, view, title, clinician=clinician, language=language, purpose=purpose, retrieved=retrieved)
     for section in view.sections:
         _section(out, section, language, h.country)

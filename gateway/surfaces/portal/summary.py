@@ -146,9 +146,10 @@ def summary_pdf():  # noqa: ANN201
     user = g.portal_user
     key = (_session_digest(g.portal_token), *shown.key, user.professional_id, user.name, user.organisation,
            purpose, received.at)
-    data = runtime().summaries.pdfs.get_or_build(
+    rt = runtime()
+    data = rt.summaries.pdfs.get_or_build(
         key, lambda: render_pdf(shown.view, clinician=user, language=lang(), purpose=str(PURPOSES.get(purpose, "")),
-                                now=dt.datetime.fromtimestamp(received.at, dt.UTC)), weigh=len)
+                                fonts=rt.pdf_fonts, now=dt.datetime.fromtimestamp(received.at, dt.UTC)), weigh=len)
     stamp = time.strftime("%Y%m%d-%H%M")
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="patient-summary-{country.code.lower()}-{stamp}.pdf"'})
