@@ -222,7 +222,7 @@ def render_error(error: errors.GatewayError) -> Response | tuple:
     """Portal pages get HTML; an API blueprint gets its registered renderer; every other surface the
     FHIR OperationOutcome (:func:`gateway.fhir.outcome_response`)."""
     request_id = getattr(g, "request_id", None)
-    g.audit_error_code = error.code  # the refusal code, for the audit record (gateway.audit_trail)
+    audit_trail.note_error(error.code)
     if request.blueprint == portal.bp.name:
         return portal.render_error(error, request_id)
     if _lost_browser():

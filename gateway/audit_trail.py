@@ -196,6 +196,13 @@ def note(**fields: Any) -> None:
         current.setdefault("detail", {}).update(detail)
 
 
+def note_error(code: str) -> None:
+    """The refusal code of the error this request ends with (``gateway.app.render_error``), unless the view
+    already noted one. Outside a request it does nothing."""
+    if has_request_context():
+        g.setdefault("audit_note", {}).setdefault("outcome_code", code)
+
+
 def _runtime() -> Any:
     """The app's ``gateway.runtime.Runtime`` (not imported: the command line records without one)."""
     return current_app.extensions["ncpeh"]
@@ -350,9 +357,6 @@ def _rule() -> BlueprintRule | None:
 
 
 def _error_code(resp: Response) -> str | None:
-    code = g.get("audit_error_code")  # set by gateway.app.render_error for every GatewayError
-    if code:
-        return code
     body = resp.get_json(silent=True) if not resp.is_streamed else None
     if not isinstance(body, dict):
         return None

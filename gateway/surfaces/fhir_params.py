@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import g, request
+from flask import request
 
-from gateway import errors
+from gateway import audit_trail, errors
 from gateway.fhir import loads
 
 MAX_VALUE_CHARS = 256
@@ -49,14 +49,14 @@ def check_value(name: str, value: Any) -> str:
 
 
 def unknown_parameters(names: list[str], known: tuple[str, ...]) -> None:
-    """Refuse them under ``Prefer: handling=strict``; otherwise remember them as ignored."""
+    """Refuse them under ``Prefer: handling=strict``; otherwise name them, as ignored, in the call's audit record."""
     if not names:
         return
     if handling_strict():
         raise errors.BadRequest(
             f"Unknown parameter(s) {', '.join(_short(n) for n in names[:10])} (Prefer: handling=strict); "
             f"this operation knows: {', '.join(known)}.", code="UNKNOWN_PARAMETER")
-    g.ignored_parameters = sorted({n[:40] for n in names})[:20]
+    audit_trail.note(detail={"ignored_parameters": sorted({n[:40] for n in names})[:20]})
 
 
 def check_format(value: str | None) -> None:

@@ -102,16 +102,8 @@ def _context(language: str | None = None) -> crossborder.CallContext:
 
 
 def _query(known: tuple[str, ...]) -> dict[str, str]:
-    """The known query parameters; the ignored ones are recorded in the audit record."""
-    params = fhir_params.query(known)
-    _note_ignored()
-    return params
-
-
-def _note_ignored() -> None:
-    ignored = g.get("ignored_parameters")
-    if ignored:
-        audit_trail.note(detail={"ignored_parameters": ignored})
+    """The known query parameters (the ignored ones are named in the audit record: gateway.surfaces.fhir_params)."""
+    return fhir_params.query(known)
 
 
 def _foreign_patient(patient_id: str) -> tuple[TrustedCountry, str]:
@@ -284,7 +276,6 @@ def summary_by_identifier():
     """IPS $summary at type level: identification and summary in one call."""
     if request.method == "POST":
         params = {**_query(("language",)), **fhir_params.body_parameters(_VALUE_TYPES)}
-        _note_ignored()
     else:
         params = _query(SUMMARY_BY_IDENTIFIER_PARAMETERS)
     if not params.get("identifier", "").strip():

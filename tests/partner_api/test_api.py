@@ -96,6 +96,21 @@ def test_unknown_parameters_are_ignored_and_the_self_link_shows_what_was_used(pa
     assert "country=FR" in self_link and "_count" not in self_link and "address-city" not in self_link
 
 
+def test_ignored_parameters_are_named_in_the_audit_records_of_both_countries(countries, partner):
+    resp = partner.session().get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT, "_count": "5",
+                                                                    "address-city": "Paris"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    de, fr = countries.store("DE"), countries.store("FR")
+    try:
+        at_b = de.audit.by_request_id(resp.headers["X-Request-ID"])
+        at_a = fr.audit.by_request_id(resp.headers["X-Request-ID"])
+    finally:
+        de.close()
+        fr.close()
+    assert [r.detail.get("ignored_parameters") for r in at_b] == [["_count", "address-city"]]
+    assert at_a and all("ignored_parameters" not in r.detail for r in at_a)  # B passes on only the traits
+
+
 def test_unknown_parameters_are_refused_with_prefer_strict(partner):
     resp = partner.session().get(partner.fhir + "/Patient", params={"country": "FR", **DUPONT, "_count": "5"},
                                  headers={"Prefer": "handling=strict"}, timeout=10)
