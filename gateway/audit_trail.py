@@ -88,13 +88,10 @@ _NOTE_KEYS = frozenset({
 })
 
 
-#: Characters that would act on a terminal or a log viewer when a record is printed (C0 and C1 controls, DEL,
-#: line and paragraph separators, bidirectional overrides): written as ``\uNNNN``.
-
-
 def _text(value: Any) -> str | None:
-    """A value as recorded: text of at most MAX_TEXT characters, every control character escaped (values such
-    as a claimed client id come from unauthenticated callers and are printed by ``ncpeh audit show``)."""
+    """A value as recorded: text of at most MAX_TEXT characters, what could act on a terminal escaped
+    (gateway.printable; values such as a claimed client id come from unauthenticated callers and are printed by
+    ``ncpeh audit show``)."""
     if value is None:
         return None
     return printable.escape(str(value))[:MAX_TEXT]

@@ -172,7 +172,6 @@ class VerifiedTokens:
     """
 
     def __init__(self, size: int = 1024) -> None:
-        self.size = size
         #: claims by everything their verification depended on, until ``exp`` + leeway
         self._items: ExpiringCache[dict[str, Any]] = ExpiringCache(size)
         self._lock = threading.Lock()
