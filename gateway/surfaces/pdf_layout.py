@@ -129,27 +129,40 @@ class Writer:
         self.block(text, size, size * 0.5, style)
         self.pdf.ln(1)
 
+    def _row(self, texts: Sequence[str], styles: Sequence[str], widths: Sequence[float], size: float,
+             line_height: float, padding: float) -> tuple[float, list[list[str]]]:
+        """A table row laid out: its height and each cell's lines (cell ``i`` in ``styles[i]``, ``widths[i]``)."""
+        cells = [self.lines(t, style, size, w - 2 * padding) for t, style, w in zip(texts, styles, widths, strict=True)]
+        return max(len(c) for c in cells) * line_height + 2 * padding, cells
+
+    def _draw_row(self, row: tuple[float, list[list[str]]], styles: Sequence[str], widths: Sequence[float],
+                  size: float, line_height: float, padding: float, box: str | None = None) -> None:
+        """A laid-out row at the current position (each cell framed with ``rect(style=box)`` when given, its
+        lines centred vertically); the position moves below it."""
+        pdf = self.pdf
+        height, cells = row
+        x, y = pdf.l_margin, pdf.y
+        for lines, style, width in zip(cells, styles, widths, strict=True):
+            pdf.set_font(FAMILY, style, size)
+            if box is not None:
+                pdf.rect(x, y, width, height, style=box)
+            self._draw(x + padding, y + (height - len(lines) * line_height) / 2, lines, line_height, size)
+            x += width
+        pdf.set_xy(pdf.l_margin, y + height)
+
     def facts(self, rows: Sequence[tuple[str, str]], size: float = 9, line_height: float = 4.6,
               padding: float = 1) -> None:
         """Label (bold) and value, 32:68 of the width, lines between rows."""
         pdf = self.pdf
-        x0 = pdf.l_margin
         widths = (self.width * 32 / 100, self.width * 68 / 100)
-        for index, (label, value) in enumerate(rows):
-            cells = (self.lines(label, "B", size, widths[0] - 2 * padding),
-                     self.lines(value, "", size, widths[1] - 2 * padding))
-            height = max(len(c) for c in cells) * line_height + 2 * padding
-            if pdf.will_page_break(height):
+        styles = ("B", "")
+        for index, texts in enumerate(rows):
+            row = self._row(texts, styles, widths, size, line_height, padding)
+            if pdf.will_page_break(row[0]):
                 pdf.add_page()
-            y = pdf.y
             if index:
-                pdf.line(x0, y, x0 + self.width, y)
-            x = x0
-            for style, lines, width in zip(("B", ""), cells, widths, strict=True):
-                pdf.set_font(FAMILY, style, size)
-                self._draw(x + padding, y + (height - len(lines) * line_height) / 2, lines, line_height, size)
-                x += width
-            pdf.set_xy(x0, y + height)
+                pdf.line(pdf.l_margin, pdf.y, pdf.l_margin + self.width, pdf.y)
+            self._draw_row(row, styles, widths, size, line_height, padding)
         pdf.ln(2)
 
     def grid(self, weights: Sequence[float], headings: Sequence[str], rows: Sequence[Sequence[str]],
@@ -159,34 +172,21 @@ class Writer:
         pdf = self.pdf
         total = sum(weights)
         widths = [self.width * w / total for w in weights]
-
-        def laid(texts: Sequence[str], style: str) -> tuple[float, list[list[str]]]:
-            cells = [self.lines(t, style, size, w - 2 * padding) for t, w in zip(texts, widths, strict=True)]
-            return max(len(c) for c in cells) * line_height + 2 * padding, cells
-
-        head = laid(headings, "B")
-        body = [laid(row, "") for row in rows]
-
-        def draw(height: float, cells: list[list[str]], style: str) -> None:
-            pdf.set_font(FAMILY, style, size)
-            x, y = pdf.l_margin, pdf.y
-            for lines, width in zip(cells, widths, strict=True):
-                pdf.rect(x, y, width, height, style="DF" if style else "D")
-                self._draw(x + padding, y + (height - len(lines) * line_height) / 2, lines, line_height, size)
-                x += width
-            pdf.set_xy(pdf.l_margin, y + height)
+        bold, plain = ["B"] * len(widths), [""] * len(widths)
+        head = self._row(headings, bold, widths, size, line_height, padding)
+        body = [self._row(row, plain, widths, size, line_height, padding) for row in rows]
 
         def draw_head() -> None:
             pdf.set_fill_color(*HEADING_FILL)
-            draw(*head, "B")
+            self._draw_row(head, bold, widths, size, line_height, padding, box="DF")
             pdf.set_fill_color(0)
 
         if pdf.will_page_break(head[0] + (body[0][0] if body else 0)):  # never a heading alone at a page's end
             pdf.add_page()
         draw_head()
-        for height, cells in body:
-            if pdf.will_page_break(height):
+        for row in body:
+            if pdf.will_page_break(row[0]):
                 pdf.add_page()
                 draw_head()
-            draw(height, cells, "")
+            self._draw_row(row, plain, widths, size, line_height, padding, box="D")
         pdf.ln(2)
